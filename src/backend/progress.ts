@@ -1,0 +1,67 @@
+/**
+ * One small progress interface for every long loop: a terminal bar in the CLI (cli-progress),
+ * a text line per step in notebooks and logs, nothing in tests.
+ */
+import cliProgress from 'cli-progress';
+
+/** Receives progress from a long computation. `info` is a short status ("loss 0.123"). */
+export interface Progress {
+  start(total: number, label: string): void;
+  update(done: number, info?: string): void;
+  stop(summary?: string): void;
+}
+
+export type ProgressKind = 'bar' | 'lines' | 'silent';
+
+/** Silently drops every update (tests, nested steps). */
+export const silentProgress: Progress = { start() {}, update() {}, stop() {} };
+
+/** One line per update: what a notebook or CI log shows ("epoch 3/10  loss 0.12"). */
+export function lineProgress(write: (line: string) => void = (l) => console.log(l)): Progress {
+  let total = 0;
+  let label = '';
+  return {
+    start(t, l) {
+      total = t;
+      label = l;
+    },
+    update(done, info) {
+      write(`${label} ${done}/${total}${info ? `  ${info}` : ''}`);
+    },
+    stop(summary) {
+      if (summary) write(`${label} done: ${summary}`);
+    },
+  };
+}
+
+/** A terminal bar with ETA (cli-progress), drawn on stderr. */
+export function barProgress(): Progress {
+  const bar = new cliProgress.SingleBar(
+    { format: '{label} [{bar}] {value}/{total} {eta_formatted} {info}', hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  return {
+    start(total, label) {
+      bar.start(total, 0, { label, info: '' });
+    },
+    update(done, info) {
+      bar.update(done, { info: info ?? '' });
+    },
+    stop(summary) {
+      bar.stop();
+      if (summary) process.stderr.write(`${summary}\n`);
+    },
+  };
+}
+
+/**
+ * The default for this process: NESTLAB_PROGRESS if set (bar | lines | silent), else a bar on a
+ * terminal and lines elsewhere (notebooks, CI logs).
+ */
+export function defaultProgress(): Progress {
+  const kind = process.env.NESTLAB_PROGRESS as ProgressKind | undefined;
+  if (kind === 'silent') return silentProgress;
+  if (kind === 'lines') return lineProgress();
+  if (kind === 'bar' || process.stderr.isTTY) return barProgress();
+  return lineProgress();
+}

@@ -1,0 +1,182 @@
+/**
+ * Picks the TensorFlow.js backend at start-up and reports why.
+ *
+ * Order (DESIGN.md, "Compute backends"): tensorflow (native libtensorflow through
+ * @tensorflow/tfjs-node-gpu or -node, optional dependencies that are never imported statically)
+ * -> webgpu (tfjs-backend-webgpu on Dawn's `webgpu` node binding, when an adapter is found)
+ * -> wasm (XNNPACK, SIMD; the CPU default) -> cpu (pure JS, last resort).
+ * `NESTLAB_BACKEND` forces one; a forced backend that cannot start is an error naming the reason,
+ * never a silent fall-back.
+ */
+import { createRequire } from 'node:module';
+import { tf } from './tf.js';
+import { NestlabArgumentError } from '../errors.js';
+
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** What a backend loader found: a line of detail for `nestlab doctor` (adapter, package...). */
+export interface BackendProbe {
+  detail: string;
+}
+
+/** Makes a backend usable and selects it in tfjs, or throws an Error whose message says why not. */
+export type BackendLoader = () => Promise<BackendProbe>;
+
+/** The outcome of backend selection, as `nestlab doctor` prints it. */
+export interface BackendInfo {
+  /** The backend in use. */
+  name: BackendName;
+  /** 'forced by NESTLAB_BACKEND' or 'auto'. */
+  how: 'forced' | 'auto';
+  /** The loader's detail line for the chosen backend. */
+  detail: string;
+  /** Backends tried before it, with the reason each was skipped. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+const requireHere = createRequire(import.meta.url);
+
+function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0].slice(0, 300);
+}
+
+async function setTfBackend(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false (the backend failed to initialise)`);
+  await tf.ready();
+}
+
+/** libtensorflow through tfjs-node-gpu (CUDA) or tfjs-node; both optional and loaded lazily. */
+async function loadTensorflow(): Promise<BackendProbe> {
+  const reasons: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(pkg);
+    } catch (e) {
+      reasons.push(`${pkg}: ${errorText(e)}`);
+      continue;
+    }
+    // danfojs-node's override maps '@tensorflow/tfjs-node' to the plain tfjs bundle, which
+    // imports fine but registers no 'tensorflow' backend: only a real binding counts.
+    if (tf.findBackendFactory('tensorflow') == null) {
+      reasons.push(`${pkg}: imported, but it registered no 'tensorflow' backend (not the native binding)`);
+      continue;
+    }
+    await setTfBackend('tensorflow');
+    return { detail: `${pkg} (libtensorflow)` };
+  }
+  throw new Error(`no native TensorFlow binding: ${reasons.join('; ')}`);
+}
+
+/** WebGPU through Dawn's node binding; DESIGN.md's rules: set navigator.gpu, register ourselves. */
+async function loadWebgpu(): Promise<BackendProbe> {
+  let dawn: { create: (flags: string[]) => GpuLike; globals: object };
+  try {
+    dawn = (await import('webgpu')) as unknown as typeof dawn;
+  } catch (e) {
+    throw new Error(`the 'webgpu' package (Dawn) did not load: ${errorText(e)}`);
+  }
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter();
+  if (adapter == null) {
+    throw new Error('Dawn found no WebGPU adapter (no GPU with a Vulkan driver Dawn accepts)');
+  }
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav === undefined) {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  } else {
+    Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
+  }
+  await import('@tensorflow/tfjs-backend-webgpu');
+  await setTfBackend('webgpu');
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+  return { detail: `adapter: ${name || 'unnamed adapter'}` };
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: Record<string, string> } | null>;
+}
+
+/** XNNPACK WebAssembly with SIMD: the default on CPU. */
+async function loadWasm(): Promise<BackendProbe> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  await setTfBackend('wasm');
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  return { detail: `SIMD ${simd ? 'on' : 'off'}, multithreading ${threads ? 'on' : 'off'}` };
+}
+
+/** The pure-JS reference backend. */
+async function loadCpu(): Promise<BackendProbe> {
+  await setTfBackend('cpu');
+  return { detail: 'pure JavaScript (slow: last resort)' };
+}
+
+/** The real loaders, in preference order. */
+export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
+  tensorflow: loadTensorflow,
+  webgpu: loadWebgpu,
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
+
+/**
+ * Selects a backend: the forced one (must start, else throws), or the first of BACKEND_NAMES
+ * whose loader succeeds. `loaders` is injectable so tests can simulate missing hardware.
+ */
+export async function selectBackend(
+  forced: string | undefined,
+  loaders: Record<BackendName, BackendLoader> = DEFAULT_LOADERS,
+): Promise<BackendInfo> {
+  if (forced !== undefined && forced !== '') {
+    if (!(BACKEND_NAMES as readonly string[]).includes(forced)) {
+      throw new NestlabArgumentError('selectBackend', 'NESTLAB_BACKEND', `one of ${BACKEND_NAMES.join(', ')}`, forced);
+    }
+    const name = forced as BackendName;
+    try {
+      const probe = await loaders[name]();
+      return { name, how: 'forced', detail: probe.detail, skipped: [] };
+    } catch (e) {
+      throw new Error(`NESTLAB_BACKEND=${name} was forced, but the ${name} backend cannot start: ${errorText(e)}`);
+    }
+  }
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      const probe = await loaders[name]();
+      return { name, how: 'auto', detail: probe.detail, skipped };
+    } catch (e) {
+      skipped.push({ name, reason: errorText(e) });
+    }
+  }
+  throw new Error(`no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+let current: Promise<BackendInfo> | null = null;
+
+/**
+ * Initialises the backend once per process (reading NESTLAB_BACKEND) and returns what was chosen.
+ * Every entry point that computes calls this first; later calls return the same answer.
+ */
+export function initBackend(): Promise<BackendInfo> {
+  if (current === null) {
+    current = selectBackend(process.env.NESTLAB_BACKEND);
+    current.catch(() => {
+      current = null; // let a corrected environment retry
+    });
+  }
+  return current;
+}
+
+/** Installed version of a package, or null when it is not installed (for `nestlab doctor`). */
+export function packageVersion(pkg: string): string | null {
+  try {
+    return (requireHere(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}

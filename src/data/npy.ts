@@ -1,0 +1,98 @@
+/**
+ * NumPy .npy reading and writing (format versions 1.0-3.0, C order, little-endian).
+ *
+ * Layout: magic "\x93NUMPY", major, minor, header length (uint16 in v1, uint32 in v2/3), an
+ * ASCII Python dict {'descr': '<f4', 'fortran_order': False, 'shape': (r, c), } padded to a
+ * multiple of 64 bytes, then the raw data. Hand-written: the npm readers either drop 64-bit
+ * types, ignore fortran_order or do not check truncation.
+ */
+import { readFileSync } from 'node:fs';
+import { NestlabArgumentError } from '../errors.js';
+import { writeFileAtomic } from './files.js';
+
+export type NpyArray = { shape: number[]; data: Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array };
+
+const DESCR: Record<string, { ctor: new (b: ArrayBuffer, o: number, n: number) => NpyArray['data']; bytes: number }> = {
+  '<f4': { ctor: Float32Array, bytes: 4 },
+  '<f8': { ctor: Float64Array, bytes: 8 },
+  '<i4': { ctor: Int32Array, bytes: 4 },
+  '<u4': { ctor: Uint32Array, bytes: 4 },
+  '<i2': { ctor: Int16Array, bytes: 2 },
+  '<u2': { ctor: Uint16Array, bytes: 2 },
+  '|u1': { ctor: Uint8Array, bytes: 1 },
+  '|i1': { ctor: Int8Array, bytes: 1 },
+};
+
+function descrOf(data: NpyArray['data']): string {
+  for (const [k, v] of Object.entries(DESCR)) if ((data as object).constructor === v.ctor) return k;
+  throw new NestlabArgumentError('encodeNpy', 'data', 'a Float32/Float64/Int32/Uint32/Int16/Uint16/Uint8/Int8 array', data);
+}
+
+/** Serialises an array to .npy bytes (v1.0 header, C order). */
+export function encodeNpy(arr: NpyArray): Uint8Array {
+  const n = arr.shape.reduce((a, b) => a * b, 1);
+  if (arr.data.length !== n) throw new NestlabArgumentError('encodeNpy', 'data', `${n} entries for shape [${arr.shape}]`, `${arr.data.length} entries`);
+  const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
+  let header = `{'descr': '${descrOf(arr.data)}', 'fortran_order': False, 'shape': ${shape}, }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + arr.data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(Buffer.from(header, 'latin1'), 10);
+  out.set(new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength), 10 + header.length);
+  return out;
+}
+
+/** Parses .npy bytes; throws a NestlabArgumentError naming the problem on malformed input. */
+export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
+  const where = 'decodeNpy';
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+  if (bytes.length < 10 || !magic.every((b, i) => bytes[i] === b)) {
+    throw new NestlabArgumentError(where, source, 'a .npy file (magic \\x93NUMPY)', 'other bytes');
+  }
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLen: number;
+  let start: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.length < 12) throw new NestlabArgumentError(where, source, 'a complete v2 header', 'a truncated file');
+    headerLen = view.getUint32(8, true);
+    start = 12;
+  } else {
+    throw new NestlabArgumentError(where, `${source}: format version`, '1, 2 or 3', major);
+  }
+  if (start + headerLen > bytes.length) throw new NestlabArgumentError(where, source, 'a complete header', 'a truncated file');
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString('latin1');
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new NestlabArgumentError(where, `${source}: header`, "a dict with 'descr', 'fortran_order' and 'shape'", header.trim());
+  }
+  const type = DESCR[descr === '<u1' ? '|u1' : descr === '<i1' ? '|i1' : descr];
+  if (!type) throw new NestlabArgumentError(where, `${source}: dtype`, `one of ${Object.keys(DESCR).join(', ')} (little-endian)`, descr);
+  if (fortran === 'True') throw new NestlabArgumentError(where, `${source}: fortran_order`, 'False (C order; save with np.ascontiguousarray)', 'True');
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  if (!shape.every((s) => Number.isInteger(s) && s >= 0)) throw new NestlabArgumentError(where, `${source}: shape`, 'non-negative integers', shapeText);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const dataStart = start + headerLen;
+  if (bytes.length - dataStart < n * type.bytes) {
+    throw new NestlabArgumentError(where, source, `${n * type.bytes} data bytes for ${descr}[${shape}]`, `${bytes.length - dataStart} bytes (truncated)`);
+  }
+  const raw = bytes.slice(dataStart, dataStart + n * type.bytes); // copy: aligned
+  return { shape, data: new type.ctor(raw.buffer, 0, n) };
+}
+
+/** Writes a .npy file atomically. */
+export function writeNpy(path: string, arr: NpyArray): void {
+  writeFileAtomic(path, encodeNpy(arr));
+}
+
+/** Reads a .npy file. */
+export function readNpy(path: string): NpyArray {
+  return decodeNpy(new Uint8Array(readFileSync(path)), path);
+}

@@ -1,0 +1,78 @@
+/**
+ * Argument validation shared by every exported function.
+ *
+ * Errors name the function, the argument and what was expected, so a notebook user can fix the
+ * call without reading the source: `loadMnist: options.trainSize must be an integer in
+ * [1, 9999], got 0`.
+ */
+
+/** The error every validation failure throws; `argument` names the offending argument. */
+export class NestlabArgumentError extends Error {
+  constructor(
+    readonly where: string,
+    readonly argument: string,
+    readonly expected: string,
+    readonly got: unknown,
+  ) {
+    super(`${where}: ${argument} must be ${expected}, got ${describe(got)}`);
+    this.name = 'NestlabArgumentError';
+  }
+}
+
+/** A short, readable rendering of a bad value for error messages (strings as they are). */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return value === '' ? '""' : value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  return `a ${typeof value}`;
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function checkInt(where: string, argument: string, value: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new NestlabArgumentError(where, argument, `an integer in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a finite number in [min, max]. */
+export function checkNumber(where: string, argument: string, value: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new NestlabArgumentError(where, argument, `a finite number in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+/** Throws unless `value` is one of `allowed`. */
+export function checkOneOf<T extends string>(where: string, argument: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new NestlabArgumentError(where, argument, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+/**
+ * Rejects option keys that the function does not know (a typo such as `{sead: 1}` would
+ * otherwise silently fall back to the default).
+ */
+export function checkKnownKeys(where: string, options: object | undefined, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new NestlabArgumentError(where, 'options', 'an object', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new NestlabArgumentError(where, `options.${key}`, `one of the known options (${known.join(', ')})`, key);
+    }
+  }
+}
+
+/** Throws unless every entry of `values` is finite; reports the first bad index. */
+export function checkFinite(where: string, argument: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new NestlabArgumentError(where, argument, 'finite numbers only', `${values[i]} at index ${i}`);
+    }
+  }
+}

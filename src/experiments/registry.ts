@@ -1,0 +1,15 @@
+/**
+ * Every figure `nestlab figures` regenerates, in FIGURES.md order. A figure joins by adding its
+ * experiment here; the CLI, the notebooks' smoke tests and the figure tests read this list.
+ */
+import type { Experiment } from './types.js';
+import { mnistMlpQuickstart } from './mnist-mlp-quickstart.js';
+
+export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart];
+
+/** The experiment with this id, or an error listing the known ids. */
+export function findExperiment(id: string): Experiment {
+  const e = EXPERIMENTS.find((x) => x.id === id);
+  if (!e) throw new Error(`unknown figure id ${JSON.stringify(id)}; known: ${EXPERIMENTS.map((x) => x.id).join(', ')}`);
+  return e;
+}

@@ -1,0 +1,31 @@
+/**
+ * nestlab's public API. Notebooks import from 'nestlab'; the CLI and the experiments use the
+ * same functions.
+ */
+export { tf } from './backend/tf.js';
+export { initBackend, selectBackend, BACKEND_NAMES, type BackendName, type BackendInfo } from './backend/select.js';
+export { Rng } from './backend/rng.js';
+export { defaultProgress, lineProgress, barProgress, silentProgress, type Progress } from './backend/progress.js';
+export { NestlabArgumentError } from './errors.js';
+
+export * from './data/matrix.js';
+export { loadMnist, loadMnistAll, MNIST_PIXELS, MNIST_SIDE, type LabelledImages, type MnistOptions } from './data/mnist.js';
+export * from './data/npy.js';
+export * from './data/safetensors.js';
+export { readActivations, writeActivations } from './data/activations.js';
+export { writeFileAtomic } from './data/files.js';
+
+export * from './models/mlp.js';
+
+export { specToSvg, svgToPng, rowsToCsv, writeFigure } from './plot/render.js';
+export { showChart, showTable, chartBundle, tableBundle, VEGA_LITE_MIME } from './plot/display.js';
+export { houseConfig, withHouseTheme } from './plot/theme.js';
+
+export type { Experiment, ExperimentOptions, ExperimentResult, Row, Size } from './experiments/types.js';
+export { EXPERIMENTS, findExperiment } from './experiments/registry.js';
+export { runMnistMlpQuickstart, mnistMlpQuickstart } from './experiments/mnist-mlp-quickstart.js';
+
+/** The size notebooks run at: NESTLAB_SIZE (smoke in tests and CI), else 'full'. */
+export function notebookSize(): 'smoke' | 'full' {
+  return process.env.NESTLAB_SIZE === 'smoke' ? 'smoke' : 'full';
+}

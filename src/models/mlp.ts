@@ -1,0 +1,192 @@
+/**
+ * A small multilayer perceptron classifier on tfjs-layers, trained by our own seeded loop.
+ *
+ * tf.LayersModel.fit shuffles with Math.random, so the loop is ours: a seeded permutation per
+ * epoch, Adam through optimizer.minimize, one progress line per epoch, everything inside tidy.
+ */
+import { tf } from '../backend/tf.js';
+import { Rng } from '../backend/rng.js';
+import { silentProgress, type Progress } from '../backend/progress.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+
+export interface MlpConfig {
+  inputDim: number;
+  /** Widths of the hidden layers, e.g. [128, 64]. */
+  hidden: number[];
+  /** Number of classes (the last layer outputs logits). */
+  outputDim: number;
+  /** Hidden non-linearity. Default 'relu'. */
+  activation?: 'relu' | 'tanh';
+  /** Seed of the weight initialisation. Default 0. */
+  seed?: number;
+}
+
+/**
+ * Builds the MLP: Dense(hidden[i], activation) ... Dense(outputDim) -> logits, Glorot-uniform
+ * weights seeded from `seed`, zero biases.
+ */
+export function createMlp(config: MlpConfig): tf.Sequential {
+  const where = 'createMlp';
+  checkKnownKeys(where, config, ['inputDim', 'hidden', 'outputDim', 'activation', 'seed']);
+  checkInt(where, 'config.inputDim', config.inputDim, 1);
+  checkInt(where, 'config.outputDim', config.outputDim, 2);
+  if (!Array.isArray(config.hidden)) throw new NestlabArgumentError(where, 'config.hidden', 'an array of layer widths', config.hidden);
+  config.hidden.forEach((h, i) => checkInt(where, `config.hidden[${i}]`, h, 1));
+  const activation = checkOneOf(where, 'config.activation', config.activation ?? 'relu', ['relu', 'tanh'] as const);
+  const rng = new Rng(config.seed ?? 0);
+  const model = tf.sequential();
+  const widths = [...config.hidden, config.outputDim];
+  widths.forEach((units, i) => {
+    model.add(
+      tf.layers.dense({
+        units,
+        inputShape: i === 0 ? [config.inputDim] : undefined,
+        activation: i < config.hidden.length ? activation : 'linear',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextUint32() }),
+        biasInitializer: 'zeros',
+        name: i < config.hidden.length ? `hidden${i + 1}` : 'logits',
+      }),
+    );
+  });
+  return model;
+}
+
+export interface TrainOptions {
+  /** Default 5. */
+  epochs?: number;
+  /** Default 128. */
+  batchSize?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** Seed of the batch order. Default 0. */
+  seed?: number;
+  /** Default: silent. */
+  progress?: Progress;
+}
+
+/** One row of the training history. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+}
+
+function checkLabels(where: string, x: Matrix, y: Int32Array, classes: number): void {
+  if (!(y instanceof Int32Array) || y.length !== x.rows) {
+    throw new NestlabArgumentError(where, 'y', `an Int32Array of ${x.rows} labels (one per row of x)`, y);
+  }
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] < 0 || y[i] >= classes) throw new NestlabArgumentError(where, `y[${i}]`, `a class in [0, ${classes})`, y[i]);
+  }
+}
+
+/**
+ * Trains `model` with softmax cross-entropy on (x, y) by minibatch Adam; returns the per-epoch
+ * mean training loss and accuracy.
+ */
+export async function trainClassifier(model: tf.Sequential, x: Matrix, y: Int32Array, options: TrainOptions = {}): Promise<EpochRecord[]> {
+  const where = 'trainClassifier';
+  checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress']);
+  const classes = model.outputs[0].shape[1] as number;
+  checkMatrix(where, 'x', x, 1, 1);
+  checkLabels(where, x, y, classes);
+  const epochs = checkInt(where, 'options.epochs', options.epochs ?? 5, 1);
+  const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
+  const lr = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 1e-9, 10);
+  const progress = options.progress ?? silentProgress;
+  const rng = new Rng(options.seed ?? 0);
+  const optimizer = tf.train.adam(lr);
+  const xAll = tf.tensor2d(x.data, [x.rows, x.cols]);
+  const yAll = tf.tensor1d(y, 'int32');
+  const history: EpochRecord[] = [];
+  progress.start(epochs, 'epoch');
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const order = rng.permutation(x.rows);
+      let lossSum = 0;
+      let correct = 0;
+      for (let start = 0; start < x.rows; start += batchSize) {
+        const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(start + batchSize, x.rows))), 'int32');
+        const [loss, hits] = tf.tidy(() => {
+          const xb = tf.gather(xAll, idx);
+          const yb = tf.gather(yAll, idx);
+          let h: tf.Tensor | null = null;
+          const l = optimizer.minimize(() => {
+            const logits = model.apply(xb, { training: true }) as tf.Tensor2D;
+            // The logits die with minimize's scope: count the hits here and keep only them.
+            h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'int32')));
+            return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, classes), logits);
+          }, true) as tf.Scalar;
+          return [tf.mul(l, idx.shape[0]), h!];
+        });
+        lossSum += (await loss.data())[0];
+        correct += (await hits.data())[0];
+        tf.dispose([idx, loss, hits]);
+      }
+      const rec = { epoch, loss: lossSum / x.rows, accuracy: correct / x.rows };
+      history.push(rec);
+      progress.update(epoch, `loss ${rec.loss.toFixed(4)}  train accuracy ${rec.accuracy.toFixed(4)}`);
+    }
+  } finally {
+    tf.dispose([xAll, yAll]);
+    optimizer.dispose();
+  }
+  progress.stop();
+  return history;
+}
+
+/** Logits of `model` on x, computed in batches (the caller disposes). */
+function predictBatches(model: tf.Sequential, x: Matrix, batchSize: number, upTo?: number): tf.Tensor2D[] {
+  const outs: tf.Tensor2D[] = [];
+  for (let start = 0; start < x.rows; start += batchSize) {
+    const end = Math.min(start + batchSize, x.rows);
+    outs.push(
+      tf.tidy(() => {
+        let h: tf.Tensor = tf.tensor2d(x.data.subarray(start * x.cols, end * x.cols), [end - start, x.cols]);
+        for (const layer of model.layers.slice(0, upTo ?? model.layers.length)) h = layer.apply(h) as tf.Tensor;
+        return h as tf.Tensor2D;
+      }),
+    );
+  }
+  return outs;
+}
+
+/** Test accuracy overall and per class. */
+export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int32Array): Promise<{ accuracy: number; perClass: { label: number; accuracy: number; count: number }[] }> {
+  const classes = model.outputs[0].shape[1] as number;
+  checkMatrix('evaluateClassifier', 'x', x);
+  checkLabels('evaluateClassifier', x, y, classes);
+  const parts = predictBatches(model, x, 1024);
+  const pred = tf.tidy(() => tf.argMax(tf.concat(parts, 0), 1));
+  const p = (await pred.data()) as Int32Array;
+  tf.dispose([...parts, pred]);
+  const hit = new Array<number>(classes).fill(0);
+  const count = new Array<number>(classes).fill(0);
+  let correct = 0;
+  for (let i = 0; i < y.length; i++) {
+    count[y[i]]++;
+    if (p[i] === y[i]) {
+      hit[y[i]]++;
+      correct++;
+    }
+  }
+  return {
+    accuracy: correct / y.length,
+    perClass: count.map((c, label) => ({ label, accuracy: c === 0 ? NaN : hit[label] / c, count: c })),
+  };
+}
+
+/** Post-activation outputs of every hidden layer (and the logits last) on x, as Matrices. */
+export async function layerActivations(model: tf.Sequential, x: Matrix, batchSize = 1024): Promise<Matrix[]> {
+  checkMatrix('layerActivations', 'x', x);
+  const out: Matrix[] = [];
+  for (let layer = 1; layer <= model.layers.length; layer++) {
+    const parts = predictBatches(model, x, batchSize, layer);
+    const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    const data = (await all.data()) as Float32Array;
+    out.push({ data: Float32Array.from(data), rows: x.rows, cols: all.shape[1] });
+    tf.dispose(parts.length === 1 ? parts : [...parts, all]);
+  }
+  return out;
+}

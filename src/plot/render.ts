@@ -1,0 +1,68 @@
+/**
+ * vega-lite spec -> SVG (vega's headless View) -> PNG (resvg, whose binary ships in its npm
+ * package), and the files of a figure written atomically: <id>.svg, <id>.png, <id>.csv (the
+ * numbers behind it) and <id>.json (meta).
+ */
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { Resvg } from '@resvg/resvg-js';
+import { csvFormat } from 'd3-dsv';
+import { writeFileAtomic } from '../data/files.js';
+import { withHouseTheme, HOUSE_FONT } from './theme.js';
+import type { ExperimentResult, Row } from '../experiments/types.js';
+
+/** Renders a vega-lite spec to an SVG string with the house theme. */
+export async function specToSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded lazily: vega (and vega-lite, which imports it) pulls in vega-canvas, which has a
+  // top-level await; a static import would make the library unloadable by require() (tslab
+  // notebooks run as CommonJS).
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  const vgSpec = vegaLite.compile(withHouseTheme(spec) as TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterises SVG to PNG at `scale` (default 2, for high-DPI screens and print). */
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: HOUSE_FONT },
+    background: 'white',
+  });
+  return resvg.render().asPng();
+}
+
+/** Tidy rows as CSV text (RFC 4180 quoting by d3-dsv). */
+export function rowsToCsv(rows: Row[]): string {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return `${csvFormat(rows, columns)}\n`;
+}
+
+/** Paths of the files `writeFigure` produced. */
+export interface FigureFiles {
+  svg: string;
+  png: string;
+  csv: string;
+  json: string;
+}
+
+/** Writes a figure's SVG, PNG, CSV and meta JSON into `dir`, each atomically. */
+export async function writeFigure(result: ExperimentResult, dir: string): Promise<FigureFiles> {
+  const id = result.meta.id;
+  const svg = await specToSvg(result.spec);
+  const files = {
+    svg: join(dir, `${id}.svg`),
+    png: join(dir, `${id}.png`),
+    csv: join(dir, `${id}.csv`),
+    json: join(dir, `${id}.json`),
+  };
+  writeFileAtomic(files.svg, svg);
+  writeFileAtomic(files.png, svgToPng(svg));
+  writeFileAtomic(files.csv, rowsToCsv(result.rows));
+  writeFileAtomic(files.json, `${JSON.stringify(result.meta, null, 2)}\n`);
+  return files;
+}

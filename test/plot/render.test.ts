@@ -1,0 +1,67 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { rowsToCsv, specToSvg, svgToPng, writeFigure } from '../../src/plot/render.js';
+
+const spec: TopLevelSpec = {
+  title: 'Loss',
+  width: 200,
+  height: 100,
+  data: { values: [{ epoch: 1, loss: 2 }, { epoch: 2, loss: 1 }] },
+  mark: 'line',
+  encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } },
+};
+
+/** Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian). */
+function pngSize(png: Uint8Array): [number, number] {
+  const v = new DataView(png.buffer, png.byteOffset);
+  return [v.getUint32(16), v.getUint32(20)];
+}
+
+/** The first element that is not properly closed, or null when the markup nests correctly. */
+function unbalancedTag(xml: string): string | null {
+  const stack: string[] = [];
+  for (const m of xml.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
+    const [, closing, name, selfClosing] = m;
+    if (selfClosing) continue;
+    if (!closing) stack.push(name);
+    else if (stack.pop() !== name) return name;
+  }
+  return stack.length ? stack[stack.length - 1] : null;
+}
+
+describe('figure rendering', () => {
+  it('renders a vega-lite spec to a well-formed SVG with the house font and the data drawn', async () => {
+    const svg = await specToSvg(spec);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('font-family="DejaVu Sans"');
+    expect(svg).toContain('>Loss</text>');
+    expect(svg).toMatch(/<path[^>]*d="M/); // the line itself
+    expect(unbalancedTag(svg)).toBeNull();
+  });
+
+  it('rasterises at 2x: the PNG is twice the SVG size', async () => {
+    const svg = await specToSvg(spec);
+    const w = Number(/width="(\d+(\.\d+)?)"/.exec(svg)![1]);
+    const h = Number(/height="(\d+(\.\d+)?)"/.exec(svg)![1]);
+    const png = svgToPng(svg);
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+    expect(pngSize(png)).toEqual([Math.round(2 * w), Math.round(2 * h)]);
+  });
+
+  it('writes svg, png, csv and json atomically, the csv holding the rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fig-'));
+    const rows = [{ epoch: 1, loss: 2, note: 'a,b' }, { epoch: 2, loss: 1, note: null }];
+    await writeFigure({ rows, spec, meta: { id: 'demo', backend: 'cpu', seed: 0, size: 'smoke', seconds: 0 } }, dir);
+    expect(readdirSync(dir).sort()).toEqual(['demo.csv', 'demo.json', 'demo.png', 'demo.svg']);
+    expect(readFileSync(join(dir, 'demo.csv'), 'utf8')).toBe('epoch,loss,note\n1,2,"a,b"\n2,1,\n');
+    expect(JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')).id).toBe('demo');
+  });
+
+  it('writes a CSV header of the union of the rows\' columns', () => {
+    expect(rowsToCsv([{ a: 1 }, { b: 2 }])).toBe('a,b\n1,\n,2\n');
+  });
+});
