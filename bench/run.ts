@@ -1,0 +1,25 @@
+/**
+ * `npm run bench [names...]`: runs the named benchmarks (default: all `bench/*.bench.ts`), each
+ * side by side with its peer, and writes bench/results/<name>.json.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BENCH_DIR, writeRecord, type Benchmark } from './lib.js';
+
+const files = readdirSync(BENCH_DIR).filter((f) => f.endsWith('.bench.ts')).sort();
+const benchmarks: Benchmark[] = [];
+for (const f of files) {
+  const mod = (await import(pathToFileURL(join(BENCH_DIR, f)).href)) as { benchmark: Benchmark };
+  benchmarks.push(mod.benchmark);
+}
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !benchmarks.some((b) => b.name === w));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+for (const b of benchmarks.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
+  console.log(`== ${b.name}: ${b.description}`);
+  for (const rec of await b.run()) writeRecord(rec);
+}
