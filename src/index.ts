@@ -16,6 +16,8 @@ export { readActivations, writeActivations } from './data/activations.js';
 export { writeFileAtomic } from './data/files.js';
 
 export * from './models/mlp.js';
+export * from './models/mrl.js';
+export * from './models/retrieval.js';
 
 export { specToSvg, svgToPng, rowsToCsv, writeFigure } from './plot/render.js';
 export { showChart, showTable, chartBundle, tableBundle, VEGA_LITE_MIME } from './plot/display.js';
@@ -24,6 +26,8 @@ export { houseConfig, withHouseTheme } from './plot/theme.js';
 export type { Experiment, ExperimentOptions, ExperimentResult, Row, Size } from './experiments/types.js';
 export { EXPERIMENTS, findExperiment } from './experiments/registry.js';
 export { runMnistMlpQuickstart, mnistMlpQuickstart } from './experiments/mnist-mlp-quickstart.js';
+export { runMrlAccuracy, mrlAccuracy, mrlVerdict, summarise as summariseMrlAccuracy } from './experiments/mrl-accuracy.js';
+export { runMrlRetrieval, mrlRetrieval } from './experiments/mrl-retrieval.js';
 
 /** The size notebooks run at: NESTLAB_SIZE (smoke in tests and CI), else 'full'. */
 export function notebookSize(): 'smoke' | 'full' {

@@ -4,8 +4,10 @@
  */
 import type { Experiment } from './types.js';
 import { mnistMlpQuickstart } from './mnist-mlp-quickstart.js';
+import { mrlAccuracy } from './mrl-accuracy.js';
+import { mrlRetrieval } from './mrl-retrieval.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart];
+export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval];
 
 /** The experiment with this id, or an error listing the known ids. */
 export function findExperiment(id: string): Experiment {

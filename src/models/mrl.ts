@@ -1,0 +1,214 @@
+/**
+ * Matryoshka Representation Learning (Kusupati et al. 2022; RAIVNLab/MRL, MRL.py).
+ *
+ * An MLP encoder maps x to an embedding z in R^d; a linear head per nesting size m classifies
+ * from the prefix z[:, :m]. Loss (their Eq. 1, as coded: batch-mean CE per head, summed):
+ *   L = sum_{m in M} c_m * CE(W_m z[:, :m] + b_m, y)
+ * MRL-E ties the heads: one W in R^{d x L} and one shared bias, logits_m = z[:, :m] W[:m] + b.
+ * FF-m (the fixed-feature baseline) is the same model with d = m and M = {m}.
+ */
+import { tf } from '../backend/tf.js';
+import { Rng } from '../backend/rng.js';
+import { silentProgress, type Progress } from '../backend/progress.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+
+export interface MrlConfig {
+  inputDim: number;
+  /** Hidden widths of the encoder before the embedding, e.g. [256, 128]. */
+  hidden: number[];
+  /** Embedding size d. */
+  embeddingDim: number;
+  /** Nesting sizes M, strictly increasing, ending at embeddingDim. Default {2,4,...} up to d. */
+  nesting?: number[];
+  /** Relative importance c_m of each size. Default 1 for every size (the paper's default). */
+  weights?: number[];
+  classes: number;
+  /** Weight-tied heads (MRL-E). Default false. */
+  efficient?: boolean;
+  /** Seed of the initialisation. Default 0. */
+  seed?: number;
+}
+
+/** A trained or training MRL model: encoder layers, heads, and the config it was built from. */
+export interface MrlModel {
+  config: Required<MrlConfig>;
+  encoder: tf.Sequential;
+  /** One [m, classes] kernel per nesting size (MRL), or a single [d, classes] kernel (MRL-E). */
+  headKernels: tf.Variable[];
+  headBiases: tf.Variable[];
+}
+
+/** The default nesting: powers of two from 2 up to d (d included even if not a power of two). */
+export function defaultNesting(d: number): number[] {
+  const out: number[] = [];
+  for (let m = 2; m < d; m *= 2) out.push(m);
+  out.push(d);
+  return out;
+}
+
+function resolveConfig(config: MrlConfig): Required<MrlConfig> {
+  const where = 'createMrl';
+  checkKnownKeys(where, config, ['inputDim', 'hidden', 'embeddingDim', 'nesting', 'weights', 'classes', 'efficient', 'seed']);
+  checkInt(where, 'config.inputDim', config.inputDim, 1);
+  const d = checkInt(where, 'config.embeddingDim', config.embeddingDim, 1);
+  checkInt(where, 'config.classes', config.classes, 2);
+  if (!Array.isArray(config.hidden)) throw new NestlabArgumentError(where, 'config.hidden', 'an array of layer widths', config.hidden);
+  config.hidden.forEach((h, i) => checkInt(where, `config.hidden[${i}]`, h, 1));
+  const nesting = config.nesting ?? defaultNesting(d);
+  nesting.forEach((m, i) => {
+    checkInt(where, `config.nesting[${i}]`, m, 1, d);
+    if (i > 0 && m <= nesting[i - 1]) throw new NestlabArgumentError(where, 'config.nesting', 'strictly increasing sizes', `[${nesting}]`);
+  });
+  if (nesting.length === 0 || nesting[nesting.length - 1] !== d) {
+    throw new NestlabArgumentError(where, 'config.nesting', `sizes ending at embeddingDim = ${d}`, `[${nesting}]`);
+  }
+  const weights = config.weights ?? nesting.map(() => 1);
+  if (weights.length !== nesting.length) throw new NestlabArgumentError(where, 'config.weights', `${nesting.length} weights (one per nesting size)`, `${weights.length}`);
+  weights.forEach((w, i) => checkNumber(where, `config.weights[${i}]`, w, 0));
+  return { ...config, nesting: [...nesting], weights: [...weights], efficient: config.efficient ?? false, seed: config.seed ?? 0 };
+}
+
+/** Builds an MRL (or MRL-E, or FF with nesting [d]) model with seeded Glorot-uniform weights. */
+export function createMrl(config: MrlConfig): MrlModel {
+  const cfg = resolveConfig(config);
+  const rng = new Rng(cfg.seed);
+  const encoder = tf.sequential();
+  [...cfg.hidden, cfg.embeddingDim].forEach((units, i) => {
+    encoder.add(
+      tf.layers.dense({
+        units,
+        inputShape: i === 0 ? [cfg.inputDim] : undefined,
+        // The embedding layer is linear: the heads see z itself, as MRL's heads see the pooled features.
+        activation: i < cfg.hidden.length ? 'relu' : 'linear',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextUint32() }),
+        name: i < cfg.hidden.length ? `hidden${i + 1}` : 'embedding',
+      }),
+    );
+  });
+  const headSizes = cfg.efficient ? [cfg.embeddingDim] : cfg.nesting;
+  // tidy frees the initial values; the variables themselves survive it.
+  const headKernels = headSizes.map((m) =>
+    tf.tidy(() => tf.variable(tf.initializers.glorotUniform({ seed: rng.nextUint32() }).apply([m, cfg.classes]) as tf.Tensor2D, true)),
+  );
+  const headBiases = headSizes.map(() => tf.tidy(() => tf.variable(tf.zeros([cfg.classes]), true)));
+  return { config: cfg, encoder, headKernels, headBiases };
+}
+
+/** Logits of every nesting size for embeddings z: one [n, classes] tensor per size. */
+export function mrlLogits(model: MrlModel, z: tf.Tensor2D): tf.Tensor2D[] {
+  const { nesting, efficient } = model.config;
+  return nesting.map((m, i) => {
+    const prefix = m === z.shape[1] ? z : tf.slice(z, [0, 0], [-1, m]);
+    const kernel = efficient ? tf.slice(model.headKernels[0], [0, 0], [m, -1]) : model.headKernels[i];
+    const bias = efficient ? model.headBiases[0] : model.headBiases[i];
+    return tf.add(tf.matMul(prefix, kernel), bias) as tf.Tensor2D;
+  });
+}
+
+export interface MrlTrainOptions {
+  /** Default 10. */
+  epochs?: number;
+  /** Default 128. */
+  batchSize?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** Seed of the batch order. Default 0. */
+  seed?: number;
+  /** Default: silent. */
+  progress?: Progress;
+}
+
+/** Trains with the Matryoshka loss; returns the mean total loss per epoch. */
+export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, options: MrlTrainOptions = {}): Promise<{ epoch: number; loss: number }[]> {
+  const where = 'trainMrl';
+  checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress']);
+  checkMatrix(where, 'x', x);
+  if (x.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, x.cols);
+  checkLabels(where, y, x.rows, model.config.classes);
+  const epochs = checkInt(where, 'options.epochs', options.epochs ?? 10, 1);
+  const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
+  const lr = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 1e-9, 10);
+  const progress = options.progress ?? silentProgress;
+  const rng = new Rng(options.seed ?? 0);
+  const optimizer = tf.train.adam(lr);
+  const variables = [...(model.encoder.trainableWeights.map((w) => w.read()) as tf.Variable[]), ...model.headKernels, ...model.headBiases];
+  const xAll = tf.tensor2d(x.data, [x.rows, x.cols]);
+  const yAll = tf.tensor1d(y, 'int32');
+  const history: { epoch: number; loss: number }[] = [];
+  progress.start(epochs, 'epoch');
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const order = rng.permutation(x.rows);
+      let lossSum = 0;
+      for (let start = 0; start < x.rows; start += batchSize) {
+        const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(start + batchSize, x.rows))), 'int32');
+        const loss = tf.tidy(() => {
+          const xb = tf.gather(xAll, idx) as tf.Tensor2D;
+          const onehot = tf.oneHot(tf.gather(yAll, idx) as tf.Tensor1D, model.config.classes);
+          const l = optimizer.minimize(
+            () => {
+              const z = model.encoder.apply(xb, { training: true }) as tf.Tensor2D;
+              const terms = mrlLogits(model, z).map((logits, i) => tf.mul(tf.losses.softmaxCrossEntropy(onehot, logits), model.config.weights[i]));
+              return tf.addN(terms) as tf.Scalar;
+            },
+            true,
+            variables,
+          ) as tf.Scalar;
+          return tf.mul(l, idx.shape[0]);
+        });
+        lossSum += (await loss.data())[0];
+        tf.dispose([idx, loss]);
+      }
+      history.push({ epoch, loss: lossSum / x.rows });
+      progress.update(epoch, `loss ${(lossSum / x.rows).toFixed(4)}`);
+    }
+  } finally {
+    tf.dispose([xAll, yAll]);
+    optimizer.dispose();
+  }
+  progress.stop();
+  return history;
+}
+
+function checkLabels(where: string, y: Int32Array, n: number, classes: number): void {
+  if (!(y instanceof Int32Array) || y.length !== n) throw new NestlabArgumentError(where, 'y', `an Int32Array of ${n} labels`, y);
+  for (let i = 0; i < n; i++) if (y[i] < 0 || y[i] >= classes) throw new NestlabArgumentError(where, `y[${i}]`, `a class in [0, ${classes})`, y[i]);
+}
+
+/** The embeddings z of x (the full d dimensions; take prefixes with prefixColumns). */
+export async function mrlEmbed(model: MrlModel, x: Matrix, batchSize = 2048): Promise<Matrix> {
+  checkMatrix('mrlEmbed', 'x', x);
+  const d = model.config.embeddingDim;
+  const out = new Float32Array(x.rows * d);
+  for (let start = 0; start < x.rows; start += batchSize) {
+    const end = Math.min(start + batchSize, x.rows);
+    const z = tf.tidy(() => model.encoder.apply(tf.tensor2d(x.data.subarray(start * x.cols, end * x.cols), [end - start, x.cols])) as tf.Tensor2D);
+    out.set((await z.data()) as Float32Array, start * d);
+    z.dispose();
+  }
+  return { data: out, rows: x.rows, cols: d };
+}
+
+/** Test accuracy of each nesting size's own head: [{size, accuracy}]. */
+export async function mrlTestAccuracy(model: MrlModel, x: Matrix, y: Int32Array): Promise<{ size: number; accuracy: number }[]> {
+  checkMatrix('mrlTestAccuracy', 'x', x);
+  checkLabels('mrlTestAccuracy', y, x.rows, model.config.classes);
+  const z = await mrlEmbed(model, x);
+  const preds = tf.tidy(() => mrlLogits(model, tf.tensor2d(z.data, [z.rows, z.cols])).map((l) => tf.argMax(l, 1)));
+  const out: { size: number; accuracy: number }[] = [];
+  for (let i = 0; i < preds.length; i++) {
+    const p = (await preds[i].data()) as Int32Array;
+    let hit = 0;
+    for (let r = 0; r < y.length; r++) if (p[r] === y[r]) hit++;
+    out.push({ size: model.config.nesting[i], accuracy: hit / y.length });
+  }
+  tf.dispose(preds);
+  return out;
+}
+
+/** Frees the model's weights. */
+export function disposeMrl(model: MrlModel): void {
+  model.encoder.dispose();
+  tf.dispose([...model.headKernels, ...model.headBiases]);
+}
