@@ -22,6 +22,9 @@ export * from './models/retrieval.js';
 export { specToSvg, svgToPng, rowsToCsv, writeFigure } from './plot/render.js';
 export { showChart, showTable, chartBundle, tableBundle, VEGA_LITE_MIME } from './plot/display.js';
 export { houseConfig, withHouseTheme } from './plot/theme.js';
+export { umapEmbed, trustworthiness } from './plot/umap.js';
+
+export * from './similarity/index.js';
 
 export type { Experiment, ExperimentOptions, ExperimentResult, Row, Size } from './experiments/types.js';
 export { EXPERIMENTS, findExperiment } from './experiments/registry.js';

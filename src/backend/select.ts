@@ -79,10 +79,18 @@ async function loadWebgpu(): Promise<BackendProbe> {
     throw new Error(`the 'webgpu' package (Dawn) did not load: ${errorText(e)}`);
   }
   Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create([]);
+  // NESTLAB_DAWN_FLAGS passes Dawn toggles (e.g. "backend=opengles" for Mesa's llvmpipe on a
+  // machine without a GPU); NESTLAB_WEBGPU_COMPAT=1 asks for a compatibility-mode adapter,
+  // which that GL ES route needs. Both serve correctness tests; real GPUs need neither.
+  const flags = (process.env.NESTLAB_DAWN_FLAGS ?? '').split(',').filter((f) => f.length > 0);
+  const raw = dawn.create(flags);
+  const compat = process.env.NESTLAB_WEBGPU_COMPAT === '1';
+  const gpu: GpuLike = compat
+    ? { requestAdapter: (o?: object) => raw.requestAdapter({ ...(o ?? {}), featureLevel: 'compatibility' }), getPreferredCanvasFormat: () => 'rgba8unorm' }
+    : raw;
   const adapter = await gpu.requestAdapter();
   if (adapter == null) {
-    throw new Error('Dawn found no WebGPU adapter (no GPU with a Vulkan driver Dawn accepts)');
+    throw new Error(`Dawn found no WebGPU adapter (no GPU with a Vulkan driver Dawn accepts${flags.length ? `; flags ${flags.join(',')}` : ''})`);
   }
   const nav = (globalThis as { navigator?: object }).navigator;
   if (nav === undefined) {
@@ -94,11 +102,12 @@ async function loadWebgpu(): Promise<BackendProbe> {
   await setTfBackend('webgpu');
   const info = adapter.info ?? {};
   const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
-  return { detail: `adapter: ${name || 'unnamed adapter'}` };
+  return { detail: `adapter: ${name || 'unnamed adapter'}${compat ? ' (compatibility mode)' : ''}` };
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: Record<string, string> } | null>;
+  requestAdapter(options?: object): Promise<{ info?: Record<string, string> } | null>;
+  getPreferredCanvasFormat?(): string;
 }
 
 /** XNNPACK WebAssembly with SIMD: the default on CPU. */

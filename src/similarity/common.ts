@@ -1,0 +1,90 @@
+/**
+ * Shared plumbing for src/similarity: argument checks for a pair of representations, and the
+ * tfjs products every measure is built from (column-centred cross-products X^T Y).
+ *
+ * Transposes are explicit (`tf.transpose` then `tf.matMul`): on the wasm backend a matMul with
+ * `transposeA` runs more than 10x slower than a transpose followed by a plain matMul (measured
+ * here: 5.0 s vs 0.2 s for 512x5000 @ 5000x512).
+ */
+import { tf } from '../backend/tf.js';
+import { NestlabArgumentError } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+
+/** Validates a pair of representations of the same stimuli (rows) and returns them as Matrices. */
+export function checkPair(where: string, X: unknown, Y: unknown, minRows: number): [Matrix, Matrix] {
+  const x = checkMatrix(where, 'X', X, 1);
+  const y = checkMatrix(where, 'Y', Y, 1);
+  if (x.rows !== y.rows) {
+    throw new NestlabArgumentError(where, 'Y.rows', `equal to X.rows = ${x.rows} (rows are the same stimuli in both)`, y.rows);
+  }
+  if (x.rows < minRows) throw new NestlabArgumentError(where, 'X.rows', `at least ${minRows} (samples)`, x.rows);
+  return [x, y];
+}
+
+/** A Matrix on tfjs with its column means removed (inside tidy, or dispose it). */
+export function centredTensor(m: Matrix): tf.Tensor2D {
+  return tf.tidy(() => {
+    const t = tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
+    return tf.sub(t, tf.mean(t, 0, true)) as tf.Tensor2D;
+  });
+}
+
+/** a^T b with an explicit transpose (fast on wasm). */
+export function crossT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.matMul(tf.transpose(a), b));
+}
+
+/** a b^T with an explicit transpose (fast on wasm). */
+export function outerT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.matMul(a, tf.transpose(b)));
+}
+
+/** Reads a tensor as Float64 values (async, so it works on every backend) and disposes it. */
+export async function readAndDispose(t: tf.Tensor): Promise<Float64Array> {
+  try {
+    return Float64Array.from((await t.data()) as ArrayLike<number>);
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Column means of a Matrix in Float64. */
+export function columnMeans(m: Matrix): Float64Array {
+  const mu = new Float64Array(m.cols);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) mu[j] += m.data[i * m.cols + j];
+  for (let j = 0; j < m.cols; j++) mu[j] /= m.rows;
+  return mu;
+}
+
+/** Centred cross-products of X and Y, read back in Float64 (row-major). */
+export interface CentredProducts {
+  /** X_c^T X_c, p x p. */
+  xx: Float64Array;
+  /** Y_c^T Y_c, q x q. */
+  yy: Float64Array;
+  /** X_c^T Y_c, p x q. */
+  xy: Float64Array;
+  p: number;
+  q: number;
+  n: number;
+}
+
+/** X_c^T X_c, Y_c^T Y_c and X_c^T Y_c on tfjs (three matMuls), read back in Float64. */
+export async function centredProducts(x: Matrix, y: Matrix): Promise<CentredProducts> {
+  const [txx, tyy, txy] = tf.tidy(() => {
+    const xc = centredTensor(x);
+    const yc = centredTensor(y);
+    const xt = tf.transpose(xc);
+    const yt = tf.transpose(yc);
+    return [tf.matMul(xt, xc), tf.matMul(yt, yc), tf.matMul(xt, yc)];
+  });
+  const [xx, yy, xy] = await Promise.all([readAndDispose(txx), readAndDispose(tyy), readAndDispose(txy)]);
+  return { xx, yy, xy, p: x.cols, q: y.cols, n: x.rows };
+}
+
+/** Sum of squares of a Float64 array (the squared Frobenius norm). */
+export function sumSquares(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return s;
+}

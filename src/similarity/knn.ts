@@ -1,0 +1,174 @@
+/**
+ * Exact k-nearest neighbours, and mutual-kNN alignment (Huh, Cheung, Wang & Isola, "The Platonic
+ * Representation Hypothesis", ICML 2024; minyoungg/platonic-rep, metrics.py `mutual_knn`).
+ *
+ * The candidate search is blocked matrix products on tfjs (a b x n block of inner products at a
+ * time); the top k + margin candidates of each row are then re-ranked with distances recomputed in
+ * Float64 from the float32 inputs, so that the result matches scikit-learn's exact search
+ * despite float32 cancellation in ||x||^2 + ||y||^2 - 2 x.y. Ties are broken by the lower index
+ * (torch's argsort in platonic-rep is unstable; the order here is deterministic).
+ */
+import { tf } from '../backend/tf.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { checkPair } from './common.js';
+
+/** Options of {@link nearestNeighbors}. */
+export interface KnnOptions {
+  /** 'euclidean' (default) or 'cosine' (1 - cosine similarity of the rows; zero rows have similarity 0 to all). */
+  metric?: 'euclidean' | 'cosine';
+}
+
+/** k nearest neighbours of every row (self excluded). */
+export interface KnnResult {
+  /** n x k row-major: indices[i * k + j] is the j-th nearest neighbour of row i. */
+  indices: Int32Array;
+  /** n x k distances (Euclidean, or 1 - cosine), ascending per row. */
+  distances: Float64Array;
+  n: number;
+  k: number;
+}
+
+function rowDistance(m: Matrix, i: number, j: number, metric: 'euclidean' | 'cosine', norms: Float64Array | null): number {
+  const d = m.cols;
+  const a = m.data;
+  if (metric === 'euclidean') {
+    let s = 0;
+    for (let c = 0; c < d; c++) {
+      const t = a[i * d + c] - a[j * d + c];
+      s += t * t;
+    }
+    return Math.sqrt(s);
+  }
+  let dot = 0;
+  for (let c = 0; c < d; c++) dot += a[i * d + c] * a[j * d + c];
+  const ni = norms![i];
+  const nj = norms![j];
+  return 1 - (ni > 0 && nj > 0 ? dot / (ni * nj) : 0);
+}
+
+/**
+ * Exact k nearest neighbours of each row of X among the other rows (scikit-learn's
+ * `NearestNeighbors(n_neighbors=k).fit(X).kneighbors()` without the query point). Cost: n^2 d on
+ * tfjs in blocks, plus n (k + margin) d in Float64.
+ *
+ * @throws NestlabArgumentError when k is not in [1, n - 1] or X is not finite.
+ */
+export async function nearestNeighbors(X: Matrix | tf.Tensor2D, k: number, options: KnnOptions = {}): Promise<KnnResult> {
+  const where = 'nearestNeighbors';
+  checkKnownKeys(where, options, ['metric']);
+  const metric = checkOneOf(where, 'options.metric', options.metric ?? 'euclidean', ['euclidean', 'cosine'] as const);
+  const x = checkMatrix(where, 'X', X, 2);
+  checkInt(where, 'k', k, 1, x.rows - 1);
+  return knnOf(x, k, metric);
+}
+
+/** nearestNeighbors on a validated Matrix (internal). */
+export async function knnOf(x: Matrix, k: number, metric: 'euclidean' | 'cosine'): Promise<KnnResult> {
+  const n = x.rows;
+  const d = x.cols;
+  const norms = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += x.data[i * d + c] ** 2;
+    norms[i] = Math.sqrt(s);
+  }
+  const margin = Math.min(n - 1 - k, Math.max(4, k));
+  const m = k + margin; // candidates kept per row from the float32 scores
+  const block = Math.max(1, Math.min(n, Math.floor(4_000_000 / n)));
+  const indices = new Int32Array(n * k);
+  const distances = new Float64Array(n * k);
+  const all = tf.tidy(() => {
+    let t = tf.tensor2d(x.data, [n, d]);
+    if (metric === 'cosine') {
+      const nrm = tf.maximum(tf.norm(t, 'euclidean', 1, true), 1e-12);
+      t = tf.div(t, nrm);
+    } else {
+      t = tf.sub(t, tf.mean(t, 0, true)); // translation-invariant; reduces cancellation
+    }
+    return t as tf.Tensor2D;
+  });
+  const allT = tf.transpose(all);
+  // Euclidean score: 2 x_i.x_j - ||x_j||^2 (larger = closer); cosine: the inner product.
+  const bias = tf.tidy(() => (metric === 'euclidean' ? tf.neg(tf.sum(tf.square(all), 1)) : tf.zeros([n])));
+  const candIdx = new Int32Array(m);
+  const candScore = new Float64Array(m);
+  try {
+    for (let start = 0; start < n; start += block) {
+      const stop = Math.min(n, start + block);
+      const scoresT = tf.tidy(() => {
+        const rows = tf.slice(all, [start, 0], [stop - start, d]);
+        const g = tf.matMul(rows, allT);
+        return metric === 'euclidean' ? tf.add(tf.mul(g, 2), bias) : g;
+      });
+      const scores = (await scoresT.data()) as Float32Array;
+      scoresT.dispose();
+      for (let i = start; i < stop; i++) {
+        const off = (i - start) * n;
+        // Keep the m largest scores (insertion into a small sorted buffer).
+        let filled = 0;
+        for (let j = 0; j < n; j++) {
+          if (j === i) continue;
+          const s = scores[off + j];
+          if (filled === m && !(s > candScore[m - 1])) continue;
+          let pos = filled < m ? filled++ : m - 1;
+          while (pos > 0 && candScore[pos - 1] < s) {
+            candScore[pos] = candScore[pos - 1];
+            candIdx[pos] = candIdx[pos - 1];
+            pos--;
+          }
+          candScore[pos] = s;
+          candIdx[pos] = j;
+        }
+        // Exact re-ranking in Float64; ties -> lower index.
+        const cands: { j: number; dist: number }[] = [];
+        for (let c = 0; c < filled; c++) cands.push({ j: candIdx[c], dist: rowDistance(x, i, candIdx[c], metric, norms) });
+        cands.sort((a, b) => a.dist - b.dist || a.j - b.j);
+        for (let c = 0; c < k; c++) {
+          indices[i * k + c] = cands[c].j;
+          distances[i * k + c] = cands[c].dist;
+        }
+      }
+    }
+  } finally {
+    tf.dispose([all, allT, bias]);
+  }
+  return { indices, distances, n, k };
+}
+
+/** Options of {@link mutualKnn}. */
+export interface MutualKnnOptions {
+  /** Neighbourhood size; needs n >= k + 1. Default 10 (platonic-rep). */
+  k?: number;
+}
+
+/**
+ * Mutual k-nearest-neighbour alignment (Huh et al. 2024, platonic-rep `mutual_knn`):
+ * (1/n) sum_i |kNN_X(i) ∩ kNN_Y(i)| / k, where kNN(i) are the k rows with the largest inner
+ * product to row i after L2-normalising the rows (cosine similarity), self excluded. 1 for
+ * identical inputs; about k / (n - 1) for independent ones. platonic-rep also clips features at
+ * the 0.95 quantile of |x| before this (`remove_outliers`); do that beforehand if you want it.
+ *
+ * @throws NestlabArgumentError on row mismatch, non-finite input, or k outside [1, n - 1].
+ */
+export async function mutualKnn(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: MutualKnnOptions = {}): Promise<number> {
+  const where = 'mutualKnn';
+  checkKnownKeys(where, options, ['k']);
+  const k = checkInt(where, 'options.k', options.k ?? 10, 1);
+  const [x, y] = checkPair(where, X, Y, 2);
+  if (k > x.rows - 1) {
+    throw new NestlabArgumentError(where, 'options.k', `at most n - 1 = ${x.rows - 1} (too few samples for k neighbours)`, k);
+  }
+  const a = await knnOf(x, k, 'cosine');
+  const b = await knnOf(y, k, 'cosine');
+  const n = x.rows;
+  const mark = new Int32Array(n).fill(-1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < k; c++) mark[a.indices[i * k + c]] = i;
+    let shared = 0;
+    for (let c = 0; c < k; c++) if (mark[b.indices[i * k + c]] === i) shared++;
+    total += shared / k;
+  }
+  return total / n;
+}
