@@ -11,7 +11,7 @@ import { silentProgress } from '../backend/progress.js';
 import { checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { prefixColumns, type Matrix } from '../data/matrix.js';
 import { disposeMrl, mrlEmbed } from '../models/mrl.js';
-import { funnelRetrieval, nearestNeighbours, retrievalMetrics } from '../models/retrieval.js';
+import { funnelRetrieval, retrieveNearest, retrievalMetrics } from '../models/retrieval.js';
 import { MRL_SIZES, ffBaselines, mrlData, trainNested } from './mrl-common.js';
 import type { Experiment, ExperimentOptions, ExperimentResult, Row } from './types.js';
 
@@ -50,7 +50,7 @@ export async function runMrlRetrieval(options: ExperimentOptions = {}): Promise<
       'PCA of FF': base.pca(m),
     };
     for (const [method, [db, q]] of Object.entries(sets)) {
-      const nn = await nearestNeighbours(db, q, K);
+      const nn = await retrieveNearest(db, q, K);
       const r = retrievalMetrics(nn, K, train.y, test.y);
       rows.push({ kind: 'size', method, size: m, mapAt10: r.mapAtK, oneNn: r.oneNnAccuracy, cost: m * train.x.rows });
     }

@@ -26,8 +26,8 @@ export function normalizeRows(m: Matrix): Matrix {
  * broken by lower index), as an Int32Array [queries * k]. Optional `candidates` restricts each
  * query's search to its own candidate list ([queries * c], for re-ranking a shortlist).
  */
-export async function nearestNeighbours(database: Matrix, queries: Matrix, k: number, candidates?: { indices: Int32Array; perQuery: number }): Promise<Int32Array> {
-  const where = 'nearestNeighbours';
+export async function retrieveNearest(database: Matrix, queries: Matrix, k: number, candidates?: { indices: Int32Array; perQuery: number }): Promise<Int32Array> {
+  const where = 'retrieveNearest';
   checkMatrix(where, 'database', database);
   checkMatrix(where, 'queries', queries);
   if (database.cols !== queries.cols) throw new NestlabArgumentError(where, 'queries.cols', `${database.cols} (database.cols)`, queries.cols);
@@ -124,10 +124,10 @@ export async function funnelRetrieval(database: Matrix, queries: Matrix, steps: 
     checkInt(where, `steps[${i}].dims`, s.dims, 1, database.cols);
     checkInt(where, `steps[${i}].keep`, s.keep, 1, i === 0 ? database.rows : steps[i - 1].keep);
   });
-  let current = await nearestNeighbours(prefixColumns(database, steps[0].dims), prefixColumns(queries, steps[0].dims), steps[0].keep);
+  let current = await retrieveNearest(prefixColumns(database, steps[0].dims), prefixColumns(queries, steps[0].dims), steps[0].keep);
   let cost = steps[0].dims * database.rows;
   for (let s = 1; s < steps.length; s++) {
-    current = await nearestNeighbours(prefixColumns(database, steps[s].dims), prefixColumns(queries, steps[s].dims), steps[s].keep, {
+    current = await retrieveNearest(prefixColumns(database, steps[s].dims), prefixColumns(queries, steps[s].dims), steps[s].keep, {
       indices: current,
       perQuery: steps[s - 1].keep,
     });

@@ -3,7 +3,7 @@ import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import { tf } from '../../src/backend/tf.js';
 import { matrix, type Matrix } from '../../src/data/matrix.js';
-import { funnelRetrieval, nearestNeighbours, normalizeRows, retrievalMetrics } from '../../src/models/retrieval.js';
+import { funnelRetrieval, retrieveNearest, normalizeRows, retrievalMetrics } from '../../src/models/retrieval.js';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   return { data: new Rng(seed).normalArray(rows * cols), rows, cols };
@@ -42,7 +42,7 @@ describe('retrieval', () => {
     const db = randomMatrix(300, 8, 1);
     const q = randomMatrix(40, 8, 2);
     const before = tf.memory().numTensors;
-    const nn = await nearestNeighbours(db, q, 5);
+    const nn = await retrieveNearest(db, q, 5);
     expect(tf.memory().numTensors).toBe(before);
     const expected = bruteForce(db, q, 5);
     expect(Array.from({ length: 40 }, (_, i) => Array.from(nn.subarray(i * 5, i * 5 + 5)))).toEqual(expected);
@@ -51,7 +51,7 @@ describe('retrieval', () => {
   it('a one-step funnel is exact search; a shortlist re-ranked on all dims costs less', async () => {
     const db = randomMatrix(500, 16, 3);
     const q = randomMatrix(20, 16, 4);
-    const exact = await nearestNeighbours(db, q, 10);
+    const exact = await retrieveNearest(db, q, 10);
     const one = await funnelRetrieval(db, q, [{ dims: 16, keep: 10 }]);
     expect(one.neighbours).toEqual(exact);
     expect(one.costPerQuery).toBe(16 * 500);
@@ -63,8 +63,8 @@ describe('retrieval', () => {
   });
 
   it('rejects mismatched dimensions and impossible funnels', async () => {
-    await expect(nearestNeighbours(matrix([1, 2], 1, 2), matrix([1, 2, 3], 1, 3), 1)).rejects.toThrow(/queries.cols must be 2 \(database.cols\), got 3/);
-    await expect(nearestNeighbours(matrix([1, 2], 1, 2), matrix([1, 2], 1, 2), 2)).rejects.toThrow(/k must be an integer in \[1, 1\]/);
+    await expect(retrieveNearest(matrix([1, 2], 1, 2), matrix([1, 2, 3], 1, 3), 1)).rejects.toThrow(/queries.cols must be 2 \(database.cols\), got 3/);
+    await expect(retrieveNearest(matrix([1, 2], 1, 2), matrix([1, 2], 1, 2), 2)).rejects.toThrow(/k must be an integer in \[1, 1\]/);
     const db = randomMatrix(20, 4, 5);
     await expect(funnelRetrieval(db, db, [{ dims: 2, keep: 5 }, { dims: 4, keep: 10 }])).rejects.toThrow(/steps\[1\].keep must be an integer in \[1, 5\]/);
   });
