@@ -76,3 +76,14 @@ export function checkFinite(where: string, argument: string, values: ArrayLike<n
     }
   }
 }
+
+/** Throws unless `y` is an Int32Array of `n` class labels in [0, classes). */
+export function checkLabels(where: string, y: unknown, n: number, classes: number): Int32Array {
+  if (!(y instanceof Int32Array) || y.length !== n) {
+    throw new NestlabArgumentError(where, 'y', `an Int32Array of ${n} labels (one per row of x)`, y);
+  }
+  for (let i = 0; i < n; i++) {
+    if (y[i] < 0 || y[i] >= classes) throw new NestlabArgumentError(where, `y[${i}]`, `a class in [0, ${classes})`, y[i]);
+  }
+  return y;
+}

@@ -25,12 +25,15 @@ export { houseConfig, withHouseTheme } from './plot/theme.js';
 export { umapEmbed, trustworthiness } from './plot/umap.js';
 
 export * from './similarity/index.js';
+export * from './topology/index.js';
+export { noisyCircle, twoCircles, torus, sphere } from './data/shapes.js';
 
 export type { Experiment, ExperimentOptions, ExperimentResult, Row, Size } from './experiments/types.js';
 export { EXPERIMENTS, findExperiment } from './experiments/registry.js';
 export { runMnistMlpQuickstart, mnistMlpQuickstart } from './experiments/mnist-mlp-quickstart.js';
 export { runMrlAccuracy, mrlAccuracy, mrlVerdict, summarise as summariseMrlAccuracy } from './experiments/mrl-accuracy.js';
 export { runMrlRetrieval, mrlRetrieval } from './experiments/mrl-retrieval.js';
+export { topologySanity } from './experiments/topology-sanity.js';
 
 /** The size notebooks run at: NESTLAB_SIZE (smoke in tests and CI), else 'full'. */
 export function notebookSize(): 'smoke' | 'full' {

@@ -5,11 +5,9 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../backend/select.js';
-import { silentProgress } from '../backend/progress.js';
-import { checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { loadMnist } from '../data/mnist.js';
 import { createMlp, evaluateClassifier, trainClassifier } from '../models/mlp.js';
-import type { Experiment, ExperimentOptions, ExperimentResult, Row } from './types.js';
+import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
 
 const SIZES = {
   smoke: { limit: 2000, hidden: [64], epochs: 2 },
@@ -18,10 +16,7 @@ const SIZES = {
 
 /** Trains the quickstart MLP; rows: kind 'loss' (per epoch) and kind 'accuracy' (per digit). */
 export async function runMnistMlpQuickstart(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const where = 'mnistMlpQuickstart';
-  checkKnownKeys(where, options, ['size', 'seed', 'progress']);
-  const size = checkOneOf(where, 'options.size', options.size ?? 'smoke', ['smoke', 'full'] as const);
-  const seed = checkInt(where, 'options.seed', options.seed ?? 0);
+  const { size, seed, progress } = resolveOptions('mnistMlpQuickstart', options);
   const cfg = SIZES[size];
   const t0 = performance.now();
   const backend = await initBackend();
@@ -33,7 +28,7 @@ export async function runMnistMlpQuickstart(options: ExperimentOptions = {}): Pr
       batchSize: 128,
       learningRate: 1e-3,
       seed,
-      progress: options.progress ?? silentProgress,
+      progress,
     });
     const evaluation = await evaluateClassifier(model, test.x, test.y);
     const rows: Row[] = [

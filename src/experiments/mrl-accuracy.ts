@@ -5,22 +5,16 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../backend/select.js';
-import { silentProgress } from '../backend/progress.js';
-import { checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { disposeMrl, mrlEmbed, mrlTestAccuracy } from '../models/mrl.js';
 import { MRL_SIZES, ffBaselines, linearProbeAccuracy, mrlData, trainNested } from './mrl-common.js';
-import type { Experiment, ExperimentOptions, ExperimentResult, Row } from './types.js';
+import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
 
 export const MRL_METHODS = ['MRL', 'MRL-E', 'FF', 'PCA of FF', 'random FF units'] as const;
 
 /** Runs the comparison; rows: {method, size, seed, accuracy}. */
 export async function runMrlAccuracy(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const where = 'mrlAccuracy';
-  checkKnownKeys(where, options, ['size', 'seed', 'progress']);
-  const sizeName = checkOneOf(where, 'options.size', options.size ?? 'smoke', ['smoke', 'full'] as const);
-  const baseSeed = checkInt(where, 'options.seed', options.seed ?? 0);
+  const { size: sizeName, seed: baseSeed, progress } = resolveOptions('mrlAccuracy', options);
   const size = MRL_SIZES[sizeName];
-  const progress = options.progress ?? silentProgress;
   const t0 = performance.now();
   const backend = await initBackend();
   const { train, test } = mrlData(size);

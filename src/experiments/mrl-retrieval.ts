@@ -7,25 +7,19 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../backend/select.js';
-import { silentProgress } from '../backend/progress.js';
-import { checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { prefixColumns, type Matrix } from '../data/matrix.js';
 import { disposeMrl, mrlEmbed } from '../models/mrl.js';
 import { funnelRetrieval, retrieveNearest, retrievalMetrics } from '../models/retrieval.js';
 import { MRL_SIZES, ffBaselines, mrlData, trainNested } from './mrl-common.js';
-import type { Experiment, ExperimentOptions, ExperimentResult, Row } from './types.js';
+import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
 
 const K = 10;
 const SHORTLIST = 200;
 
 /** Runs retrieval for one seed's MRL and FF-d models; rows of kind 'size' and 'funnel'. */
 export async function runMrlRetrieval(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const where = 'mrlRetrieval';
-  checkKnownKeys(where, options, ['size', 'seed', 'progress']);
-  const sizeName = checkOneOf(where, 'options.size', options.size ?? 'smoke', ['smoke', 'full'] as const);
-  const seed = checkInt(where, 'options.seed', options.seed ?? 0);
+  const { size: sizeName, seed, progress } = resolveOptions('mrlRetrieval', options);
   const size = MRL_SIZES[sizeName];
-  const progress = options.progress ?? silentProgress;
   const t0 = performance.now();
   const backend = await initBackend();
   const { train, test } = mrlData(size);

@@ -6,8 +6,9 @@ import type { Experiment } from './types.js';
 import { mnistMlpQuickstart } from './mnist-mlp-quickstart.js';
 import { mrlAccuracy } from './mrl-accuracy.js';
 import { mrlRetrieval } from './mrl-retrieval.js';
+import { topologySanity } from './topology-sanity.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval];
+export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, topologySanity];
 
 /** The experiment with this id, or an error listing the known ids. */
 export function findExperiment(id: string): Experiment {

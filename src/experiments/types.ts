@@ -4,7 +4,8 @@
  * same function, so the figure in a notebook and the file in figures/ cannot drift apart.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Progress } from '../backend/progress.js';
+import { silentProgress, type Progress } from '../backend/progress.js';
+import { checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 
 /** `smoke`: seconds, for tests and CI; `full`: what figures/ holds. */
 export type Size = 'smoke' | 'full';
@@ -46,4 +47,21 @@ export interface Experiment {
   id: string;
   title: string;
   run(options?: ExperimentOptions): Promise<ExperimentResult>;
+}
+
+/** The validated common options of an experiment run. */
+export interface ResolvedOptions {
+  size: Size;
+  seed: number;
+  progress: Progress;
+}
+
+/** Validates an experiment's options (size, seed, progress); errors name `where`. */
+export function resolveOptions(where: string, options: ExperimentOptions = {}): ResolvedOptions {
+  checkKnownKeys(where, options, ['size', 'seed', 'progress']);
+  return {
+    size: checkOneOf(where, 'options.size', options.size ?? 'smoke', ['smoke', 'full'] as const),
+    seed: checkInt(where, 'options.seed', options.seed ?? 0),
+    progress: options.progress ?? silentProgress,
+  };
 }

@@ -7,7 +7,7 @@
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
-import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 
 export interface MlpConfig {
@@ -72,14 +72,6 @@ export interface EpochRecord {
   accuracy: number;
 }
 
-function checkLabels(where: string, x: Matrix, y: Int32Array, classes: number): void {
-  if (!(y instanceof Int32Array) || y.length !== x.rows) {
-    throw new NestlabArgumentError(where, 'y', `an Int32Array of ${x.rows} labels (one per row of x)`, y);
-  }
-  for (let i = 0; i < y.length; i++) {
-    if (y[i] < 0 || y[i] >= classes) throw new NestlabArgumentError(where, `y[${i}]`, `a class in [0, ${classes})`, y[i]);
-  }
-}
 
 /**
  * Trains `model` with softmax cross-entropy on (x, y) by minibatch Adam; returns the per-epoch
@@ -90,7 +82,7 @@ export async function trainClassifier(model: tf.Sequential, x: Matrix, y: Int32A
   checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress']);
   const classes = model.outputs[0].shape[1] as number;
   checkMatrix(where, 'x', x, 1, 1);
-  checkLabels(where, x, y, classes);
+  checkLabels(where, y, x.rows, classes);
   const epochs = checkInt(where, 'options.epochs', options.epochs ?? 5, 1);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
   const lr = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 1e-9, 10);
@@ -156,7 +148,7 @@ function predictBatches(model: tf.Sequential, x: Matrix, batchSize: number, upTo
 export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int32Array): Promise<{ accuracy: number; perClass: { label: number; accuracy: number; count: number }[] }> {
   const classes = model.outputs[0].shape[1] as number;
   checkMatrix('evaluateClassifier', 'x', x);
-  checkLabels('evaluateClassifier', x, y, classes);
+  checkLabels('evaluateClassifier', y, x.rows, classes);
   const parts = predictBatches(model, x, 1024);
   const pred = tf.tidy(() => tf.argMax(tf.concat(parts, 0), 1));
   const p = (await pred.data()) as Int32Array;

@@ -10,7 +10,7 @@
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
-import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 
 export interface MrlConfig {
@@ -171,10 +171,6 @@ export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, option
   return history;
 }
 
-function checkLabels(where: string, y: Int32Array, n: number, classes: number): void {
-  if (!(y instanceof Int32Array) || y.length !== n) throw new NestlabArgumentError(where, 'y', `an Int32Array of ${n} labels`, y);
-  for (let i = 0; i < n; i++) if (y[i] < 0 || y[i] >= classes) throw new NestlabArgumentError(where, `y[${i}]`, `a class in [0, ${classes})`, y[i]);
-}
 
 /** The embeddings z of x (the full d dimensions; take prefixes with prefixColumns). */
 export async function mrlEmbed(model: MrlModel, x: Matrix, batchSize = 2048): Promise<Matrix> {
