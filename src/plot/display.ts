@@ -45,11 +45,12 @@ export async function chartBundle(spec: TopLevelSpec): Promise<MimeBundle> {
   };
 }
 
-/** Shows a vega-lite chart inline in a notebook; returns its bundle. */
-export async function showChart(spec: TopLevelSpec): Promise<MimeBundle> {
-  const bundle = await chartBundle(spec);
-  sendBundle(bundle);
-  return bundle;
+/**
+ * Shows a vega-lite chart inline in a notebook. Returns no
+ * bundle on purpose: tslab would echo a cell's last value as text under the chart.
+ */
+export async function showChart(spec: TopLevelSpec): Promise<void> {
+  sendBundle(await chartBundle(spec));
 }
 
 /** Anything with the shape of a danfo.js DataFrame (columns + row values). */
@@ -86,9 +87,7 @@ export function tableBundle(table: DataFrameLike | Record<string, unknown>[], ma
   return { 'text/html': html, 'text/plain': text };
 }
 
-/** Shows a danfo.js DataFrame (or tidy rows) as a table inline in a notebook; returns its bundle. */
-export function showTable(table: DataFrameLike | Record<string, unknown>[], maxRows = 50): MimeBundle {
-  const bundle = tableBundle(table, maxRows);
-  sendBundle(bundle);
-  return bundle;
+/** Shows a danfo.js DataFrame (or tidy rows) as a table inline in a notebook (returns nothing, as showChart). */
+export function showTable(table: DataFrameLike | Record<string, unknown>[], maxRows = 50): void {
+  sendBundle(tableBundle(table, maxRows));
 }
