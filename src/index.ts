@@ -34,6 +34,8 @@ export { runMnistMlpQuickstart, mnistMlpQuickstart } from './experiments/mnist-m
 export { runMrlAccuracy, mrlAccuracy, mrlVerdict, summarise as summariseMrlAccuracy } from './experiments/mrl-accuracy.js';
 export { runMrlRetrieval, mrlRetrieval } from './experiments/mrl-retrieval.js';
 export { topologySanity } from './experiments/topology-sanity.js';
+export { runGeometryNested, geometryNested } from './experiments/geometry-nested.js';
+export { nestedGeometryRows, unitScale, TRSA_LU, type NestedFamily } from './experiments/nested-geometry.js';
 
 /** The size notebooks run at: NESTLAB_SIZE (smoke in tests and CI), else 'full'. */
 export function notebookSize(): 'smoke' | 'full' {

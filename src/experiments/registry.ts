@@ -7,8 +7,9 @@ import { mnistMlpQuickstart } from './mnist-mlp-quickstart.js';
 import { mrlAccuracy } from './mrl-accuracy.js';
 import { mrlRetrieval } from './mrl-retrieval.js';
 import { topologySanity } from './topology-sanity.js';
+import { geometryNested } from './geometry-nested.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, topologySanity];
+export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, geometryNested, topologySanity];
 
 /** The experiment with this id, or an error listing the known ids. */
 export function findExperiment(id: string): Experiment {

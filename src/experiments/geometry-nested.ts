@@ -1,0 +1,133 @@
+/**
+ * Figure `geometry-nested` (FIGURES.md): representation geometry across nested sizes, for the
+ * prefixes of an MRL embedding trained on MNIST (and, where registered, the prefix codes of a
+ * Matryoshka SAE): prefix x prefix matrices of linear CKA, RSA and tRSA; persistent-homology
+ * summaries vs prefix size; UMAP panels of the test digits at several prefix sizes by label.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { initBackend } from '../backend/select.js';
+import { prefixColumns } from '../data/matrix.js';
+import { disposeMrl, mrlEmbed } from '../models/mrl.js';
+import { MRL_SIZES, mrlData, trainNested } from './mrl-common.js';
+import { nestedGeometryRows, TRSA_LU, type NestedFamily } from './nested-geometry.js';
+import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
+
+const GEOMETRY_SIZES = {
+  smoke: { stimuli: 300, rsaStimuli: 120, topologyPoints: 100, umapSizes: [2, 16] },
+  full: { stimuli: 1500, rsaStimuli: 500, topologyPoints: 300, umapSizes: [2, 8, 64] },
+} as const;
+
+
+
+async function mrlFamily(size: 'smoke' | 'full', seed: number, stimuli: number): Promise<{ fam: NestedFamily; labels: Int32Array }> {
+  const cfg = MRL_SIZES[size];
+  const { train, test } = mrlData(cfg);
+  const model = await trainNested(train, cfg, { efficient: false, embeddingDim: cfg.embeddingDim, nesting: cfg.nesting }, seed);
+  const n = Math.min(stimuli, test.x.rows);
+  const x = { data: test.x.data.subarray(0, n * test.x.cols), rows: n, cols: test.x.cols };
+  const z = await mrlEmbed(model, x);
+  disposeMrl(model);
+  return {
+    fam: { family: 'MRL embedding', prefixes: cfg.nesting.map((m) => ({ size: m, x: prefixColumns(z, m) })) },
+    labels: test.y.subarray(0, n),
+  };
+}
+
+/** Runs the figure; rows in long format (see nestedGeometryRows). */
+export async function runGeometryNested(options: ExperimentOptions = {}): Promise<ExperimentResult> {
+  const { size, seed, progress } = resolveOptions('geometryNested', options);
+  const cfg = GEOMETRY_SIZES[size];
+  const t0 = performance.now();
+  const backend = await initBackend();
+  progress.start(2, 'geometry-nested');
+  const { fam, labels } = await mrlFamily(size, seed, cfg.stimuli);
+  progress.update(1, 'trained the MRL model');
+  const rows = await nestedGeometryRows(fam, { labels, umapSizes: [...cfg.umapSizes], rsaStimuli: cfg.rsaStimuli, topologyPoints: cfg.topologyPoints, seed });
+  progress.update(2, 'geometry measured');
+  progress.stop();
+  const at = (panel: string, a: number, b: number) => rows.find((r) => r.panel === panel && r.sizeA === a && r.sizeB === b)?.value as number;
+  const sizes = fam.prefixes.map((p) => p.size);
+  const [smallest, largest] = [sizes[0], sizes[sizes.length - 1]];
+  return {
+    rows,
+    spec: geometryNestedSpec(rows),
+    meta: {
+      id: 'geometry-nested',
+      backend: backend.name,
+      seed,
+      size,
+      seconds: (performance.now() - t0) / 1000,
+      families: [fam.family],
+      prefixSizes: sizes,
+      umapStimuli: labels.length,
+      rsaStimuli: cfg.rsaStimuli,
+      topologyPoints: cfg.topologyPoints,
+      trsa: `Pearson r of GT(l=${TRSA_LU.l}, u=${TRSA_LU.u}) of Euclidean RDMs (rank quantiles)`,
+      smallestVsLargest: { prefixes: [smallest, largest], cka: at('cka', smallest, largest), rsa: at('rsa', smallest, largest), trsa: at('trsa', smallest, largest) },
+    },
+  };
+}
+
+function heatmap(panel: string, title: string): object {
+  return {
+    title,
+    transform: [{ filter: `datum.panel === '${panel}'` }],
+    mark: 'rect',
+    encoding: {
+      x: { field: 'sizeA', type: 'ordinal', title: 'prefix size', sort: 'ascending' },
+      y: { field: 'sizeB', type: 'ordinal', title: 'prefix size', sort: 'descending' },
+      color: { field: 'value', type: 'quantitative', scale: { scheme: 'viridis', domain: [0, 1] }, title: null },
+      row: { field: 'family', type: 'nominal', title: null },
+    },
+    width: 150,
+    height: 150,
+  };
+}
+
+export function geometryNestedSpec(rows: Row[]): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Representation geometry across nested sizes (MNIST test digits)', subtitle: 'CKA, RSA (Spearman of RDMs) and tRSA (topology-sensitive GT) between prefixes; topology per prefix; UMAP by digit' },
+    data: { values: rows },
+    vconcat: [
+      { hconcat: [heatmap('cka', 'linear CKA'), heatmap('rsa', 'RSA'), heatmap('trsa', 'tRSA')], resolve: { scale: { color: 'shared' } } },
+      {
+        title: 'Persistent homology per prefix (points scaled to unit RMS radius)',
+        transform: [{ filter: "datum.panel === 'topology' && datum.measure === 'totalPersistence'" }],
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(rows.filter((r) => r.panel === 'topology').map((r) => r.size as number))] }, title: 'prefix size' },
+          y: { field: 'value', type: 'quantitative', title: 'total persistence' },
+          color: { field: 'dim', type: 'nominal', title: null },
+          strokeDash: { field: 'family', type: 'nominal', title: null },
+          column: { field: 'dim', type: 'nominal', title: null },
+        },
+        width: 220,
+        height: 150,
+        resolve: { scale: { y: 'independent' } },
+      },
+      {
+        title: 'UMAP of the prefixes, coloured by digit',
+        transform: [{ filter: "datum.panel === 'umap'" }],
+        mark: { type: 'circle', size: 8, opacity: 0.7 },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', axis: null },
+          y: { field: 'y', type: 'quantitative', axis: null },
+          color: { field: 'label', type: 'nominal', title: 'digit' },
+          column: { field: 'size', type: 'ordinal', title: 'prefix size' },
+          row: { field: 'family', type: 'nominal', title: null },
+        },
+        width: 170,
+        height: 170,
+        resolve: { scale: { x: 'independent', y: 'independent' } },
+      },
+    ],
+    resolve: { scale: { color: 'independent' } },
+  } as unknown as TopLevelSpec;
+}
+
+export const geometryNested: Experiment = {
+  id: 'geometry-nested',
+  title: 'Representation geometry across nested sizes: CKA, RSA, tRSA, topology and UMAP per prefix',
+  run: runGeometryNested,
+};
