@@ -15,6 +15,7 @@ const EXPECTED_OUTPUTS: Record<string, string[]> = {
   '00-quickstart.ipynb': [VEGA_LITE_MIME, 'image/svg+xml', 'image/png', 'text/html'],
   '01-matryoshka-representations.ipynb': [VEGA_LITE_MIME, 'text/html'],
   '04-topology-probes.ipynb': [VEGA_LITE_MIME, 'text/html'],
+  '05-geometry-across-sizes.ipynb': [VEGA_LITE_MIME, 'text/html'],
 };
 
 describe.skipIf(skip)('notebooks execute headless at smoke size', () => {
