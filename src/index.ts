@@ -18,6 +18,8 @@ export { writeFileAtomic } from './data/files.js';
 export * from './models/mlp.js';
 export * from './models/mrl.js';
 export * from './models/retrieval.js';
+export * from './sae/index.js';
+export * from './data/hierarchical.js';
 
 export { specToSvg, svgToPng, rowsToCsv, writeFigure } from './plot/render.js';
 export { showChart, showTable, chartBundle, tableBundle, VEGA_LITE_MIME } from './plot/display.js';
@@ -25,6 +27,7 @@ export { houseConfig, withHouseTheme } from './plot/theme.js';
 export { umapEmbed, trustworthiness } from './plot/umap.js';
 
 export * from './similarity/index.js';
+export * from './rsa/index.js';
 export * from './topology/index.js';
 export { noisyCircle, twoCircles, torus, sphere } from './data/shapes.js';
 
@@ -34,6 +37,8 @@ export { runMnistMlpQuickstart, mnistMlpQuickstart } from './experiments/mnist-m
 export { runMrlAccuracy, mrlAccuracy, mrlVerdict, summarise as summariseMrlAccuracy } from './experiments/mrl-accuracy.js';
 export { runMrlRetrieval, mrlRetrieval } from './experiments/mrl-retrieval.js';
 export { topologySanity } from './experiments/topology-sanity.js';
+export { msaeToy, runMsaeToy } from './experiments/msae-toy.js';
+export { trsaIdentification, runTrsaIdentification } from './experiments/trsa-identification.js';
 export { runGeometryNested, geometryNested } from './experiments/geometry-nested.js';
 export { nestedGeometryRows, unitScale, TRSA_LU, type NestedFamily } from './experiments/nested-geometry.js';
 

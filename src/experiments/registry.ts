@@ -8,8 +8,10 @@ import { mrlAccuracy } from './mrl-accuracy.js';
 import { mrlRetrieval } from './mrl-retrieval.js';
 import { topologySanity } from './topology-sanity.js';
 import { geometryNested } from './geometry-nested.js';
+import { msaeToy } from './msae-toy.js';
+import { trsaIdentification } from './trsa-identification.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, geometryNested, topologySanity];
+export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, msaeToy, trsaIdentification, geometryNested, topologySanity];
 
 /** The experiment with this id, or an error listing the known ids. */
 export function findExperiment(id: string): Experiment {

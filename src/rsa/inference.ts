@@ -1,0 +1,357 @@
+/**
+ * Inference for RSA: noise ceilings, model evaluation over subjects (fixed effects) and bootstrap
+ * over stimuli and/or subjects, pairwise model comparisons with standard errors, and the tRSA
+ * authors' leave-one-subject-out nearest-centroid identification accuracy.
+ *
+ * Definitions follow rsatoolbox/inference (evaluate.py, noise_ceiling.py, util/pooling.py) and the
+ * tRSA code (utils_stats.loo_eval), as summarised in research/trsa.md sections 4.2, 4.4 and 5.7.
+ * Hand-written: these are short loops over condensed vectors; the random steps use nestlab's Rng.
+ */
+import { Rng } from '../backend/rng.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
+import { rdmSize, subsampleRdm } from './condensed.js';
+import { COMPARE_METHODS, compareRdmBatch, type CompareMethod } from './compare.js';
+import { normalTwoSidedP, rankdata } from './stats.js';
+
+function checkRdmList(where: string, argument: string, rdms: unknown, minCount = 1): ArrayLike<number>[] {
+  if (!Array.isArray(rdms) || rdms.length < minCount) {
+    throw new NestlabArgumentError(where, argument, `an array of at least ${minCount} condensed RDMs`, rdms);
+  }
+  const m = (rdms[0] as ArrayLike<number>)?.length;
+  rdms.forEach((r, i) => {
+    if (r == null || typeof (r as ArrayLike<number>).length !== 'number') throw new NestlabArgumentError(where, `${argument}[${i}]`, 'a condensed RDM', r);
+    rdmSize((r as ArrayLike<number>).length, where, `${argument}[${i}]`, 3);
+    if ((r as ArrayLike<number>).length !== m) {
+      throw new NestlabArgumentError(where, `${argument}[${i}]`, `an RDM of the same size as ${argument}[0] (length ${m})`, `length ${(r as ArrayLike<number>).length}`);
+    }
+  });
+  return rdms as ArrayLike<number>[];
+}
+
+/** Applies f to the non-NaN entries of v, keeping NaN in place. */
+function onFinite(v: ArrayLike<number>, f: (x: Float64Array) => Float64Array): Float64Array {
+  const idx: number[] = [];
+  for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) idx.push(i);
+  const sub = new Float64Array(idx.length);
+  idx.forEach((j, k) => (sub[k] = v[j]));
+  const t = f(sub);
+  const out = new Float64Array(v.length).fill(NaN);
+  idx.forEach((j, k) => (out[j] = t[k]));
+  return out;
+}
+
+/**
+ * The pooled (group) RDM used for a noise ceiling, by comparison method (rsatoolbox `pool_rdm`):
+ * cosine-type: mean of r / sqrt(mean(r^2)); corr-type: mean of z-scores (ddof 0) minus its min;
+ * rank methods: mean of average ranks.
+ */
+export function poolRdms(rdms: ArrayLike<number>[], method: CompareMethod): Float64Array {
+  const where = 'poolRdms';
+  checkOneOf(where, 'method', method, COMPARE_METHODS);
+  const list = checkRdmList(where, 'rdms', rdms);
+  const m = list[0].length;
+  const acc = new Float64Array(m);
+  for (const r of list) {
+    let t: Float64Array;
+    if (method === 'cosine' || method === 'cosine_cov') {
+      t = onFinite(r, (x) => {
+        let s = 0;
+        for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+        const k = s > 0 ? 1 / Math.sqrt(s / x.length) : 0;
+        return x.map((a) => a * k);
+      });
+    } else if (method === 'corr' || method === 'corr_cov') {
+      t = onFinite(r, (x) => {
+        let s = 0;
+        for (let i = 0; i < x.length; i++) s += x[i];
+        const mu = s / x.length;
+        let q = 0;
+        for (let i = 0; i < x.length; i++) q += (x[i] - mu) ** 2;
+        const sd = Math.sqrt(q / x.length);
+        return x.map((a) => (sd > 0 ? (a - mu) / sd : 0));
+      });
+    } else {
+      t = onFinite(r, (x) => rankdata(x));
+    }
+    for (let i = 0; i < m; i++) acc[i] += t[i];
+  }
+  for (let i = 0; i < m; i++) acc[i] /= list.length;
+  if (method === 'corr' || method === 'corr_cov') {
+    let mn = Infinity;
+    for (let i = 0; i < m; i++) if (acc[i] < mn) mn = acc[i];
+    for (let i = 0; i < m; i++) acc[i] -= mn;
+  }
+  return acc;
+}
+
+export interface NoiseCeiling {
+  /** Leave-one-out: mean_i compare(pool(all but i), rdm_i). A lower bound on the true model's score. */
+  lower: number;
+  /** mean_i compare(pool(all), rdm_i). An upper bound (the pool is overfitted to each rdm_i). */
+  upper: number;
+}
+
+/** Noise ceiling of a set of subject RDMs (at least 2) for a comparison method (rsatoolbox `boot_noise_ceiling`). */
+export function noiseCeiling(rdms: ArrayLike<number>[], method: CompareMethod = 'cosine'): NoiseCeiling {
+  const list = checkRdmList('noiseCeiling', 'rdms', rdms, 2);
+  const all = poolRdms(list, method);
+  const upper = compareRdmBatch(list, all, method);
+  let up = 0;
+  let lo = 0;
+  list.forEach((r, i) => {
+    up += upper[i];
+    const pooled = poolRdms(list.filter((_, j) => j !== i), method);
+    lo += compareRdmBatch([r], pooled, method)[0];
+  });
+  return { lower: lo / list.length, upper: up / list.length };
+}
+
+/** Two-sided p-value of Student's t with `df` degrees of freedom (regularised incomplete beta). */
+export function studentTwoSidedP(t: number, df: number): number {
+  if (!Number.isFinite(t)) return Number.isNaN(t) ? NaN : 0;
+  const x = df / (df + t * t);
+  return Math.min(1, incompleteBeta(x, df / 2, 0.5));
+}
+
+function logGamma(x: number): number {
+  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  let y = x;
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  let ser = 1.000000000190015;
+  for (const ci of c) ser += ci / ++y;
+  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+}
+
+/** Regularised incomplete beta I_x(a, b) by Lentz's continued fraction (Numerical Recipes 6.4). */
+function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  let f = 1;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < 1e-300) d = 1e-300;
+  d = 1 / d;
+  f = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let num = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + num * d;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c = 1 + num / c;
+    if (Math.abs(c) < 1e-300) c = 1e-300;
+    d = 1 / d;
+    f *= d * c;
+    num = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + num * d;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c = 1 + num / c;
+    if (Math.abs(c) < 1e-300) c = 1e-300;
+    d = 1 / d;
+    const del = d * c;
+    f *= del;
+    if (Math.abs(del - 1) < 1e-12) break;
+  }
+  return (front * f) / a;
+}
+
+export interface PairwiseComparison {
+  a: number;
+  b: number;
+  /** score[a] - score[b] (point estimate). */
+  difference: number;
+  standardError: number;
+  /** difference / standardError. */
+  t: number;
+  /** Two-sided p: Student t with `df` (fixed effects) or normal (bootstrap, df = Infinity). */
+  p: number;
+  df: number;
+}
+
+export interface ModelEvaluation {
+  method: CompareMethod;
+  /** Mean score of each model. */
+  scores: Float64Array;
+  /** Standard error of each score. */
+  standardErrors: Float64Array;
+  noiseCeiling: NoiseCeiling | null;
+  pairwise: PairwiseComparison[];
+}
+
+/**
+ * Fixed-effects evaluation over subjects (rsatoolbox `eval_fixed`): score of model k = mean over
+ * subjects of compare(model_k, data_s); variance = population covariance over subjects / n
+ * (ddof 0, as rsatoolbox); pairwise t-tests with df = n - 1.
+ */
+export function evaluateModels(models: ArrayLike<number>[], data: ArrayLike<number>[], method: CompareMethod = 'cosine'): ModelEvaluation {
+  const where = 'evaluateModels';
+  checkOneOf(where, 'method', method, COMPARE_METHODS);
+  const ms = checkRdmList(where, 'models', models);
+  const ds = checkRdmList(where, 'data', data);
+  if (ms[0].length !== ds[0].length) throw new NestlabArgumentError(where, 'models', `RDMs of the data's size (length ${ds[0].length})`, `length ${ms[0].length}`);
+  const nS = ds.length;
+  const per = ms.map((m) => compareRdmBatch(ds, m, method)); // per[k][s]
+  const scores = Float64Array.from(per, (v) => v.reduce((a, b) => a + b, 0) / nS);
+  const se = Float64Array.from(per, (v, k) => Math.sqrt(v.reduce((a, b) => a + (b - scores[k]) ** 2, 0) / nS / nS));
+  const pairwise: PairwiseComparison[] = [];
+  for (let a = 0; a < ms.length; a++) for (let b = a + 1; b < ms.length; b++) {
+    const diff = scores[a] - scores[b];
+    let q = 0;
+    for (let s = 0; s < nS; s++) q += (per[a][s] - per[b][s] - diff) ** 2;
+    const sErr = Math.sqrt(q / nS / nS);
+    const t = diff / sErr;
+    pairwise.push({ a, b, difference: diff, standardError: sErr, t, p: nS > 1 ? studentTwoSidedP(t, nS - 1) : NaN, df: nS - 1 });
+  }
+  return { method, scores, standardErrors: se, noiseCeiling: nS >= 2 ? noiseCeiling(ds, method) : null, pairwise };
+}
+
+export interface BootstrapOptions {
+  method?: CompareMethod;
+  /** Bootstrap samples (default 1000). */
+  samples?: number;
+  /** What to resample with replacement: 'stimuli' (default), 'subjects' or 'both'. */
+  resample?: 'stimuli' | 'subjects' | 'both';
+  seed?: number;
+}
+
+export interface BootstrapEvaluation extends ModelEvaluation {
+  /** Bootstrap distribution: samples x models, row-major; NaN rows for samples with < 3 unique stimuli. */
+  distribution: Float64Array;
+  samples: number;
+  validSamples: number;
+}
+
+/**
+ * Bootstrap evaluation (rsatoolbox `eval_bootstrap` / `_pattern` / `_rdm`): resample stimuli
+ * (pairs of two copies of one stimulus become NaN and are dropped by the comparators) and/or
+ * subjects with replacement; score = mean over subjects of compare(model, data). Scores are the
+ * point estimates on the full data; standard errors and pairwise-difference standard errors are
+ * the standard deviations (ddof 1) over bootstrap samples; p-values are normal approximations.
+ * Cov-weighted methods need resampling 'subjects' (NaN pairs are not supported there).
+ */
+export function bootstrapEvaluate(models: ArrayLike<number>[], data: ArrayLike<number>[], options: BootstrapOptions = {}): BootstrapEvaluation {
+  const where = 'bootstrapEvaluate';
+  checkKnownKeys(where, options, ['method', 'samples', 'resample', 'seed']);
+  const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
+  const nBoot = checkInt(where, 'options.samples', options.samples ?? 1000, 2);
+  const resample = checkOneOf(where, 'options.resample', options.resample ?? 'stimuli', ['stimuli', 'subjects', 'both'] as const);
+  const rng = new Rng(options.seed ?? 0);
+  const fixed = evaluateModels(models, data, method);
+  const ms = models;
+  const ds = data;
+  const n = rdmSize(ds[0].length);
+  const nM = ms.length;
+  const nS = ds.length;
+  if (resample !== 'subjects' && (method === 'cosine_cov' || method === 'corr_cov')) {
+    throw new NestlabArgumentError(where, 'options.resample', "'subjects' for cov-weighted methods (stimulus resampling creates NaN pairs)", resample);
+  }
+  const dist = new Float64Array(nBoot * nM).fill(NaN);
+  let valid = 0;
+  for (let b = 0; b < nBoot; b++) {
+    let subj = Array.from({ length: nS }, (_, i) => i);
+    if (resample !== 'stimuli') subj = subj.map(() => rng.int(nS));
+    let dSample: ArrayLike<number>[] = subj.map((s) => ds[s]);
+    let mSample: ArrayLike<number>[] = ms;
+    if (resample !== 'subjects') {
+      const idx = Array.from({ length: n }, () => rng.int(n));
+      if (new Set(idx).size < 3) continue;
+      dSample = dSample.map((d) => subsampleRdm(d, idx));
+      mSample = ms.map((m) => subsampleRdm(m, idx));
+    }
+    for (let k = 0; k < nM; k++) {
+      const v = compareRdmBatch(dSample, mSample[k], method);
+      let s = 0;
+      for (let i = 0; i < v.length; i++) s += v[i];
+      dist[b * nM + k] = s / v.length;
+    }
+    valid++;
+  }
+  const sdOf = (f: (b: number) => number): number => {
+    let s = 0;
+    let c = 0;
+    const vals: number[] = [];
+    for (let b = 0; b < nBoot; b++) {
+      const x = f(b);
+      if (!Number.isNaN(x)) {
+        vals.push(x);
+        s += x;
+        c++;
+      }
+    }
+    const mu = s / c;
+    return Math.sqrt(vals.reduce((a, x) => a + (x - mu) ** 2, 0) / (c - 1));
+  };
+  const se = Float64Array.from({ length: nM }, (_, k) => sdOf((b) => dist[b * nM + k]));
+  const pairwise: PairwiseComparison[] = [];
+  for (let a = 0; a < nM; a++) for (let c = a + 1; c < nM; c++) {
+    const diff = fixed.scores[a] - fixed.scores[c];
+    const sErr = sdOf((b) => dist[b * nM + a] - dist[b * nM + c]);
+    const t = diff / sErr;
+    pairwise.push({ a, b: c, difference: diff, standardError: sErr, t, p: Number.isNaN(t) ? NaN : normalTwoSidedP(t), df: Infinity });
+  }
+  return { ...fixed, standardErrors: se, pairwise, distribution: dist, samples: nBoot, validSamples: valid };
+}
+
+export interface IdentificationResult {
+  /** correct / total over all held-out rows. */
+  accuracy: number;
+  correct: number;
+  total: number;
+  /** Predicted label of each row (when its subject was held out). */
+  predicted: Int32Array;
+}
+
+/**
+ * Leave-one-subject-out nearest-centroid identification (the tRSA authors' `loo_eval`, sklearn
+ * NearestCentroid with Euclidean distance): for each subject s, the centroid of each label is the
+ * mean of the rows of the other subjects with that label; each row of s is assigned the label of
+ * the nearest centroid. Ties go to the lowest label. Chance = 1 / number of labels.
+ */
+export function identificationAccuracy(rows: ArrayLike<number>[], subjects: ArrayLike<number>, labels: ArrayLike<number>): IdentificationResult {
+  const where = 'identificationAccuracy';
+  if (!Array.isArray(rows) || rows.length < 2) throw new NestlabArgumentError(where, 'rows', 'an array of at least 2 vectors', rows);
+  const dim = rows[0].length;
+  rows.forEach((r, i) => {
+    if (r.length !== dim) throw new NestlabArgumentError(where, `rows[${i}]`, `a vector of length ${dim} like rows[0]`, `length ${r.length}`);
+  });
+  if (subjects.length !== rows.length) throw new NestlabArgumentError(where, 'subjects', `${rows.length} labels`, subjects.length);
+  if (labels.length !== rows.length) throw new NestlabArgumentError(where, 'labels', `${rows.length} labels`, labels.length);
+  const subjList = [...new Set(Array.from(subjects))].sort((a, b) => a - b);
+  const labelList = [...new Set(Array.from(labels))].sort((a, b) => a - b);
+  if (subjList.length < 2) throw new NestlabArgumentError(where, 'subjects', 'at least 2 distinct subjects', subjList.length);
+  const predicted = new Int32Array(rows.length);
+  let correct = 0;
+  for (const s of subjList) {
+    const cents: (Float64Array | null)[] = labelList.map((lab) => {
+      const c = new Float64Array(dim);
+      let cnt = 0;
+      rows.forEach((r, i) => {
+        if (subjects[i] !== s && labels[i] === lab) {
+          for (let j = 0; j < dim; j++) c[j] += r[j];
+          cnt++;
+        }
+      });
+      if (cnt === 0) return null;
+      for (let j = 0; j < dim; j++) c[j] /= cnt;
+      return c;
+    });
+    rows.forEach((r, i) => {
+      if (subjects[i] !== s) return;
+      let best = -1;
+      let bestD = Infinity;
+      cents.forEach((c, li) => {
+        if (c === null) return;
+        let d = 0;
+        for (let j = 0; j < dim; j++) d += (r[j] - c[j]) ** 2;
+        if (d < bestD) {
+          bestD = d;
+          best = li;
+        }
+      });
+      predicted[i] = labelList[best];
+      if (labelList[best] === labels[i]) correct++;
+    });
+  }
+  return { accuracy: correct / rows.length, correct, total: rows.length, predicted };
+}

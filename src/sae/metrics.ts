@@ -1,0 +1,280 @@
+/**
+ * SAE metrics (research/msae.md §5): per-prefix reconstruction and sparsity, and, on data with
+ * ground truth (src/data/hierarchical.ts), decoder–feature cosines, matching and absorption.
+ *
+ * Hand-written: each metric is a few sums over sparse codes; the Hungarian matching (Kuhn 1955,
+ * the O(n²m) potentials form) is 40 lines and no npm package fits a Float64 cost matrix.
+ */
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+import type { HierarchicalData } from '../data/hierarchical.js';
+import { decodeSae, encodeSae, truncateCode, type Sae, type SparseCode } from './model.js';
+
+/** Reconstruction and sparsity of the sub-SAE made of the first `prefix` latents. */
+export interface PrefixMetrics {
+  prefix: number;
+  /** mean_b ‖x − x̂_p‖². */
+  mse: number;
+  /** mse / d (per-element mean). */
+  mseElement: number;
+  /** FVU = E_b‖x − x̂_p‖² / E_b‖x − x̄‖², x̄ the mean of the evaluated rows (EleutherAI's definition). */
+  fvu: number;
+  /** 1 − FVU. */
+  explainedVariance: number;
+  /** mean_b #{i < p : f_i ≠ 0}. */
+  l0: number;
+  /** Share of the prefix's latents that never fire on the evaluated rows (1 − frac_alive). */
+  deadFraction: number;
+  /** Share of the prefix's latents firing on more than 10% of the rows (SAEBench freq_over_10_percent). */
+  denseFraction: number;
+  /** Share firing on more than 1% of the rows. */
+  over1PercentFraction: number;
+}
+
+/**
+ * Metrics of every prefix of `sae.cfg.prefixes` (or `options.prefixes`) on rows `x`, from one
+ * encoding (inference activation: TopK, BatchTopK with θ, ReLU).
+ */
+export async function evaluateSae(sae: Sae, x: Matrix, options: { prefixes?: number[]; code?: SparseCode } = {}): Promise<PrefixMetrics[]> {
+  const where = 'evaluateSae';
+  checkKnownKeys(where, options, ['prefixes', 'code']);
+  const xm = checkMatrix(where, 'x', x, 1, sae.cfg.dIn);
+  if (xm.cols !== sae.cfg.dIn) throw new NestlabArgumentError(where, 'x.cols', `dIn = ${sae.cfg.dIn}`, xm.cols);
+  const prefixes = options.prefixes ?? sae.cfg.prefixes;
+  prefixes.forEach((p, i) => checkInt(where, `options.prefixes[${i}]`, p, 1, sae.cfg.dSae));
+  const code = options.code ?? (await encodeSae(sae, xm));
+  if (code.rows !== xm.rows) throw new NestlabArgumentError(where, 'options.code.rows', `x.rows = ${xm.rows}`, code.rows);
+  const { rows: n, cols: d } = xm;
+  const mean = new Float64Array(d);
+  for (let b = 0; b < n; b++) for (let i = 0; i < d; i++) mean[i] += xm.data[b * d + i] / n;
+  let total = 0;
+  for (let b = 0; b < n; b++) for (let i = 0; i < d; i++) total += (xm.data[b * d + i] - mean[i]) ** 2;
+  total /= n;
+  const fires = new Float64Array(sae.cfg.dSae);
+  for (let a = 0; a < code.idx.length; a++) fires[code.idx[a]]++;
+  return prefixes.map((p) => {
+    const c = truncateCode(code, p);
+    const xhat = decodeSae(sae, c, p);
+    let sq = 0;
+    for (let i = 0; i < xhat.data.length; i++) sq += (xhat.data[i] - xm.data[i]) ** 2;
+    const mse = sq / n;
+    let dead = 0;
+    let dense = 0;
+    let over1 = 0;
+    for (let j = 0; j < p; j++) {
+      const f = fires[j] / n;
+      if (fires[j] === 0) dead++;
+      if (f > 0.1) dense++;
+      if (f > 0.01) over1++;
+    }
+    const fvu = total > 0 ? mse / total : mse === 0 ? 0 : Infinity;
+    return {
+      prefix: p,
+      mse,
+      mseElement: mse / d,
+      fvu,
+      explainedVariance: 1 - fvu,
+      l0: c.idx.length / n,
+      deadFraction: dead / p,
+      denseFraction: dense / p,
+      over1PercentFraction: over1 / p,
+    };
+  });
+}
+
+/** cos(W_dec,i, t_j) for every decoder row i and true feature j: a [dSae, features] Matrix. */
+export function decoderFeatureCosines(sae: Sae, features: Matrix): Matrix {
+  const where = 'decoderFeatureCosines';
+  const f = checkMatrix(where, 'features', features, 1, 1);
+  const d = sae.cfg.dIn;
+  if (f.cols !== d) throw new NestlabArgumentError(where, 'features.cols', `dIn = ${d}`, f.cols);
+  const m = sae.cfg.dSae;
+  const w = sae.params.wDec;
+  const out = new Float32Array(m * f.rows);
+  const fn = new Float64Array(f.rows);
+  for (let j = 0; j < f.rows; j++) {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += f.data[j * d + i] ** 2;
+    fn[j] = Math.sqrt(s);
+  }
+  for (let r = 0; r < m; r++) {
+    let wn = 0;
+    for (let i = 0; i < d; i++) wn += w[r * d + i] ** 2;
+    wn = Math.sqrt(wn);
+    for (let j = 0; j < f.rows; j++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += w[r * d + i] * f.data[j * d + i];
+      out[r * f.rows + j] = wn > 0 && fn[j] > 0 ? s / (wn * fn[j]) : 0;
+    }
+  }
+  return { data: out, rows: m, cols: f.rows };
+}
+
+/** Mean over true features of the max cosine with any decoder row (MMCS; cos from decoderFeatureCosines). */
+export function meanMaxCosine(cos: Matrix): number {
+  let total = 0;
+  for (let j = 0; j < cos.cols; j++) {
+    let best = -Infinity;
+    for (let r = 0; r < cos.rows; r++) best = Math.max(best, cos.data[r * cos.cols + j]);
+    total += best;
+  }
+  return total / cos.cols;
+}
+
+/**
+ * One distinct latent per true feature maximising the summed cosine (Hungarian algorithm on
+ * −cos; requires features ≤ latents). Returns latentOf[feature].
+ */
+export function matchLatents(cos: Matrix): Int32Array {
+  const n = cos.cols; // features (assignment rows)
+  const m = cos.rows; // latents (assignment columns)
+  if (n > m) throw new NestlabArgumentError('matchLatents', 'cos', 'at least as many latents (rows) as features (columns)', `${m} latents, ${n} features`);
+  const cost = (i: number, j: number) => -cos.data[j * n + i];
+  const INF = Infinity;
+  const u = new Float64Array(n + 1);
+  const v = new Float64Array(m + 1);
+  const p = new Int32Array(m + 1); // p[j] = row assigned to column j (1-based), 0 = none
+  const way = new Int32Array(m + 1);
+  for (let i = 1; i <= n; i++) {
+    p[0] = i;
+    let j0 = 0;
+    const minv = new Float64Array(m + 1).fill(INF);
+    const used = new Uint8Array(m + 1);
+    do {
+      used[j0] = 1;
+      const i0 = p[j0];
+      let delta = INF;
+      let j1 = 0;
+      for (let j = 1; j <= m; j++) {
+        if (used[j]) continue;
+        const cur = cost(i0 - 1, j - 1) - u[i0] - v[j];
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
+      }
+      for (let j = 0; j <= m; j++) {
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else minv[j] -= delta;
+      }
+      j0 = j1;
+    } while (p[j0] !== 0);
+    do {
+      const j1 = way[j0];
+      p[j0] = p[j1];
+      j0 = j1;
+    } while (j0 !== 0);
+  }
+  const latentOf = new Int32Array(n).fill(-1);
+  for (let j = 1; j <= m; j++) if (p[j] > 0) latentOf[p[j] - 1] = j - 1;
+  return latentOf;
+}
+
+/** Summary of matched cosines (research/msae.md §5 toy metrics). */
+export interface MatchSummary {
+  /** latentOf[feature]. */
+  latentOf: Int32Array;
+  /** cos(matched latent, feature) for each feature. */
+  matchedCos: Float64Array;
+  diagMean: number;
+  diagMin: number;
+  /** Largest |cos| between a matched latent and a feature other than its own. */
+  maxOffDiag: number;
+  /** Matched latents with cos < 0.85. */
+  below085: number;
+}
+
+/** Hungarian matching plus its diagonal/off-diagonal summary. */
+export function matchSummary(cos: Matrix): MatchSummary {
+  const latentOf = matchLatents(cos);
+  const n = cos.cols;
+  const matchedCos = new Float64Array(n);
+  let maxOff = 0;
+  for (let f = 0; f < n; f++) {
+    const r = latentOf[f];
+    matchedCos[f] = cos.data[r * n + f];
+    for (let g = 0; g < n; g++) if (g !== f) maxOff = Math.max(maxOff, Math.abs(cos.data[r * n + g]));
+  }
+  let mean = 0;
+  let min = Infinity;
+  let below = 0;
+  for (const c of matchedCos) {
+    mean += c / n;
+    min = Math.min(min, c);
+    if (c < 0.85) below++;
+  }
+  return { latentOf, matchedCos, diagMean: mean, diagMin: min, maxOffDiag: maxOff, below085: below };
+}
+
+/** Absorption counts for one parent feature. */
+export interface ParentAbsorption {
+  parent: number;
+  latent: number;
+  /** Samples where the parent and one of its children are on. */
+  events: number;
+  /** …in which the parent's latent is silent. */
+  silent: number;
+  /** …in which it is silent and the child's matched latent fires carrying the parent direction. */
+  carried: number;
+}
+
+export interface AbsorptionResult {
+  /**
+   * Parent-absorption rate (research/msae.md §5, toy metrics): over all (sample, parent) pairs
+   * where parent P is on and one of its children is on, the fraction in which P's matched latent
+   * (Hungarian match on decoder cosine) has activation 0.
+   */
+  rate: number;
+  /**
+   * Stricter rate (issue 3's wording): silent parent latent AND the active child's matched latent
+   * fires AND that latent's decoder has cos ≥ `carryCos` with the parent's true direction, i.e.
+   * the child latent carries the parent direction.
+   */
+  carriedRate: number;
+  perParent: ParentAbsorption[];
+  events: number;
+  match: MatchSummary;
+}
+
+/**
+ * Absorption of the parents of a hierarchical toy (src/data/hierarchical.ts) by an SAE, on the
+ * toy's samples (or its first `options.samples`). Matching uses decoder–feature cosines.
+ */
+export async function absorption(sae: Sae, data: HierarchicalData, options: { samples?: number; carryCos?: number; code?: SparseCode } = {}): Promise<AbsorptionResult> {
+  const where = 'absorption';
+  checkKnownKeys(where, options, ['samples', 'carryCos', 'code']);
+  const n = checkInt(where, 'options.samples', options.samples ?? data.samples.rows, 1, data.samples.rows);
+  const carryCos = checkNumber(where, 'options.carryCos', options.carryCos ?? 0.1, -1, 1);
+  const cos = decoderFeatureCosines(sae, data.features);
+  const match = matchSummary(cos);
+  const x: Matrix = { data: data.samples.data.subarray(0, n * data.samples.cols), rows: n, cols: data.samples.cols };
+  const code = options.code ?? (await encodeSae(sae, x));
+  const F = data.nFeatures;
+  const fired = (b: number, latent: number): boolean => {
+    for (let a = code.ptr[b]; a < code.ptr[b + 1]; a++) if (code.idx[a] === latent) return code.val[a] > 0;
+    return false;
+  };
+  const perParent: ParentAbsorption[] = data.parentIndices.map((p) => ({ parent: p, latent: match.latentOf[p], events: 0, silent: 0, carried: 0 }));
+  for (let b = 0; b < n; b++) {
+    for (const pa of perParent) {
+      if (!data.active[b * F + pa.parent]) continue;
+      const child = data.children[pa.parent].find((c) => data.active[b * F + c]);
+      if (child === undefined) continue;
+      pa.events++;
+      if (fired(b, pa.latent)) continue;
+      pa.silent++;
+      const cl = match.latentOf[child];
+      if (fired(b, cl) && cos.data[cl * F + pa.parent] >= carryCos) pa.carried++;
+    }
+  }
+  const events = perParent.reduce((a, p) => a + p.events, 0);
+  const silent = perParent.reduce((a, p) => a + p.silent, 0);
+  const carried = perParent.reduce((a, p) => a + p.carried, 0);
+  return { rate: events > 0 ? silent / events : 0, carriedRate: events > 0 ? carried / events : 0, perParent, events, match };
+}

@@ -1,0 +1,519 @@
+/**
+ * The sparse autoencoder itself: parameters, initialisation, the encoder pre-activations, the
+ * TopK / BatchTopK / ReLU selection, and inference (encode, decode, reconstruct at a prefix).
+ *
+ * Shapes (row vectors, as in SAELens and research/msae.md §1): x ∈ ℝ^d, W_enc [d, m],
+ * b_enc [m], W_dec [m, d] (row i = latent i's unit-norm direction), b_dec [d]:
+ *   pre = (x − b_dec)·W_enc + b_enc,  f = σ(pre),  x̂_p = f_{0:p}·W_dec[0:p] + b_dec.
+ *
+ * Why hand-written: a TopK code has k of m entries, so the code is kept sparse (CSR: per row the
+ * active latent indices in increasing order and their values) and everything after the encoder
+ * product works on active latents only. The one dense product, pre = (x − b_dec)·W_enc, runs on
+ * tfjs (wasm/XNNPACK, webgpu...) for large problems and in plain loops for tiny ones (the
+ * 20-feature toy), where tfjs' per-op overhead would dominate. tfjs' topk has no gradient; we never
+ * differentiate through it (the selection is a constant mask, see step.ts).
+ */
+import { tf } from '../backend/tf.js';
+import { Rng } from '../backend/rng.js';
+import { NestlabArgumentError, checkInt } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { saeConfig, type SaeConfig, type SaeConfigInput } from './config.js';
+
+/** The four trained tensors, row-major Float32Arrays (the master copy; tfjs tensors are made per step). */
+export interface SaeParams {
+  /** [dIn, dSae] */
+  wEnc: Float32Array;
+  /** [dSae] */
+  bEnc: Float32Array;
+  /** [dSae, dIn], unit-norm rows */
+  wDec: Float32Array;
+  /** [dIn] */
+  bDec: Float32Array;
+}
+
+/**
+ * A sparse code in CSR form: row b's active latents are idx[ptr[b] .. ptr[b+1]) in increasing
+ * order, with values val (> 0).
+ */
+export interface SparseCode {
+  rows: number;
+  dSae: number;
+  ptr: Int32Array;
+  idx: Int32Array;
+  val: Float32Array;
+}
+
+/** A trained or initialised SAE: its config, parameters and (BatchTopK) inference threshold. */
+export interface Sae {
+  cfg: SaeConfig;
+  params: SaeParams;
+  /** BatchTopK inference threshold θ (mean smallest kept activation); -1 while not estimated. */
+  threshold: number;
+}
+
+/** Below this many multiply-adds (B·d·m) the encoder product runs in JS instead of tfjs. */
+export const JS_ENCODER_MAX_MACS = 1 << 22;
+
+/**
+ * Geometric median of the rows (Weiszfeld: g₀ = mean; w_j = 1/‖x_j − g‖; g = Σ w_j x_j / Σ w_j;
+ * at most 100 iterations, stop when the step is below 1e-5·(1 + ‖g‖)). research/msae.md §4.
+ */
+export function geometricMedian(x: Matrix, maxIter = 100): Float32Array {
+  const { rows: n, cols: d, data } = x;
+  const g = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) g[j] += data[i * d + j] / n;
+  const next = new Float64Array(d);
+  for (let it = 0; it < maxIter; it++) {
+    next.fill(0);
+    let wsum = 0;
+    for (let i = 0; i < n; i++) {
+      let dist = 0;
+      for (let j = 0; j < d; j++) {
+        const t = data[i * d + j] - g[j];
+        dist += t * t;
+      }
+      const w = 1 / Math.max(Math.sqrt(dist), 1e-8);
+      wsum += w;
+      for (let j = 0; j < d; j++) next[j] += w * data[i * d + j];
+    }
+    let step = 0;
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const v = next[j] / wsum;
+      step += (v - g[j]) ** 2;
+      norm += v * v;
+      g[j] = v;
+    }
+    if (Math.sqrt(step) < 1e-5 * (1 + Math.sqrt(norm))) break;
+  }
+  return Float32Array.from(g);
+}
+
+/** Column means of the rows. */
+function columnMean(x: Matrix): Float32Array {
+  const g = new Float64Array(x.cols);
+  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) g[j] += x.data[i * x.cols + j];
+  return Float32Array.from(g, (v) => v / x.rows);
+}
+
+/** Scales every row of an [rows, cols] matrix to unit L2 norm (rows of norm 0 are left as they are). */
+export function normalizeRowsInPlace(w: Float32Array, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += w[o + j] * w[o + j];
+    if (s <= 0) continue;
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < cols; j++) w[o + j] *= inv;
+  }
+}
+
+/**
+ * A new SAE. Tied init (research/msae.md §4): W_dec rows kaiming-uniform (U(±√(6/d))... then
+ * normalised to unit norm), W_enc = W_decᵀ (a copy), b_enc = 0, b_dec = geometric median / mean
+ * of `sample` (zero without a sample or with bDecInit 'zero'). Every draw comes from Rng(cfg.seed).
+ */
+export function createSae(config: SaeConfigInput | SaeConfig, sample?: Matrix): Sae {
+  const cfg = saeConfig(config);
+  const { dIn: d, dSae: m } = cfg;
+  const rng = new Rng(cfg.seed);
+  const bound = Math.sqrt(6 / d);
+  const wDec = new Float32Array(m * d);
+  for (let i = 0; i < wDec.length; i++) wDec[i] = (2 * rng.uniform() - 1) * bound;
+  normalizeRowsInPlace(wDec, m, d);
+  const wEnc = new Float32Array(d * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) wEnc[j * m + i] = wDec[i * d + j];
+  let bDec = new Float32Array(d);
+  if (sample !== undefined && cfg.bDecInit !== 'zero') {
+    const s = checkMatrix('createSae', 'sample', sample, 1, d);
+    if (s.cols !== d) throw new NestlabArgumentError('createSae', 'sample.cols', `dIn = ${d}`, s.cols);
+    bDec = cfg.bDecInit === 'median' ? geometricMedian(s) : columnMean(s);
+  }
+  return { cfg, params: { wEnc, bEnc: new Float32Array(m), wDec, bDec }, threshold: -1 };
+}
+
+/** A deep copy (parameters and threshold). */
+export function cloneSae(sae: Sae): Sae {
+  const p = sae.params;
+  return {
+    cfg: { ...sae.cfg, prefixes: [...sae.cfg.prefixes], prefixWeights: [...sae.cfg.prefixWeights] },
+    params: { wEnc: p.wEnc.slice(), bEnc: p.bEnc.slice(), wDec: p.wDec.slice(), bDec: p.bDec.slice() },
+    threshold: sae.threshold,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoder pre-activations
+
+/** Per-row top-r candidates: values (descending) and latent indices, [rows, r] each. */
+export interface RowTopK {
+  r: number;
+  val: Float32Array;
+  idx: Int32Array;
+}
+
+/**
+ * The encoder pre-activations of one batch, kept where they were computed (a JS array or a tfjs
+ * tensor) so that only the selected entries travel.
+ */
+export interface PreActivations {
+  rows: number;
+  dSae: number;
+  /** Top-r entries of each row (ties: lower index first), optionally only among latents with allowed[j] = 1. */
+  rowTopK(r: number, allowed?: Uint8Array): Promise<RowTopK>;
+  /** All entries, [rows, dSae]. */
+  full(): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** Top-r of each row of a row-major [rows, m] array (insertion into a sorted buffer; r ≪ m). */
+export function rowTopKJs(pre: Float32Array, rows: number, m: number, r: number, allowed?: Uint8Array): RowTopK {
+  const val = new Float32Array(rows * r).fill(-Infinity);
+  const idx = new Int32Array(rows * r).fill(-1);
+  for (let b = 0; b < rows; b++) {
+    const o = b * m;
+    const vo = b * r;
+    let count = 0;
+    for (let j = 0; j < m; j++) {
+      if (allowed !== undefined && !allowed[j]) continue;
+      const v = pre[o + j];
+      if (count === r && !(v > val[vo + r - 1])) continue;
+      let pos = count < r ? count : r - 1;
+      while (pos > 0 && val[vo + pos - 1] < v) {
+        val[vo + pos] = val[vo + pos - 1];
+        idx[vo + pos] = idx[vo + pos - 1];
+        pos--;
+      }
+      val[vo + pos] = v;
+      idx[vo + pos] = j;
+      if (count < r) count++;
+    }
+  }
+  return { r, val, idx };
+}
+
+/** xc = x − b_dec, row-major [rows, d]. */
+export function centerRows(x: Float32Array, rows: number, bDec: Float32Array): Float32Array {
+  const d = bDec.length;
+  const xc = new Float32Array(rows * d);
+  for (let b = 0; b < rows; b++) for (let j = 0; j < d; j++) xc[b * d + j] = x[b * d + j] - bDec[j];
+  return xc;
+}
+
+function jsPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: number): PreActivations {
+  const pre = new Float32Array(rows * m);
+  for (let b = 0; b < rows; b++) {
+    const o = b * m;
+    pre.set(p.bEnc, o);
+    for (let i = 0; i < d; i++) {
+      const xv = xc[b * d + i];
+      if (xv === 0) continue;
+      const wo = i * m;
+      for (let j = 0; j < m; j++) pre[o + j] += xv * p.wEnc[wo + j];
+    }
+  }
+  return {
+    rows,
+    dSae: m,
+    rowTopK: async (r, allowed) => rowTopKJs(pre, rows, m, r, allowed),
+    full: async () => pre,
+    dispose() {},
+  };
+}
+
+function tfPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: number): PreActivations {
+  // W_enc stays [d, m]: on wasm a transposed operand is 10-30x slower than the plain product.
+  const pre = tf.tidy(() => {
+    const xt = tf.tensor2d(xc, [rows, d]);
+    const w = tf.tensor2d(p.wEnc, [d, m]);
+    return tf.fused.matMul({ a: xt, b: w, bias: tf.tensor1d(p.bEnc) }) as tf.Tensor2D; // bias fused into the product
+  });
+  let disposed = false;
+  return {
+    rows,
+    dSae: m,
+    async rowTopK(r, allowed) {
+      const { values, indices } = tf.tidy(() => {
+        let src: tf.Tensor2D = pre;
+        if (allowed !== undefined) {
+          const neg = new Float32Array(m);
+          for (let j = 0; j < m; j++) neg[j] = allowed[j] ? 0 : -3e38;
+          src = tf.add(pre, tf.tensor1d(neg));
+        }
+        return tf.topk(src, r, true);
+      });
+      try {
+        const [v, i] = await Promise.all([values.data(), indices.data()]);
+        return { r, val: v as Float32Array, idx: i as Int32Array };
+      } finally {
+        values.dispose();
+        indices.dispose();
+      }
+    },
+    async full() {
+      return (await pre.data()) as Float32Array;
+    },
+    dispose() {
+      if (!disposed) pre.dispose();
+      disposed = true;
+    },
+  };
+}
+
+/**
+ * pre = (x − b_dec)·W_enc + b_enc for a batch x ([rows, dIn] row-major). Returns the centred
+ * input too (the encoder gradient needs it). Tiny problems run in JS, others on tfjs.
+ */
+export function encoderPre(sae: Sae, x: Float32Array, rows: number, forceJs = false): { xc: Float32Array; pre: PreActivations } {
+  const { dIn: d, dSae: m } = sae.cfg;
+  const xc = centerRows(x, rows, sae.params.bDec);
+  const small = forceJs || rows * d * m <= JS_ENCODER_MAX_MACS;
+  return { xc, pre: small ? jsPre(xc, rows, sae.params, d, m) : tfPre(xc, rows, sae.params, d, m) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection
+
+/** Sorts each row's (idx, val) pairs by idx (rows are short: insertion sort). */
+function sortRows(ptr: Int32Array, idx: Int32Array, val: Float32Array): void {
+  for (let b = 0; b + 1 < ptr.length; b++) {
+    for (let a = ptr[b] + 1; a < ptr[b + 1]; a++) {
+      const ki = idx[a];
+      const kv = val[a];
+      let p = a - 1;
+      while (p >= ptr[b] && idx[p] > ki) {
+        idx[p + 1] = idx[p];
+        val[p + 1] = val[p];
+        p--;
+      }
+      idx[p + 1] = ki;
+      val[p + 1] = kv;
+    }
+  }
+}
+
+/** Builds a CSR code from per-row candidates, keeping entries where keep(value, row, position). */
+function codeFromCandidates(c: RowTopK, rows: number, m: number, keep: (v: number, b: number, a: number) => boolean): SparseCode {
+  const ptr = new Int32Array(rows + 1);
+  const idxs: number[] = [];
+  const vals: number[] = [];
+  for (let b = 0; b < rows; b++) {
+    for (let a = 0; a < c.r; a++) {
+      const v = c.val[b * c.r + a];
+      if (c.idx[b * c.r + a] >= 0 && v > 0 && keep(v, b, a)) {
+        idxs.push(c.idx[b * c.r + a]);
+        vals.push(v);
+      }
+    }
+    ptr[b + 1] = idxs.length;
+  }
+  const code = { rows, dSae: m, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
+  sortRows(code.ptr, code.idx, code.val);
+  return code;
+}
+
+/** k-th largest value of `a` (1-based k ≤ a.length), by quickselect on a copy. */
+export function kthLargest(a: Float32Array, k: number): number {
+  const v = a.slice();
+  let lo = 0;
+  let hi = v.length - 1;
+  const target = k - 1; // position in descending order
+  while (lo < hi) {
+    const pivot = v[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (v[i] > pivot) i++;
+      while (v[j] < pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return v[target];
+}
+
+/** Per-row TopK: the k largest pre-activations of each row, then ReLU (Gao et al. eq. 2). */
+export async function selectTopK(pre: PreActivations, k: number): Promise<SparseCode> {
+  const c = await pre.rowTopK(Math.min(k, pre.dSae));
+  return codeFromCandidates(c, pre.rows, pre.dSae, () => true);
+}
+
+/**
+ * BatchTopK (Bussmann et al. 2024 §3): the K = floor(k·B) largest entries of ReLU(pre) over the
+ * whole batch. Exact: it takes per-row top-r candidates (r = 4k), finds the K-th largest candidate
+ * τ, and doubles r while some row could hold further entries ≥ τ (its r-th candidate ≥ τ).
+ * Ties at τ go to earlier rows, then lower latent indices. Also returns the smallest kept value.
+ */
+export async function selectBatchTopK(pre: PreActivations, k: number): Promise<{ code: SparseCode; minKept: number }> {
+  const { rows, dSae: m } = pre;
+  const K = Math.max(1, Math.floor(k * rows));
+  let r = Math.min(m, Math.max(1, Math.ceil(4 * k)));
+  for (;;) {
+    const c = await pre.rowTopK(r);
+    const total = rows * r;
+    const tau = K >= total ? -Infinity : kthLargest(c.val, K);
+    let exact = r >= m;
+    if (!exact) {
+      exact = true;
+      for (let b = 0; b < rows; b++) {
+        const last = c.val[b * r + r - 1];
+        if (last > 0 && last >= tau) {
+          exact = false;
+          break;
+        }
+      }
+    }
+    if (!exact) {
+      r = Math.min(m, 2 * r);
+      continue;
+    }
+    let above = 0;
+    for (let i = 0; i < total; i++) if (c.val[i] > tau && c.val[i] > 0) above++;
+    let tiesLeft = K - above;
+    let minKept = Infinity;
+    const code = codeFromCandidates(c, rows, m, (v) => {
+      let kept = v > tau;
+      if (!kept && v === tau && tiesLeft > 0) {
+        tiesLeft--;
+        kept = true;
+      }
+      if (kept && v < minKept) minKept = v;
+      return kept;
+    });
+    return { code, minKept: minKept === Infinity ? 0 : minKept };
+  }
+}
+
+/** ReLU code: every positive entry, or every entry above `threshold` (> threshold, BatchTopK inference). */
+export async function selectAbove(pre: PreActivations, threshold = 0): Promise<SparseCode> {
+  const full = await pre.full();
+  const { rows, dSae: m } = pre;
+  const ptr = new Int32Array(rows + 1);
+  const idxs: number[] = [];
+  const vals: number[] = [];
+  const t = Math.max(0, threshold);
+  for (let b = 0; b < rows; b++) {
+    for (let j = 0; j < m; j++) {
+      const v = full[b * m + j];
+      if (v > t) {
+        idxs.push(j);
+        vals.push(v);
+      }
+    }
+    ptr[b + 1] = idxs.length;
+  }
+  return { rows, dSae: m, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
+}
+
+/** The code restricted to latents < prefix (Matryoshka inference at prefix p). */
+export function truncateCode(code: SparseCode, prefix: number): SparseCode {
+  checkInt('truncateCode', 'prefix', prefix, 1, code.dSae);
+  if (prefix === code.dSae) return code;
+  const ptr = new Int32Array(code.rows + 1);
+  const idxs: number[] = [];
+  const vals: number[] = [];
+  for (let b = 0; b < code.rows; b++) {
+    for (let a = code.ptr[b]; a < code.ptr[b + 1]; a++) {
+      if (code.idx[a] < prefix) {
+        idxs.push(code.idx[a]);
+        vals.push(code.val[a]);
+      }
+    }
+    ptr[b + 1] = idxs.length;
+  }
+  return { rows: code.rows, dSae: code.dSae, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
+}
+
+/** A sparse code as a dense [rows, dSae] Matrix. */
+export function codeToDense(code: SparseCode): Matrix {
+  const out = new Float32Array(code.rows * code.dSae);
+  for (let b = 0; b < code.rows; b++) {
+    for (let a = code.ptr[b]; a < code.ptr[b + 1]; a++) out[b * code.dSae + code.idx[a]] = code.val[a];
+  }
+  return { data: out, rows: code.rows, cols: code.dSae };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inference
+
+const INFER_CHUNK = 2048;
+
+/**
+ * Encodes rows of `x` with the inference activation: TopK per row; BatchTopK as JumpReLU with the
+ * estimated θ (f = r·[r > θ]; while θ is not estimated, top k·B over each chunk of rows); ReLU.
+ * With `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, BB/DL `encode`).
+ */
+export async function encodeSae(sae: Sae, x: Matrix, options: { prefix?: number } = {}): Promise<SparseCode> {
+  const where = 'encodeSae';
+  const { dIn: d, dSae: m } = sae.cfg;
+  const xm = checkMatrix(where, 'x', x, 1, 1);
+  if (xm.cols !== d) throw new NestlabArgumentError(where, 'x.cols', `dIn = ${d}`, xm.cols);
+  const prefix = checkInt(where, 'options.prefix', options.prefix ?? m, 1, m);
+  const parts: SparseCode[] = [];
+  for (let s = 0; s < xm.rows; s += INFER_CHUNK) {
+    const rows = Math.min(INFER_CHUNK, xm.rows - s);
+    const { pre } = encoderPre(sae, xm.data.subarray(s * d, (s + rows) * d), rows);
+    try {
+      if (sae.cfg.activation === 'topk') parts.push(await selectTopK(pre, sae.cfg.k));
+      else if (sae.cfg.activation === 'relu') parts.push(await selectAbove(pre, 0));
+      else if (sae.threshold >= 0) parts.push(await selectAbove(pre, sae.threshold));
+      else parts.push((await selectBatchTopK(pre, sae.cfg.k)).code);
+    } finally {
+      pre.dispose();
+    }
+  }
+  return truncateCode(concatCodes(parts, m), prefix);
+}
+
+function concatCodes(parts: SparseCode[], m: number): SparseCode {
+  if (parts.length === 1) return parts[0];
+  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  const nnz = parts.reduce((a, p) => a + p.idx.length, 0);
+  const ptr = new Int32Array(rows + 1);
+  const idx = new Int32Array(nnz);
+  const val = new Float32Array(nnz);
+  let r = 0;
+  let z = 0;
+  for (const p of parts) {
+    for (let b = 0; b < p.rows; b++) ptr[r + b + 1] = z + p.ptr[b + 1];
+    idx.set(p.idx, z);
+    val.set(p.val, z);
+    r += p.rows;
+    z += p.idx.length;
+  }
+  return { rows, dSae: m, ptr, idx, val };
+}
+
+/** x̂ = f_{0:p}·W_dec[0:p] + b_dec for a sparse code (only active rows of W_dec are read). */
+export function decodeSae(sae: Sae, code: SparseCode, prefix = sae.cfg.dSae): Matrix {
+  const d = sae.cfg.dIn;
+  checkInt('decodeSae', 'prefix', prefix, 1, sae.cfg.dSae);
+  if (code.dSae !== sae.cfg.dSae) throw new NestlabArgumentError('decodeSae', 'code.dSae', `dSae = ${sae.cfg.dSae}`, code.dSae);
+  const out = new Float32Array(code.rows * d);
+  const w = sae.params.wDec;
+  for (let b = 0; b < code.rows; b++) {
+    const o = b * d;
+    out.set(sae.params.bDec, o);
+    for (let a = code.ptr[b]; a < code.ptr[b + 1]; a++) {
+      const j = code.idx[a];
+      if (j >= prefix) continue;
+      const v = code.val[a];
+      const wo = j * d;
+      for (let i = 0; i < d; i++) out[o + i] += v * w[wo + i];
+    }
+  }
+  return { data: out, rows: code.rows, cols: d };
+}
+
+/** Reconstruction of `x` through the first `prefix` latents (default all). */
+export async function reconstructSae(sae: Sae, x: Matrix, prefix = sae.cfg.dSae): Promise<Matrix> {
+  return decodeSae(sae, await encodeSae(sae, x, { prefix }), prefix);
+}
