@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, packageVersion, selectBackend, DEFAULT_LOADERS } from './backend/select.js';
 import { barProgress, lineProgress } from './backend/progress.js';
 import { EXPERIMENTS, findExperiment } from './experiments/registry.js';
-import { writeFigure } from './plot/render.js';
+import { saveFigure } from './experiments/figure.js';
 import { executeNotebook, listNotebooks } from './notebooks.js';
 import type { Size } from './experiments/types.js';
 
@@ -36,8 +36,8 @@ program
       const progress = process.stderr.isTTY ? barProgress() : lineProgress((l) => console.log(`  ${l}`));
       console.log(`- ${exp.id}: ${exp.title}`);
       const result = await exp.run({ size: opts.size, seed: Number(opts.seed), progress });
-      const files = await writeFigure(result, opts.out);
-      console.log(`  wrote ${files.svg}, .png, .csv, .json (${result.meta.seconds.toFixed(1)} s)`);
+      const files = await saveFigure(result, opts.out);
+      console.log(`  wrote ${files.svg}, .png, .csv, .json, .result.json (${result.meta.seconds.toFixed(1)} s)`);
     }
     console.log(`figures are in ${resolve(opts.out)}`);
   });

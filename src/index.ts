@@ -33,11 +33,13 @@ export { noisyCircle, twoCircles, torus, sphere } from './data/shapes.js';
 
 export type { Experiment, ExperimentOptions, ExperimentResult, Row, Size } from './experiments/types.js';
 export { EXPERIMENTS, findExperiment } from './experiments/registry.js';
+export { figure, saveFigure, readSavedResult, FIGURES_DIR, type FigureOptions } from './experiments/figure.js';
 export { runMnistMlpQuickstart, mnistMlpQuickstart } from './experiments/mnist-mlp-quickstart.js';
 export { runMrlAccuracy, mrlAccuracy, mrlVerdict, summarise as summariseMrlAccuracy } from './experiments/mrl-accuracy.js';
 export { runMrlRetrieval, mrlRetrieval } from './experiments/mrl-retrieval.js';
 export { topologySanity } from './experiments/topology-sanity.js';
 export { msaeToy, runMsaeToy } from './experiments/msae-toy.js';
+export { msaePrefix, runMsaePrefix, latentsByFrequency, halvingPrefixes } from './experiments/msae-prefix.js';
 export { trsaIdentification, runTrsaIdentification } from './experiments/trsa-identification.js';
 export { runGeometryNested, geometryNested } from './experiments/geometry-nested.js';
 export { nestedGeometryRows, unitScale, TRSA_LU, type NestedFamily } from './experiments/nested-geometry.js';

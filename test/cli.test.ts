@@ -25,11 +25,11 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(r.stdout).toMatch(/backend: FAILED: .*NESTLAB_BACKEND must be one of tensorflow, webgpu, wasm, cpu, got nonsense/);
   });
 
-  it('figures --size smoke --only writes the four files of a figure', () => {
+  it('figures --size smoke --only writes the files of a figure', () => {
     const out = mkdtempSync(join(tmpdir(), 'cli-figs-'));
     const r = run(['figures', '--size', 'smoke', '--only', 'mnist-mlp-quickstart', '--out', out]);
     expect(r.status).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['mnist-mlp-quickstart.csv', 'mnist-mlp-quickstart.json', 'mnist-mlp-quickstart.png', 'mnist-mlp-quickstart.svg']);
+    expect(readdirSync(out).sort()).toEqual(['mnist-mlp-quickstart.csv', 'mnist-mlp-quickstart.json', 'mnist-mlp-quickstart.png', 'mnist-mlp-quickstart.result.json', 'mnist-mlp-quickstart.svg']);
     expect(r.stdout).toContain(`figures are in ${out}`);
   });
 

@@ -14,11 +14,17 @@ const skip = !hasJupyter && process.env.CI !== 'true';
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
   '00-quickstart.ipynb': [VEGA_LITE_MIME, 'image/svg+xml', 'image/png', 'text/html'],
   '01-matryoshka-representations.ipynb': [VEGA_LITE_MIME, 'text/html'],
+  '02-matryoshka-sae.ipynb': [VEGA_LITE_MIME, 'text/html'],
+  '03-topological-rsa.ipynb': [VEGA_LITE_MIME, 'text/html'],
   '04-topology-probes.ipynb': [VEGA_LITE_MIME, 'text/html'],
   '05-geometry-across-sizes.ipynb': [VEGA_LITE_MIME, 'text/html'],
 };
 
 describe.skipIf(skip)('notebooks execute headless at smoke size', () => {
+  it('every notebook has its expected outputs listed here', () => {
+    expect(listNotebooks(join(import.meta.dirname, '..', 'notebooks')).map((n) => n.split('/').pop()).sort()).toEqual(Object.keys(EXPECTED_OUTPUTS).sort());
+  });
+
   for (const nb of listNotebooks(join(import.meta.dirname, '..', 'notebooks'))) {
     const name = nb.split('/').pop()!;
     it(name, async () => {

@@ -9,9 +9,10 @@ import { mrlRetrieval } from './mrl-retrieval.js';
 import { topologySanity } from './topology-sanity.js';
 import { geometryNested } from './geometry-nested.js';
 import { msaeToy } from './msae-toy.js';
+import { msaePrefix } from './msae-prefix.js';
 import { trsaIdentification } from './trsa-identification.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, msaeToy, trsaIdentification, geometryNested, topologySanity];
+export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, msaeToy, msaePrefix, trsaIdentification, geometryNested, topologySanity];
 
 /** The experiment with this id, or an error listing the known ids. */
 export function findExperiment(id: string): Experiment {

@@ -17,7 +17,8 @@ export async function specToSvg(spec: TopLevelSpec): Promise<string> {
   // top-level await; a static import would make the library unloadable by require() (tslab
   // notebooks run as CommonJS).
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const vgSpec = vegaLite.compile(withHouseTheme(spec) as TopLevelSpec).spec;
+  // A copy: vega tags the data objects it ingests (Symbol(vega_id)), and the caller's rows must stay clean.
+  const vgSpec = vegaLite.compile(withHouseTheme(structuredClone(spec)) as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -7,7 +7,7 @@ export {
   type SaeConfig, type SaeConfigInput, type SaeActivation, type BDecInit,
 } from './config.js';
 export {
-  createSae, cloneSae, encodeSae, decodeSae, reconstructSae, truncateCode, codeToDense, geometricMedian,
+  createSae, cloneSae, permuteLatents, encodeSae, decodeSae, reconstructSae, truncateCode, codeToDense, geometricMedian,
   encoderPre, selectTopK, selectBatchTopK, selectAbove,
   type Sae, type SaeParams, type SparseCode, type PreActivations,
 } from './model.js';

@@ -517,3 +517,28 @@ export function decodeSae(sae: Sae, code: SparseCode, prefix = sae.cfg.dSae): Ma
 export async function reconstructSae(sae: Sae, x: Matrix, prefix = sae.cfg.dSae): Promise<Matrix> {
   return decodeSae(sae, await encodeSae(sae, x, { prefix }), prefix);
 }
+
+/**
+ * A copy of `sae` whose latents are reordered: new latent i is old latent order[i] (encoder
+ * column, encoder bias and decoder row move together, so the function computed is unchanged).
+ * Used to read a flat SAE "by prefix", e.g. most frequently firing latents first.
+ */
+export function permuteLatents(sae: Sae, order: ArrayLike<number>): Sae {
+  const { dIn: d, dSae: m } = sae.cfg;
+  if (order.length !== m) throw new NestlabArgumentError('permuteLatents', 'order', `a permutation of ${m} latents`, `${order.length} entries`);
+  const seen = new Uint8Array(m);
+  for (let i = 0; i < m; i++) {
+    const o = order[i];
+    if (!Number.isInteger(o) || o < 0 || o >= m || seen[o]) throw new NestlabArgumentError('permuteLatents', `order[${i}]`, `an unused latent index in [0, ${m})`, o);
+    seen[o] = 1;
+  }
+  const out = cloneSae(sae);
+  const p = sae.params;
+  for (let i = 0; i < m; i++) {
+    const o = order[i];
+    out.params.bEnc[i] = p.bEnc[o];
+    out.params.wDec.set(p.wDec.subarray(o * d, (o + 1) * d), i * d);
+    for (let j = 0; j < d; j++) out.params.wEnc[j * m + i] = p.wEnc[j * m + o];
+  }
+  return out;
+}
