@@ -8,13 +8,16 @@ import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../backend/select.js';
 import { prefixColumns } from '../data/matrix.js';
 import { disposeMrl, mrlEmbed } from '../models/mrl.js';
+import { codeToDense, encodeSae } from '../sae/model.js';
+import { trainSae } from '../sae/train.js';
+import { halvingPrefixes } from './msae-prefix.js';
 import { MRL_SIZES, mrlData, trainNested } from './mrl-common.js';
 import { nestedGeometryRows, TRSA_LU, type NestedFamily } from './nested-geometry.js';
 import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
 
 const GEOMETRY_SIZES = {
-  smoke: { stimuli: 300, rsaStimuli: 120, topologyPoints: 100, umapSizes: [2, 16] },
-  full: { stimuli: 1500, rsaStimuli: 500, topologyPoints: 300, umapSizes: [2, 8, 64] },
+  smoke: { stimuli: 300, rsaStimuli: 120, topologyPoints: 100, umapSizes: [2, 16], sae: { dSae: 64, k: 8, epochs: 3 }, saeUmapSizes: [4, 64] },
+  full: { stimuli: 1500, rsaStimuli: 500, topologyPoints: 300, umapSizes: [2, 8, 64], sae: { dSae: 512, k: 16, epochs: 60 }, saeUmapSizes: [32, 128, 512] },
 } as const;
 
 
@@ -33,21 +36,47 @@ async function mrlFamily(size: 'smoke' | 'full', seed: number, stimuli: number):
   };
 }
 
+/**
+ * The prefix codes of a Matryoshka BatchTopK SAE trained on MNIST pixels (the msae-prefix
+ * setting): code[:, :p] of the test digits for p = m/16 ... m.
+ */
+async function saeFamily(size: 'smoke' | 'full', seed: number, stimuli: number): Promise<NestedFamily> {
+  const cfg = GEOMETRY_SIZES[size].sae;
+  // The MRL family's split, so both families describe the same test digits in the same order.
+  const { train, test } = mrlData(MRL_SIZES[size]);
+  const prefixes = halvingPrefixes(cfg.dSae);
+  const { sae } = await trainSae(train.x, {
+    dIn: 784, dSae: cfg.dSae, activation: 'batchtopk', k: cfg.k, batchSize: 512, epochs: cfg.epochs, prefixes, warmupSteps: 50, deadTokens: 20 * train.x.rows, seed,
+  });
+  const n = Math.min(stimuli, test.x.rows);
+  const code = codeToDense(await encodeSae(sae, { data: test.x.data.subarray(0, n * 784), rows: n, cols: 784 }));
+  return { family: 'Matryoshka SAE code', prefixes: prefixes.map((p) => ({ size: p, x: prefixColumns(code, p) })) };
+}
+
 /** Runs the figure; rows in long format (see nestedGeometryRows). */
 export async function runGeometryNested(options: ExperimentOptions = {}): Promise<ExperimentResult> {
   const { size, seed, progress } = resolveOptions('geometryNested', options);
   const cfg = GEOMETRY_SIZES[size];
   const t0 = performance.now();
   const backend = await initBackend();
-  progress.start(2, 'geometry-nested');
+  progress.start(4, 'geometry-nested');
   const { fam, labels } = await mrlFamily(size, seed, cfg.stimuli);
   progress.update(1, 'trained the MRL model');
-  const rows = await nestedGeometryRows(fam, { labels, umapSizes: [...cfg.umapSizes], rsaStimuli: cfg.rsaStimuli, topologyPoints: cfg.topologyPoints, seed });
-  progress.update(2, 'geometry measured');
+  const common = { labels, rsaStimuli: cfg.rsaStimuli, topologyPoints: cfg.topologyPoints, seed };
+  const rows = await nestedGeometryRows(fam, { ...common, umapSizes: [...cfg.umapSizes] });
+  progress.update(2, 'MRL geometry measured');
+  // Same test digits, same order: the labels apply to both families.
+  const saeFam = await saeFamily(size, seed, cfg.stimuli);
+  progress.update(3, 'trained the Matryoshka SAE');
+  rows.push(...(await nestedGeometryRows(saeFam, { ...common, umapSizes: [...cfg.saeUmapSizes] })));
+  progress.update(4, 'SAE geometry measured');
   progress.stop();
-  const at = (panel: string, a: number, b: number) => rows.find((r) => r.panel === panel && r.sizeA === a && r.sizeB === b)?.value as number;
-  const sizes = fam.prefixes.map((p) => p.size);
-  const [smallest, largest] = [sizes[0], sizes[sizes.length - 1]];
+  const smallestVsLargest = [fam, saeFam].map((f) => {
+    const at = (panel: string, a: number, b: number) => rows.find((r) => r.family === f.family && r.panel === panel && r.sizeA === a && r.sizeB === b)?.value as number;
+    const sizes = f.prefixes.map((p) => p.size);
+    const [smallest, largest] = [sizes[0], sizes[sizes.length - 1]];
+    return { family: f.family, prefixes: [smallest, largest], cka: at('cka', smallest, largest), rsa: at('rsa', smallest, largest), trsa: at('trsa', smallest, largest) };
+  });
   return {
     rows,
     spec: geometryNestedSpec(rows),
@@ -57,13 +86,14 @@ export async function runGeometryNested(options: ExperimentOptions = {}): Promis
       seed,
       size,
       seconds: (performance.now() - t0) / 1000,
-      families: [fam.family],
-      prefixSizes: sizes,
+      families: [fam.family, saeFam.family],
+      prefixSizes: { [fam.family]: fam.prefixes.map((p) => p.size), [saeFam.family]: saeFam.prefixes.map((p) => p.size) },
+      sae: { ...cfg.sae, data: 'MNIST pixels', activation: 'batchtopk' },
       umapStimuli: labels.length,
       rsaStimuli: cfg.rsaStimuli,
       topologyPoints: cfg.topologyPoints,
       trsa: `Pearson r of GT(l=${TRSA_LU.l}, u=${TRSA_LU.u}) of Euclidean RDMs (rank quantiles)`,
-      smallestVsLargest: { prefixes: [smallest, largest], cka: at('cka', smallest, largest), rsa: at('rsa', smallest, largest), trsa: at('trsa', smallest, largest) },
+      smallestVsLargest,
     },
   };
 }
@@ -81,10 +111,13 @@ function heatmap(panel: string, title: string): object {
     },
     width: 150,
     height: 150,
+    resolve: { scale: { x: 'independent', y: 'independent' } },
   };
 }
 
 export function geometryNestedSpec(rows: Row[]): TopLevelSpec {
+  // Facet order: family by family, prefix sizes ascending (a plain string sort puts 64 before 8).
+  const umapPanels = [...new Map(rows.filter((r) => r.panel === 'umap').map((r) => [`${r.family}, prefix ${r.size}`, r] as const)).keys()];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Representation geometry across nested sizes (MNIST test digits)', subtitle: 'CKA, RSA (Spearman of RDMs) and tRSA (topology-sensitive GT) between prefixes; topology per prefix; UMAP by digit' },
@@ -99,7 +132,7 @@ export function geometryNestedSpec(rows: Row[]): TopLevelSpec {
           x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(rows.filter((r) => r.panel === 'topology').map((r) => r.size as number))] }, title: 'prefix size' },
           y: { field: 'value', type: 'quantitative', title: 'total persistence' },
           color: { field: 'dim', type: 'nominal', title: null },
-          strokeDash: { field: 'family', type: 'nominal', title: null },
+          strokeDash: { field: 'family', type: 'nominal', title: null, legend: { labelLimit: 300 } },
           column: { field: 'dim', type: 'nominal', title: null },
         },
         width: 220,
@@ -108,14 +141,13 @@ export function geometryNestedSpec(rows: Row[]): TopLevelSpec {
       },
       {
         title: 'UMAP of the prefixes, coloured by digit',
-        transform: [{ filter: "datum.panel === 'umap'" }],
+        transform: [{ filter: "datum.panel === 'umap'" }, { calculate: "datum.family + ', prefix ' + datum.size", as: 'umapPanel' }],
         mark: { type: 'circle', size: 8, opacity: 0.7 },
         encoding: {
           x: { field: 'x', type: 'quantitative', axis: null },
           y: { field: 'y', type: 'quantitative', axis: null },
           color: { field: 'label', type: 'nominal', title: 'digit' },
-          column: { field: 'size', type: 'ordinal', title: 'prefix size' },
-          row: { field: 'family', type: 'nominal', title: null },
+          facet: { field: 'umapPanel', type: 'nominal', title: null, columns: 3, sort: umapPanels },
         },
         width: 170,
         height: 170,
