@@ -5,6 +5,7 @@
  * Hand-written: each metric is a few sums over sparse codes; the Hungarian matching (Kuhn 1955,
  * the O(n²m) potentials form) is 40 lines and no npm package fits a Float64 cost matrix.
  */
+import { minCostAssignment } from '../topology/distances.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import type { HierarchicalData } from '../data/hierarchical.js';
@@ -129,51 +130,9 @@ export function matchLatents(cos: Matrix): Int32Array {
   const n = cos.cols; // features (assignment rows)
   const m = cos.rows; // latents (assignment columns)
   if (n > m) throw new NestlabArgumentError('matchLatents', 'cos', 'at least as many latents (rows) as features (columns)', `${m} latents, ${n} features`);
-  const cost = (i: number, j: number) => -cos.data[j * n + i];
-  const INF = Infinity;
-  const u = new Float64Array(n + 1);
-  const v = new Float64Array(m + 1);
-  const p = new Int32Array(m + 1); // p[j] = row assigned to column j (1-based), 0 = none
-  const way = new Int32Array(m + 1);
-  for (let i = 1; i <= n; i++) {
-    p[0] = i;
-    let j0 = 0;
-    const minv = new Float64Array(m + 1).fill(INF);
-    const used = new Uint8Array(m + 1);
-    do {
-      used[j0] = 1;
-      const i0 = p[j0];
-      let delta = INF;
-      let j1 = 0;
-      for (let j = 1; j <= m; j++) {
-        if (used[j]) continue;
-        const cur = cost(i0 - 1, j - 1) - u[i0] - v[j];
-        if (cur < minv[j]) {
-          minv[j] = cur;
-          way[j] = j0;
-        }
-        if (minv[j] < delta) {
-          delta = minv[j];
-          j1 = j;
-        }
-      }
-      for (let j = 0; j <= m; j++) {
-        if (used[j]) {
-          u[p[j]] += delta;
-          v[j] -= delta;
-        } else minv[j] -= delta;
-      }
-      j0 = j1;
-    } while (p[j0] !== 0);
-    do {
-      const j1 = way[j0];
-      p[j0] = p[j1];
-      j0 = j1;
-    } while (j0 !== 0);
-  }
-  const latentOf = new Int32Array(n).fill(-1);
-  for (let j = 1; j <= m; j++) if (p[j] > 0) latentOf[p[j] - 1] = j - 1;
-  return latentOf;
+  const cost = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) cost[i * m + j] = -cos.data[j * n + i];
+  return minCostAssignment(cost, n, m);
 }
 
 /** Summary of matched cosines (research/msae.md §5 toy metrics). */

@@ -29,6 +29,6 @@ export {
   type PersistenceImage,
   type PersistenceImageOptions,
 } from './diagram.js';
-export { bottleneckDistance, wassersteinDistance, hungarian, type WassersteinOptions } from './distances.js';
+export { bottleneckDistance, wassersteinDistance, hungarian, minCostAssignment, type WassersteinOptions } from './distances.js';
 export { pairwiseDistances, knnGraph, epsilonGraph, checkWeights, connectedComponents, geodesicDistances } from './graph.js';
 export { topologyProbe, maxminLandmarks, type ProbeOptions } from './probe.js';
