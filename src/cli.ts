@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `nestlab figures | doctor | notebooks | bench` — the headless entry points.
+ * `nestlab figures | doctor | notebooks | bench | train-sae | report` — the headless entry points.
  */
 import { Command, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { barProgress, lineProgress } from './backend/progress.js';
 import { EXPERIMENTS, findExperiment } from './experiments/registry.js';
 import { saveFigure } from './experiments/figure.js';
 import { executeNotebook, listNotebooks } from './notebooks.js';
+import { reportFromCheckpoint, trainMnistSae } from './report/index.js';
 import type { Size } from './experiments/types.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,6 +110,46 @@ program
     }
     console.log(`notebooks: ${passed} passed, ${list.length - passed} failed`);
     if (passed !== list.length) process.exitCode = 1;
+  });
+
+/** Parses an integer option, naming the flag in the error. */
+function intOption(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got ${v}`);
+    return n;
+  };
+}
+
+program
+  .command('train-sae')
+  .description('train a Matryoshka BatchTopK SAE on MNIST (pixels or an MLP layer); checkpoints resume')
+  .addOption(new Option('--data <name>', 'training data').choices(['mnist']).makeOptionMandatory())
+  .requiredOption('--out <dir>', 'checkpoint folder (an existing run there resumes)')
+  .option('--hidden', 'train on the first hidden layer of a small MLP instead of the pixels', false)
+  .option('--d-sae <n>', 'dictionary size', intOption('--d-sae'), 256)
+  .option('--k <n>', 'mean active latents per input', Number, 16)
+  .option('--epochs <n>', 'passes over the 8,000 training digits', intOption('--epochs'), 12)
+  .option('--seed <n>', 'seed of every random step', intOption('--seed'), 0)
+  .action(async (opts: { out: string; hidden: boolean; dSae: number; k: number; epochs: number; seed: number }) => {
+    await initBackend();
+    const progress = process.stderr.isTTY ? barProgress() : lineProgress();
+    const r = await trainMnistSae({ out: opts.out, hidden: opts.hidden, dSae: opts.dSae, k: opts.k, epochs: opts.epochs, seed: opts.seed, progress });
+    for (const m of r.metrics) console.log(`prefix ${m.prefix}: explained variance ${m.explainedVariance.toFixed(3)}, L0 ${m.l0.toFixed(1)}, dead ${(100 * m.deadFraction).toFixed(1)}%`);
+    console.log(`checkpoint: ${r.checkpointDir}`);
+  });
+
+program
+  .command('report')
+  .description('write a self-contained HTML interpretability report of a trained SAE checkpoint')
+  .argument('<checkpoint>', 'checkpoint folder written by train-sae (or any nestlab SAE checkpoint)')
+  .addOption(new Option('--data <name>', 'data to read the latents on').choices(['mnist']).makeOptionMandatory())
+  .option('--out <file>', 'HTML file to write (default <checkpoint>/report.html)')
+  .option('--max-latents <n>', 'latent cards to draw', intOption('--max-latents'), 64)
+  .action(async (checkpoint: string, opts: { out?: string; maxLatents: number }) => {
+    await initBackend();
+    const r = await reportFromCheckpoint(checkpoint, { data: 'mnist', out: opts.out, maxLatents: opts.maxLatents });
+    console.log(`report: ${r.path} (${r.latents} latent cards, ${r.seconds.toFixed(1)} s)`);
   });
 
 program

@@ -27,6 +27,7 @@ export { houseConfig, withHouseTheme } from './plot/theme.js';
 export { umapEmbed, trustworthiness } from './plot/umap.js';
 
 export * from './similarity/index.js';
+export * from './report/index.js';
 export * from './rsa/index.js';
 export * from './topology/index.js';
 export { noisyCircle, twoCircles, torus, sphere } from './data/shapes.js';

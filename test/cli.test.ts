@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +31,27 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(r.status).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['mnist-mlp-quickstart.csv', 'mnist-mlp-quickstart.json', 'mnist-mlp-quickstart.png', 'mnist-mlp-quickstart.result.json', 'mnist-mlp-quickstart.svg']);
     expect(r.stdout).toContain(`figures are in ${out}`);
+  });
+
+  it('train-sae then report: a checkpoint and a self-contained HTML page', () => {
+    const out = mkdtempSync(join(tmpdir(), 'cli-sae-'));
+    const t = run(['train-sae', '--data', 'mnist', '--out', out, '--epochs', '1', '--d-sae', '32', '--k', '4']);
+    expect(t.stderr).not.toMatch(/Error/);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/prefix 32: explained variance 0\.\d+/);
+    expect(existsSync(join(out, 'latest.json'))).toBe(true);
+    const r = run(['report', out, '--data', 'mnist', '--max-latents', '4']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`report: ${join(out, 'report.html')} (4 latent cards`);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/i);
+    expect(html).not.toMatch(/https?:\/\//);
+  });
+
+  it('train-sae and report name a missing or bad argument', () => {
+    expect(run(['train-sae', '--out', '/tmp/x']).stderr).toMatch(/--data <name>' not specified/);
+    expect(run(['report', '/nonexistent-checkpoint', '--data', 'mnist']).status).not.toBe(0);
+    expect(run(['train-sae', '--data', 'cifar', '--out', '/tmp/x']).stderr).toMatch(/Allowed choices are mnist/);
   });
 
   it('rejects an unknown size and an unknown figure id', () => {

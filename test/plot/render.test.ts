@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { rowsToCsv, specToSvg, svgToPng, writeFigure } from '../../src/plot/render.js';
+import { pngSize, unbalancedTag } from '../helpers/markup.js';
 
 const spec: TopLevelSpec = {
   title: 'Loss',
@@ -13,24 +14,6 @@ const spec: TopLevelSpec = {
   mark: 'line',
   encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } },
 };
-
-/** Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian). */
-function pngSize(png: Uint8Array): [number, number] {
-  const v = new DataView(png.buffer, png.byteOffset);
-  return [v.getUint32(16), v.getUint32(20)];
-}
-
-/** The first element that is not properly closed, or null when the markup nests correctly. */
-function unbalancedTag(xml: string): string | null {
-  const stack: string[] = [];
-  for (const m of xml.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = m;
-    if (selfClosing) continue;
-    if (!closing) stack.push(name);
-    else if (stack.pop() !== name) return name;
-  }
-  return stack.length ? stack[stack.length - 1] : null;
-}
 
 describe('figure rendering', () => {
   it('renders a vega-lite spec to a well-formed SVG with the house font and the data drawn', async () => {

@@ -1,0 +1,582 @@
+/**
+ * The HTML interpretability report of a trained (Matryoshka) SAE (FIGURES.md "Reports", issue 3
+ * item 7): one self-contained page with the config, a metrics table per prefix, the
+ * reconstruction-vs-prefix chart, and a card per latent (top-activating inputs as an image grid,
+ * activation histogram, label distribution of the top examples, decoder direction as an image).
+ *
+ * Self-contained means: no script, no stylesheet or font fetched, no http(s) URL anywhere. Charts
+ * are vega-lite specs rendered to SVG by our specToSvg (house theme) and inlined; images are PNGs
+ * from our small encoder (png.ts) as data: URIs, drawn at native size and scaled up with
+ * `image-rendering: pixelated`. PNG rather than SVG <rect> grids because a 28x28 digit as rects
+ * is 784 elements (~40 kB of markup) against ~400 bytes of base64, and a page of 64 cards × 17
+ * images would otherwise carry ~850k DOM nodes.
+ *
+ * Everything derives from one encoding of the data (encodeSae's sparse code), which is also handed
+ * to evaluateSae, so the report costs one encoder pass plus ~2 small chart renders per latent.
+ *
+ * Hand-written: it is page assembly (HTML strings around our own charts and images).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { initBackend } from '../backend/select.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { writeFileAtomic } from '../data/files.js';
+import { encodeSae, type Sae, type SparseCode } from '../sae/model.js';
+import { evaluateSae, type PrefixMetrics } from '../sae/metrics.js';
+import { loadSae } from '../sae/checkpoint.js';
+import { configHash } from '../sae/config.js';
+import { specToSvg } from '../plot/render.js';
+import { encodePng, pngDataUri } from './png.js';
+import { escapeHtml, formatNumber, inlineSvg } from './html.js';
+import { loadMnistReportData } from './train-mnist-sae.js';
+
+/** The rows a report describes. */
+export interface SaeReportData {
+  /** The SAE's inputs, [rows, dIn]. */
+  x: Matrix;
+  /** One class label (integer ≥ 0) per row; enables the label-distribution charts. */
+  y?: Int32Array;
+  /**
+   * [height, width] of the images: of `x` itself (pixel SAEs: then decoder directions are drawn
+   * as images too) or of `images`. Default [28, 28] when the image columns number 784.
+   */
+  imageShape?: [number, number];
+  /**
+   * What to show as each row's picture when `x` is not pixels (e.g. an SAE on hidden activations
+   * of an MNIST model: the digits themselves), [rows, height·width]. Default: `x` when it is pixels.
+   */
+  images?: Matrix;
+}
+
+/** Options of `buildSaeReport`. */
+export interface SaeReportOptions {
+  /** Page title. Default "Matryoshka SAE report" (or "SAE report" for one prefix). */
+  title?: string;
+  /** One line on the data, e.g. "MNIST test split (2,000 digits)". Default: rows × columns. */
+  dataDescription?: string;
+  /** Where the SAE came from (a checkpoint path), shown in the header. */
+  source?: string;
+  /** Latent cards for latents 0 … maxLatents−1 (prefix order). Default min(64, dSae). */
+  maxLatents?: number;
+  /** Top-activating examples shown per latent. Default 16. */
+  topExamples?: number;
+  /** Top-activating examples whose labels make the label distribution. Default 100. */
+  labelExamples?: number;
+  /** Bins of the activation histogram. Default 30. */
+  histogramBins?: number;
+  /** Names of the classes (index = label). Default the label numbers. */
+  classNames?: string[];
+  /** The date shown in the header. Default now. */
+  date?: Date;
+}
+
+const REPORT_OPTIONS = ['title', 'dataDescription', 'source', 'maxLatents', 'topExamples', 'labelExamples', 'histogramBins', 'classNames', 'date'];
+
+/** tableau10, the house categorical scheme: one colour per prefix group. */
+const GROUP_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+/** ColorBrewer RdBu (11 classes, ends and every other step), from −1 (blue) through white to +1 (red). */
+const RDBU: [number, number, number][] = [
+  [5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
+  [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31],
+];
+
+/** Diverging colour of t ∈ [−1, 1] (clamped): piecewise-linear through RDBU. */
+export function divergingColour(t: number): [number, number, number] {
+  const u = ((Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0)) + 1) / 2) * (RDBU.length - 1);
+  const i = Math.min(RDBU.length - 2, Math.floor(u));
+  const f = u - i;
+  const a = RDBU[i];
+  const b = RDBU[i + 1];
+  return [Math.round(a[0] + f * (b[0] - a[0])), Math.round(a[1] + f * (b[1] - a[1])), Math.round(a[2] + f * (b[2] - a[2]))];
+}
+
+/** A vector as a diverging RGB PNG [h, w], scaled by `scale` (default max |v|): −scale blue, 0 white, +scale red. */
+export function divergingImagePng(v: ArrayLike<number>, height: number, width: number, scale?: number): Uint8Array {
+  let s = scale ?? 0;
+  if (scale === undefined) for (let i = 0; i < v.length; i++) s = Math.max(s, Math.abs(v[i]));
+  const px = new Uint8Array(height * width * 3);
+  for (let i = 0; i < height * width; i++) {
+    const [r, g, b] = divergingColour(s > 0 ? v[i] / s : 0);
+    px[3 * i] = r;
+    px[3 * i + 1] = g;
+    px[3 * i + 2] = b;
+  }
+  return encodePng({ width, height, channels: 3, pixels: px });
+}
+
+/** A vector as a greyscale PNG [h, w] with `lo` white and `hi` black (ink on paper). */
+export function greyImagePng(v: ArrayLike<number>, height: number, width: number, lo = 0, hi = 1): Uint8Array {
+  const px = new Uint8Array(height * width);
+  const span = hi > lo ? hi - lo : 1;
+  for (let i = 0; i < height * width; i++) px[i] = Math.round(255 * (1 - Math.max(0, Math.min(1, (v[i] - lo) / span))));
+  return encodePng({ width, height, channels: 1, pixels: px });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+function checkSae(where: string, sae: unknown): Sae {
+  const s = sae as Sae;
+  if (s === null || typeof s !== 'object' || typeof s.cfg !== 'object' || s.cfg === null || typeof s.params !== 'object' || s.params === null) {
+    throw new NestlabArgumentError(where, 'sae', 'an Sae {cfg, params, threshold} (trainSae, loadSae)', sae);
+  }
+  const { dIn, dSae } = s.cfg;
+  if (!(s.params.wDec instanceof Float32Array) || s.params.wDec.length !== dIn * dSae) {
+    throw new NestlabArgumentError(where, 'sae.params.wDec', `a Float32Array of dSae·dIn = ${dSae * dIn} values`, s.params.wDec);
+  }
+  return s;
+}
+
+interface ResolvedData {
+  x: Matrix;
+  y: Int32Array | null;
+  classes: number;
+  images: Matrix | null;
+  shape: [number, number] | null;
+  /** Decoder rows are images of this shape (pixel SAE). */
+  pixelSae: boolean;
+  lo: number;
+  hi: number;
+}
+
+function resolveData(where: string, sae: Sae, data: SaeReportData): ResolvedData {
+  if (data === null || typeof data !== 'object') throw new NestlabArgumentError(where, 'data', 'an object {x, y?, imageShape?, images?}', data);
+  checkKnownKeys(where, data, ['x', 'y', 'imageShape', 'images']);
+  const x = checkMatrix(where, 'data.x', data.x, 1, 1);
+  if (x.cols !== sae.cfg.dIn) throw new NestlabArgumentError(where, 'data.x.cols', `the SAE's dIn = ${sae.cfg.dIn}`, x.cols);
+  let y: Int32Array | null = null;
+  let classes = 0;
+  if (data.y !== undefined) {
+    if (!(data.y instanceof Int32Array) || data.y.length !== x.rows) throw new NestlabArgumentError(where, 'data.y', `an Int32Array of ${x.rows} labels (one per row of data.x)`, data.y);
+    for (let i = 0; i < x.rows; i++) {
+      if (data.y[i] < 0 || data.y[i] >= 1000) throw new NestlabArgumentError(where, `data.y[${i}]`, 'a class label in [0, 1000)', data.y[i]);
+      classes = Math.max(classes, data.y[i] + 1);
+    }
+    y = data.y;
+  }
+  let images: Matrix | null = null;
+  if (data.images !== undefined) {
+    images = checkMatrix(where, 'data.images', data.images, 1, 1);
+    if (images.rows !== x.rows) throw new NestlabArgumentError(where, 'data.images.rows', `data.x.rows = ${x.rows}`, images.rows);
+  }
+  let shape: [number, number] | null = null;
+  if (data.imageShape !== undefined) {
+    const s = data.imageShape;
+    if (!Array.isArray(s) || s.length !== 2) throw new NestlabArgumentError(where, 'data.imageShape', 'a [height, width] pair', s);
+    shape = [checkInt(where, 'data.imageShape[0]', s[0], 1, 4096), checkInt(where, 'data.imageShape[1]', s[1], 1, 4096)];
+    const cols = (images ?? x).cols;
+    if (shape[0] * shape[1] !== cols) {
+      throw new NestlabArgumentError(where, 'data.imageShape', `height·width = ${images ? 'data.images' : 'data.x'}.cols = ${cols}`, `[${shape.join(', ')}]`);
+    }
+  } else if ((images ?? x).cols === 784) {
+    shape = [28, 28];
+  } else if (images !== null) {
+    throw new NestlabArgumentError(where, 'data.imageShape', `[height, width] of data.images (${images.cols} columns)`, undefined);
+  }
+  if (shape !== null && images === null) images = x;
+  const pixelSae = shape !== null && images === x;
+  let lo = 0;
+  let hi = 1;
+  if (images !== null) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let i = 0; i < images.data.length; i++) {
+      const v = images.data[i];
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
+    if (mn < 0 || mx > 1) [lo, hi] = [mn, mx]; // not [0, 1] images: one global grey scale
+  }
+  return { x, y, classes, images, shape, pixelSae, lo, hi };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-latent statistics from the sparse code
+
+/** What a latent card shows, computed from the sparse code. */
+export interface LatentSummary {
+  latent: number;
+  /** 1-based prefix group (latents prefixes[g−2] … prefixes[g−1]−1). */
+  group: number;
+  /** Rows on which the latent fires (activation > 0). */
+  fires: number;
+  frequency: number;
+  meanActivation: number;
+  maxActivation: number;
+  /** Rows of the top-activating examples, strongest first (ties: lower row first). */
+  topRows: number[];
+  topValues: number[];
+  /** Nonzero activations, as histogram bins [lo, hi) with counts. */
+  histogram: { lo: number; hi: number; count: number }[];
+  /** Label counts among the top `labelExamples` firing rows (empty without labels). */
+  labelCounts: number[];
+  labelExamples: number;
+}
+
+/** The 1-based prefix group of latent j: the first g with j < prefixes[g−1]. */
+export function prefixGroup(prefixes: number[], j: number): number {
+  for (let g = 0; g < prefixes.length; g++) if (j < prefixes[g]) return g + 1;
+  return prefixes.length;
+}
+
+/**
+ * Per-latent summaries of latents 0 … count−1 from a sparse code: firing counts, the top `top`
+ * rows, a `bins`-bin histogram of the nonzero activations (equal-width on [0, max]), and label
+ * counts among the top `labelTop` firing rows.
+ */
+export function summarizeLatents(code: SparseCode, prefixes: number[], count: number, opts: { top: number; labelTop: number; bins: number; y: Int32Array | null; classes: number }): LatentSummary[] {
+  const n = code.rows;
+  const counts = new Int32Array(count);
+  for (let a = 0; a < code.idx.length; a++) if (code.idx[a] < count) counts[code.idx[a]]++;
+  const start = new Int32Array(count + 1);
+  for (let j = 0; j < count; j++) start[j + 1] = start[j] + counts[j];
+  const rowsOf = new Int32Array(start[count]);
+  const valsOf = new Float32Array(start[count]);
+  const fill = start.slice(0, count);
+  for (let b = 0; b < n; b++) {
+    for (let a = code.ptr[b]; a < code.ptr[b + 1]; a++) {
+      const j = code.idx[a];
+      if (j >= count) continue;
+      rowsOf[fill[j]] = b;
+      valsOf[fill[j]++] = code.val[a];
+    }
+  }
+  const out: LatentSummary[] = [];
+  for (let j = 0; j < count; j++) {
+    const s = start[j];
+    const c = counts[j];
+    const order = Array.from({ length: c }, (_, i) => s + i).sort((p, q) => valsOf[q] - valsOf[p] || rowsOf[p] - rowsOf[q]);
+    let sum = 0;
+    let max = 0;
+    for (let i = s; i < s + c; i++) {
+      sum += valsOf[i];
+      max = Math.max(max, valsOf[i]);
+    }
+    const histogram: LatentSummary['histogram'] = [];
+    if (c > 0) {
+      const width = max > 0 ? max / opts.bins : 1;
+      const h = new Array<number>(opts.bins).fill(0);
+      for (let i = s; i < s + c; i++) h[Math.min(opts.bins - 1, Math.floor(valsOf[i] / width))]++;
+      h.forEach((count, i) => histogram.push({ lo: i * width, hi: (i + 1) * width, count }));
+    }
+    const labelCounts = new Array<number>(opts.y ? opts.classes : 0).fill(0);
+    const labelExamples = Math.min(c, opts.labelTop);
+    if (opts.y) for (let i = 0; i < labelExamples; i++) labelCounts[opts.y[rowsOf[order[i]]]]++;
+    out.push({
+      latent: j,
+      group: prefixGroup(prefixes, j),
+      fires: c,
+      frequency: c / n,
+      meanActivation: c > 0 ? sum / c : 0,
+      maxActivation: max,
+      topRows: order.slice(0, opts.top).map((i) => rowsOf[i]),
+      topValues: order.slice(0, opts.top).map((i) => valsOf[i]),
+      histogram,
+      labelCounts,
+      labelExamples,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+
+function reconstructionSpec(metrics: PrefixMetrics[]): TopLevelSpec {
+  const values = metrics.map((m) => ({ prefix: m.prefix, explainedVariance: m.explainedVariance, l0: m.l0 }));
+  const ratio = metrics.length > 1 ? metrics[metrics.length - 1].prefix / metrics[0].prefix : 1;
+  const p0 = metrics[0].prefix;
+  const p1 = metrics[metrics.length - 1].prefix;
+  // padded domain, so that the value labels of the end points clear the axes
+  const scale = ratio >= 8 ? { type: 'log' as const, base: 2, domain: [p0 / 1.35, p1 * 1.35], nice: false } : { domain: [p0 - 0.1 * (p1 - p0) - 0.5, p1 + 0.1 * (p1 - p0) + 0.5], nice: false };
+  const x = { field: 'prefix', type: 'quantitative' as const, title: 'prefix size (latents)', scale, axis: { values: metrics.map((m) => m.prefix) } };
+  const layer = (field: 'explainedVariance' | 'l0', title: string, format: string) => {
+    const v = values.map((r) => r[field]);
+    const lo = Math.min(...v);
+    const hi = Math.max(...v);
+    const pad = Math.max(hi - lo, 1e-6 + Math.abs(hi) * 0.02);
+    const y = { field, type: 'quantitative' as const, title: field === 'l0' ? 'L0' : 'explained variance', scale: { domain: [lo - 0.12 * pad, hi + 0.2 * pad], nice: false } };
+    return {
+      width: 320,
+      height: 180,
+      title,
+      layer: [
+        { mark: { type: 'line' as const, point: true }, encoding: { x, y } },
+        { mark: { type: 'text' as const, dy: -10, fontSize: 11 }, encoding: { x, y, text: { field, type: 'quantitative' as const, format } } },
+      ],
+    };
+  };
+  return {
+    data: { values },
+    hconcat: [layer('explainedVariance', 'Explained variance', '.3f'), layer('l0', 'L0 (mean active latents per row)', '.1f')],
+  } as TopLevelSpec;
+}
+
+function histogramSpec(s: LatentSummary, colour: string): TopLevelSpec {
+  return {
+    width: 220,
+    height: 80,
+    title: { text: `Nonzero activations (n = ${s.fires})`, fontSize: 12 },
+    data: { values: s.histogram },
+    mark: { type: 'bar', color: colour },
+    encoding: {
+      x: { field: 'lo', type: 'quantitative', bin: { binned: true }, title: 'activation', axis: { tickCount: 5, labelFontSize: 10, titleFontSize: 11 } },
+      x2: { field: 'hi' },
+      y: { field: 'count', type: 'quantitative', title: 'rows', axis: { tickCount: 3, labelFontSize: 10, titleFontSize: 11 } },
+    },
+  } as TopLevelSpec;
+}
+
+function labelSpec(s: LatentSummary, names: string[]): TopLevelSpec {
+  return {
+    width: 220,
+    height: 80,
+    title: { text: `Labels of the top ${s.labelExamples}`, fontSize: 12 },
+    data: { values: s.labelCounts.map((count, label) => ({ label: names[label] ?? String(label), order: label, count })) },
+    mark: { type: 'bar', color: '#666' },
+    encoding: {
+      x: { field: 'label', type: 'ordinal', sort: { field: 'order' }, title: null, axis: { labelAngle: 0, labelFontSize: 10 } },
+      y: { field: 'count', type: 'quantitative', title: 'rows', axis: { tickCount: 3, labelFontSize: 10, titleFontSize: 11 } },
+    },
+  } as TopLevelSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page
+
+const CSS = `
+*{box-sizing:border-box}
+body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:24px;color:#222;background:#fafafa;font-size:14px;line-height:1.4}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h3{font-size:15px;margin:0}h4{font-size:12px;margin:0 0 4px;color:#555;font-weight:600}
+.meta{color:#555;margin:2px 0}
+dl.cfg{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:10px 0;font-size:13px}
+dl.cfg dt{color:#666}dl.cfg dd{margin:0;font-family:"DejaVu Sans Mono",monospace}
+table.metrics{border-collapse:collapse;font-size:13px;background:#fff}
+table.metrics th,table.metrics td{border:1px solid #ddd;padding:4px 10px;text-align:right}
+table.metrics th{background:#f0f0f0}
+.chart{background:#fff;display:inline-block;border:1px solid #e4e4e4}
+.chips{display:flex;flex-wrap:wrap;gap:3px;margin:8px 0}
+.chip{display:inline-block;min-width:30px;padding:1px 4px;font-size:11px;text-align:center;color:#fff;border-radius:3px;text-decoration:none}
+.chip.dead{background:#bbb!important;text-decoration:line-through}
+.legend span{display:inline-block;margin-right:12px;font-size:12px}
+.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-2px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(600px,1fr));gap:14px}
+.card{background:#fff;border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:10px 12px}
+.card.dead{background:#f4f4f4;opacity:.85}
+.card header{display:flex;align-items:baseline;gap:10px;flex-wrap:wrap}
+.badge{font-size:11px;color:#fff;padding:1px 6px;border-radius:3px}
+.flag{font-size:11px;color:#fff;background:#b2182b;padding:1px 6px;border-radius:3px;font-weight:bold}
+.stats{font-size:12px;color:#555;margin:4px 0 8px}
+.row{display:flex;gap:14px;flex-wrap:wrap;align-items:flex-start}
+.grid{display:grid;grid-template-columns:repeat(4,60px);gap:2px}
+.grid figure{margin:0;text-align:center}
+.grid figcaption{font-size:10px;color:#555;white-space:nowrap;overflow:hidden}
+img.px{image-rendering:pixelated;image-rendering:crisp-edges;border:1px solid #ccc;display:block}
+.grid img.px{width:56px;height:56px;margin:0 auto}
+.dec img.px{width:140px;height:140px}
+.cbar{display:flex;align-items:center;gap:4px;font-size:10px;color:#555;margin-top:3px}
+.cbar i{display:inline-block;width:90px;height:8px;border:1px solid #ccc;background:linear-gradient(to right,${RDBU.map((c) => `rgb(${c.join(',')})`).join(',')})}
+table.top{font-size:12px;border-collapse:collapse}table.top td,table.top th{padding:1px 8px;text-align:right;border-bottom:1px solid #eee}
+.note{color:#777;font-size:12px}
+`;
+
+/**
+ * Builds the report: one self-contained HTML string (no script, no external URL).
+ *
+ * Sections: header (config: dIn, dSae, k, activation, prefixes, θ, config hash; the data; the
+ * date); per-prefix metrics from evaluateSae (MSE = mean_b ‖x − x̂_p‖², FVU, explained variance
+ * = 1 − FVU, L0, dead and dense (> 10% of rows) fractions); explained variance and L0 vs prefix
+ * size; then one card for each of latents 0 … maxLatents−1 with its prefix group, firing rate,
+ * top-activating inputs, histogram of its nonzero activations, label counts of its top examples
+ * and (pixel SAEs) its decoder row W_dec[j] as an image on a symmetric diverging scale.
+ * A latent that never fires on `data.x` is flagged dead.
+ */
+export async function buildSaeReport(sae: Sae, data: SaeReportData, options: SaeReportOptions = {}): Promise<string> {
+  const where = 'buildSaeReport';
+  const s = checkSae(where, sae);
+  checkKnownKeys(where, options, REPORT_OPTIONS);
+  const d = resolveData(where, s, data);
+  const cfg = s.cfg;
+  const maxLatents = checkInt(where, 'options.maxLatents', options.maxLatents ?? Math.min(64, cfg.dSae), 0, cfg.dSae);
+  const top = checkInt(where, 'options.topExamples', options.topExamples ?? 16, 1, 256);
+  const labelTop = checkInt(where, 'options.labelExamples', options.labelExamples ?? 100, 1, 1_000_000);
+  const bins = checkInt(where, 'options.histogramBins', options.histogramBins ?? 30, 2, 500);
+  for (const k of ['title', 'dataDescription', 'source'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'string') throw new NestlabArgumentError(where, `options.${k}`, 'a string', options[k]);
+  }
+  if (options.classNames !== undefined && (!Array.isArray(options.classNames) || options.classNames.some((c) => typeof c !== 'string'))) {
+    throw new NestlabArgumentError(where, 'options.classNames', 'an array of strings', options.classNames);
+  }
+  if (options.date !== undefined && !(options.date instanceof Date && Number.isFinite(options.date.getTime()))) {
+    throw new NestlabArgumentError(where, 'options.date', 'a valid Date', options.date);
+  }
+  await initBackend();
+
+  const code = await encodeSae(s, d.x);
+  const metrics = await evaluateSae(s, d.x, { code });
+  const latents = summarizeLatents(code, cfg.prefixes, maxLatents, { top, labelTop, bins, y: d.y, classes: d.classes });
+  const names = Array.from({ length: d.classes }, (_, i) => options.classNames?.[i] ?? String(i));
+  const groupColour = (g: number) => GROUP_COLOURS[(g - 1) % GROUP_COLOURS.length];
+
+  const multi = cfg.prefixes.length > 1;
+  const title = options.title ?? (multi ? 'Matryoshka SAE report' : 'SAE report');
+  const date = (options.date ?? new Date()).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  const dataLine = options.dataDescription ?? `${d.x.rows} rows × ${d.x.cols} columns${d.y ? `, ${d.classes} classes` : ''}`;
+  const part: string[] = [];
+  part.push(`<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`);
+  part.push(`<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>`);
+  part.push(`<h1>${escapeHtml(title)}</h1>`);
+  part.push(`<p class="meta">Data: ${escapeHtml(dataLine)} · generated ${escapeHtml(date)}${options.source ? ` · source <code>${escapeHtml(options.source)}</code>` : ''}</p>`);
+
+  // config
+  const cfgRows: [string, string][] = [
+    ['d_in', String(cfg.dIn)],
+    ['d_sae', String(cfg.dSae)],
+    ['activation', cfg.activation],
+    ['k', cfg.activation === 'relu' ? `— (ReLU, L1 ${cfg.l1Coeff})` : String(cfg.k)],
+    ['prefixes', `[${cfg.prefixes.join(', ')}]`],
+    ['prefix weights', `[${cfg.prefixWeights.map((w) => formatNumber(w, 3)).join(', ')}]`],
+    ['inference threshold θ', cfg.activation === 'batchtopk' ? (s.threshold >= 0 ? formatNumber(s.threshold) : 'not estimated (batch top-k at inference)') : '—'],
+    ['AuxK', `${cfg.auxK} latents, α = ${formatNumber(cfg.auxAlpha, 3)}`],
+    ['training', `batch ${cfg.batchSize}, epochs ${formatNumber(cfg.epochs, 3)}, lr ${formatNumber(cfg.lr, 3)}, seed ${cfg.seed}`],
+    ['config hash', configHash(cfg)],
+  ];
+  part.push(`<dl class="cfg">${cfgRows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`);
+
+  // metrics
+  part.push(`<h2>Reconstruction and sparsity per prefix</h2>`);
+  part.push(`<p class="note">Evaluated on all ${d.x.rows} rows with the inference activation; prefix p uses latents 0…p−1 and b_dec. FVU = mean‖x − x̂‖² / mean‖x − x̄‖²; explained variance = 1 − FVU; dead = never fires on these rows; dense = fires on more than 10% of rows.</p>`);
+  const header = ['prefix', 'MSE', 'FVU', 'explained variance', 'L0', 'dead fraction', 'dense fraction'];
+  part.push(`<table class="metrics"><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>`);
+  for (const m of metrics) {
+    const cells = [String(m.prefix), formatNumber(m.mse), formatNumber(m.fvu), formatNumber(m.explainedVariance), formatNumber(m.l0), formatNumber(m.deadFraction, 3), formatNumber(m.denseFraction, 3)];
+    part.push(`<tr class="prefix-row">${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
+  }
+  part.push(`</tbody></table>`);
+  part.push(`<p><span class="chart">${inlineSvg(await specToSvg(reconstructionSpec(metrics)), 'recon-')}</span></p>`);
+
+  // latent index
+  part.push(`<h2>Latents 0–${Math.max(0, maxLatents - 1)} of ${cfg.dSae}</h2>`);
+  if (maxLatents === 0) part.push(`<p class="note">No latent cards (maxLatents = 0).</p>`);
+  else {
+    const legend = cfg.prefixes.map((p, g) => `<span><i style="background:${groupColour(g + 1)}"></i>group ${g + 1}: latents ${g === 0 ? 0 : cfg.prefixes[g - 1]}–${p - 1}</span>`).join('');
+    part.push(`<p class="legend">${legend}<span><i style="background:#bbb"></i>dead</span></p>`);
+    part.push(`<div class="chips">${latents.map((l) => `<a class="chip${l.fires === 0 ? ' dead' : ''}" style="background:${groupColour(l.group)}" href="#latent-${l.latent}" title="${escapeHtml(`latent ${l.latent}: fires on ${(100 * l.frequency).toFixed(2)}% of rows`)}">${l.latent}</a>`).join('')}</div>`);
+    const notes: string[] = [];
+    if (d.images) notes.push(`Digits: ink dark on white (${d.lo === 0 && d.hi === 1 ? 'values 0…1' : `values ${formatNumber(d.lo)}…${formatNumber(d.hi)}`}); caption = label · activation.`);
+    if (d.pixelSae) notes.push('Decoder direction W_dec[j] as an image: blue negative, white 0, red positive, scaled by the row\'s max |w|.');
+    if (notes.length) part.push(`<p class="note">${escapeHtml(notes.join(' '))}</p>`);
+  }
+
+  part.push(`<div class="cards">`);
+  for (const l of latents) {
+    const colour = groupColour(l.group);
+    const dead = l.fires === 0;
+    const lo = l.group === 1 ? 0 : cfg.prefixes[l.group - 2];
+    const c: string[] = [];
+    c.push(`<section class="card${dead ? ' dead' : ''}" id="latent-${l.latent}" style="border-left-color:${colour}">`);
+    c.push(`<header><h3>Latent ${l.latent}</h3><span class="badge" style="background:${colour}">group ${l.group} · latents ${lo}–${cfg.prefixes[l.group - 1] - 1}</span>${dead ? '<span class="flag">DEAD</span>' : ''}</header>`);
+    c.push(
+      dead
+        ? `<p class="stats">Never fires on the ${d.x.rows} rows.</p>`
+        : `<p class="stats">fires on ${escapeHtml((100 * l.frequency).toFixed(2))}% of rows (${l.fires}) · mean activation ${escapeHtml(formatNumber(l.meanActivation, 3))} · max ${escapeHtml(formatNumber(l.maxActivation, 3))}</p>`,
+    );
+    c.push(`<div class="row">`);
+    if (!dead) {
+      if (d.images && d.shape) {
+        const [h, w] = d.shape;
+        const figs = l.topRows.map((r, i) => {
+          const png = pngDataUri(greyImagePng(d.images!.data.subarray(r * h * w, (r + 1) * h * w), h, w, d.lo, d.hi));
+          const label = d.y ? names[d.y[r]] : `#${r}`;
+          const cap = `${label} · ${formatNumber(l.topValues[i], 3)}`;
+          return `<figure><img class="px" src="${png}" alt="${escapeHtml(`row ${r}`)}" title="${escapeHtml(`row ${r}, ${d.y ? `label ${label}, ` : ''}activation ${l.topValues[i]}`)}"><figcaption>${escapeHtml(cap)}</figcaption></figure>`;
+        });
+        c.push(`<div class="top"><h4>Top ${l.topRows.length} activating</h4><div class="grid">${figs.join('')}</div></div>`);
+      } else {
+        const rows = l.topRows.map((r, i) => `<tr><td>${r}</td>${d.y ? `<td>${escapeHtml(names[d.y[r]])}</td>` : ''}<td>${escapeHtml(formatNumber(l.topValues[i]))}</td></tr>`);
+        c.push(`<div class="top"><h4>Top ${l.topRows.length} activating rows</h4><table class="top"><tr><th>row</th>${d.y ? '<th>label</th>' : ''}<th>activation</th></tr>${rows.join('')}</table></div>`);
+      }
+    }
+    if (d.pixelSae && d.shape) {
+      const [h, w] = d.shape;
+      const dirRow = s.params.wDec.subarray(l.latent * cfg.dIn, (l.latent + 1) * cfg.dIn);
+      let mx = 0;
+      for (let i = 0; i < dirRow.length; i++) mx = Math.max(mx, Math.abs(dirRow[i]));
+      c.push(`<div class="dec"><h4>Decoder direction</h4><img class="px" src="${pngDataUri(divergingImagePng(dirRow, h, w, mx))}" alt="decoder direction of latent ${l.latent}">`);
+      c.push(`<div class="cbar">−${escapeHtml(formatNumber(mx, 2))}<i title="colour scale"></i>+${escapeHtml(formatNumber(mx, 2))}</div></div>`);
+    }
+    c.push(`</div>`);
+    if (!dead) {
+      c.push(`<div class="row charts">`);
+      c.push(`<span class="chart">${inlineSvg(await specToSvg(histogramSpec(l, colour)), `l${l.latent}h-`)}</span>`);
+      if (d.y) c.push(`<span class="chart">${inlineSvg(await specToSvg(labelSpec(l, names)), `l${l.latent}y-`)}</span>`);
+      c.push(`</div>`);
+    }
+    c.push(`</section>`);
+    part.push(c.join(''));
+  }
+  part.push(`</div>`);
+  part.push(`<p class="note">nestlab SAE report · ${escapeHtml(String(cfg.dSae))} latents, ${escapeHtml(String(d.x.rows))} rows.</p>`);
+  part.push(`</body></html>\n`);
+  return part.join('\n');
+}
+
+/** Writes a report atomically (temp file + rename), creating the folder. */
+export function writeSaeReport(path: string, html: string): void {
+  if (typeof path !== 'string' || path === '') throw new NestlabArgumentError('writeSaeReport', 'path', 'a non-empty file path', path);
+  if (typeof html !== 'string' || html === '') throw new NestlabArgumentError('writeSaeReport', 'html', 'a non-empty HTML string (buildSaeReport)', html);
+  writeFileAtomic(path, html);
+}
+
+/** Options of `reportFromCheckpoint`. */
+export interface ReportFromCheckpointOptions {
+  /** The dataset to describe. Only 'mnist' for now. */
+  data: 'mnist';
+  /** Which split of loadMnist (seed 0): 'test' (default; held out from trainMnistSae) or 'train'. */
+  split?: 'test' | 'train';
+  /** Use only the first `limit` rows of the split. */
+  limit?: number;
+  /** Latent cards (default 64). */
+  maxLatents?: number;
+  /** Output file. Default `<checkpointDir>/report.html`. */
+  out?: string;
+  /** Header date (tests). Default now. */
+  date?: Date;
+}
+
+/**
+ * Loads the SAE in `checkpointDir` (latest.json or a step folder), the MNIST split, and writes
+ * the report. For an SAE trained by trainMnistSae on hidden activations, the saved MLP turns the
+ * digits into its inputs and the digits are shown as pictures. Returns the file, the number of
+ * latent cards and the wall time.
+ */
+export async function reportFromCheckpoint(checkpointDir: string, options: ReportFromCheckpointOptions): Promise<{ path: string; latents: number; seconds: number }> {
+  const where = 'reportFromCheckpoint';
+  const t0 = performance.now();
+  if (typeof checkpointDir !== 'string' || !existsSync(checkpointDir) || !statSync(checkpointDir).isDirectory()) {
+    throw new NestlabArgumentError(where, 'checkpointDir', 'an existing checkpoint folder', checkpointDir);
+  }
+  if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', "an object {data: 'mnist', ...}", options);
+  checkKnownKeys(where, options, ['data', 'split', 'limit', 'maxLatents', 'out', 'date']);
+  checkOneOf(where, 'options.data', options.data, ['mnist'] as const);
+  const split = checkOneOf(where, 'options.split', options.split ?? 'test', ['test', 'train'] as const);
+  const limit = options.limit === undefined ? undefined : checkInt(where, 'options.limit', options.limit, 1);
+  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw new NestlabArgumentError(where, 'options.out', 'a file path', options.out);
+  await initBackend();
+  const sae = loadSae(checkpointDir);
+  const input = await loadMnistReportData(checkpointDir, split, limit, sae.cfg.dIn);
+  const html = await buildSaeReport(sae, input.data, {
+    dataDescription: input.description,
+    source: checkpointDir,
+    maxLatents: options.maxLatents ?? Math.min(64, sae.cfg.dSae),
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    ...(options.date ? { date: options.date } : {}),
+  });
+  const path = options.out ?? join(checkpointDir, 'report.html');
+  writeSaeReport(path, html);
+  return { path, latents: options.maxLatents ?? Math.min(64, sae.cfg.dSae), seconds: (performance.now() - t0) / 1000 };
+}
