@@ -14,6 +14,7 @@ export * from './data/npy.js';
 export * from './data/safetensors.js';
 export { readActivations, writeActivations } from './data/activations.js';
 export { writeFileAtomic } from './data/files.js';
+export { npyShardSource, type RowBatchSource } from './data/shards.js';
 
 export * from './models/mlp.js';
 export * from './models/mrl.js';

@@ -44,8 +44,19 @@ export function encodeNpy(arr: NpyArray): Uint8Array {
   return out;
 }
 
-/** Parses .npy bytes; throws a NestlabArgumentError naming the problem on malformed input. */
-export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
+/** A parsed .npy header: dtype, shape, where the data begin and how many bytes they take. */
+export interface NpyHeader {
+  descr: string;
+  shape: number[];
+  dataStart: number;
+  dataBytes: number;
+}
+
+/**
+ * Parses the header of a .npy file from its first bytes (the whole file or just its start, for
+ * reading shards row by row); throws a NestlabArgumentError naming the problem.
+ */
+export function parseNpyHeader(bytes: Uint8Array, source = 'bytes'): NpyHeader {
   const where = 'decodeNpy';
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || !magic.every((b, i) => bytes[i] === b)) {
@@ -73,18 +84,24 @@ export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw new NestlabArgumentError(where, `${source}: header`, "a dict with 'descr', 'fortran_order' and 'shape'", header.trim());
   }
-  const type = DESCR[descr === '<u1' ? '|u1' : descr === '<i1' ? '|i1' : descr];
+  const key = descr === '<u1' ? '|u1' : descr === '<i1' ? '|i1' : descr;
+  const type = DESCR[key];
   if (!type) throw new NestlabArgumentError(where, `${source}: dtype`, `one of ${Object.keys(DESCR).join(', ')} (little-endian)`, descr);
   if (fortran === 'True') throw new NestlabArgumentError(where, `${source}: fortran_order`, 'False (C order; save with np.ascontiguousarray)', 'True');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
-  if (!shape.every((s) => Number.isInteger(s) && s >= 0)) throw new NestlabArgumentError(where, `${source}: shape`, 'non-negative integers', shapeText);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
-  if (bytes.length - dataStart < n * type.bytes) {
-    throw new NestlabArgumentError(where, source, `${n * type.bytes} data bytes for ${descr}[${shape}]`, `${bytes.length - dataStart} bytes (truncated)`);
+  const shape = shapeText.split(',').map((t) => t.trim()).filter((t) => t.length > 0).map(Number);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new NestlabArgumentError(where, `${source}: shape`, 'non-negative integers', shapeText);
+  return { descr: key, shape, dataStart: start + headerLen, dataBytes: shape.reduce((a, b) => a * b, 1) * type.bytes };
+}
+
+/** Parses .npy bytes; throws a NestlabArgumentError naming the problem on malformed input. */
+export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
+  const h = parseNpyHeader(bytes, source);
+  const type = DESCR[h.descr];
+  if (bytes.length - h.dataStart < h.dataBytes) {
+    throw new NestlabArgumentError('decodeNpy', source, `${h.dataBytes} data bytes for ${h.descr}[${h.shape}]`, `${bytes.length - h.dataStart} bytes (truncated)`);
   }
-  const raw = bytes.slice(dataStart, dataStart + n * type.bytes); // copy: aligned
-  return { shape, data: new type.ctor(raw.buffer, 0, n) };
+  const raw = bytes.slice(h.dataStart, h.dataStart + h.dataBytes); // copy: aligned
+  return { shape: h.shape, data: new type.ctor(raw.buffer, 0, h.dataBytes / type.bytes) };
 }
 
 /** Writes a .npy file atomically. */
