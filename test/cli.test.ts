@@ -15,6 +15,7 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^backend: (wasm|webgpu|tensorflow|cpu) \(auto;/m);
     expect(r.stdout).toMatch(/@tensorflow\/tfjs 4\.22\.0/);
+    expect(r.stdout).toMatch(/vega 6\.\d+\.\d+, vega-lite 6\.\d+/);
     expect(r.stdout).toMatch(/threads: \d+ CPU cores/);
     expect(r.stdout).toMatch(/webgpu/);
   });

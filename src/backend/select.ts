@@ -9,6 +9,8 @@
  * never a silent fall-back.
  */
 import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tf } from './tf.js';
 import { NestlabArgumentError } from '../errors.js';
 
@@ -181,11 +183,15 @@ export function initBackend(): Promise<BackendInfo> {
   return current;
 }
 
-/** Installed version of a package, or null when it is not installed (for `nestlab doctor`). */
+/**
+ * Installed version of a package, or null when it is not installed (for `nestlab doctor`). Reads
+ * node_modules/<pkg>/package.json along Node's lookup paths: packages whose "exports" hide
+ * ./package.json (vega, vega-lite) cannot be require()d for it.
+ */
 export function packageVersion(pkg: string): string | null {
-  try {
-    return (requireHere(`${pkg}/package.json`) as { version: string }).version;
-  } catch {
-    return null;
+  for (const base of requireHere.resolve.paths(pkg) ?? []) {
+    const path = join(base, pkg, 'package.json');
+    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
   }
+  return null;
 }
