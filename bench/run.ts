@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, writeRecord, type Benchmark } from './lib.js';
+import { selectBackend } from '../src/backend/select.js';
 
 const files = readdirSync(BENCH_DIR).filter((f) => f.endsWith('.bench.ts')).sort();
 const benchmarks: Benchmark[] = [];
@@ -20,6 +21,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 for (const b of benchmarks.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
-  console.log(`== ${b.name}: ${b.description}`);
+  // Every benchmark starts on the backend a user would get (matmul switches through all of them).
+  const backend = await selectBackend(process.env.NESTLAB_BACKEND);
+  console.log(`== ${b.name}: ${b.description} [backend ${backend.name}]`);
   for (const rec of await b.run()) writeRecord(rec);
 }

@@ -127,6 +127,9 @@ async function loadCpu(): Promise<BackendProbe> {
   return { detail: 'pure JavaScript (slow: last resort)' };
 }
 
+/** The backend in use, as initBackend reports it (set by the last real selection). */
+let current: Promise<BackendInfo> | null = null;
+
 /** The real loaders, in preference order. */
 export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
   tensorflow: loadTensorflow,
@@ -143,6 +146,13 @@ export async function selectBackend(
   forced: string | undefined,
   loaders: Record<BackendName, BackendLoader> = DEFAULT_LOADERS,
 ): Promise<BackendInfo> {
+  const info = await pickBackend(forced, loaders);
+  // With the real loaders the choice is now tfjs' backend: initBackend must report it, not an older one.
+  if (loaders === DEFAULT_LOADERS) current = Promise.resolve(info);
+  return info;
+}
+
+async function pickBackend(forced: string | undefined, loaders: Record<BackendName, BackendLoader>): Promise<BackendInfo> {
   if (forced !== undefined && forced !== '') {
     if (!(BACKEND_NAMES as readonly string[]).includes(forced)) {
       throw new NestlabArgumentError('selectBackend', 'NESTLAB_BACKEND', `one of ${BACKEND_NAMES.join(', ')}`, forced);
@@ -166,8 +176,6 @@ export async function selectBackend(
   }
   throw new Error(`no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
-
-let current: Promise<BackendInfo> | null = null;
 
 /**
  * Initialises the backend once per process (reading NESTLAB_BACKEND) and returns what was chosen.

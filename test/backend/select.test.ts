@@ -58,3 +58,16 @@ describe('backend selection', () => {
     await selectBackend(info.name); // restore
   });
 });
+
+describe('initBackend after a manual switch', () => {
+  it('reports the backend tfjs is really using', async () => {
+    const { initBackend } = await import('../../src/backend/select.js');
+    const { tf } = await import('../../src/backend/tf.js');
+    await initBackend();
+    await selectBackend('cpu');
+    expect((await initBackend()).name).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    await selectBackend(undefined);
+    expect((await initBackend()).name).toBe(tf.getBackend());
+  });
+});
