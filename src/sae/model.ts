@@ -16,6 +16,7 @@
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt } from '../errors.js';
+import { quickselect } from '../similarity/cka.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { saeConfig, type SaeConfig, type SaeConfigInput } from './config.js';
 
@@ -314,30 +315,7 @@ function codeFromCandidates(c: RowTopK, rows: number, m: number, keep: (v: numbe
 
 /** k-th largest value of `a` (1-based k ≤ a.length), by quickselect on a copy. */
 export function kthLargest(a: Float32Array, k: number): number {
-  const v = a.slice();
-  let lo = 0;
-  let hi = v.length - 1;
-  const target = k - 1; // position in descending order
-  while (lo < hi) {
-    const pivot = v[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (v[i] > pivot) i++;
-      while (v[j] < pivot) j--;
-      if (i <= j) {
-        const t = v[i];
-        v[i] = v[j];
-        v[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
-  return v[target];
+  return quickselect(a.slice(), a.length - k);
 }
 
 /** Per-row TopK: the k largest pre-activations of each row, then ReLU (Gao et al. eq. 2). */
