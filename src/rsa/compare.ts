@@ -12,7 +12,7 @@
  * rsatoolbox drops them; both RDMs must have NaN at the same positions.
  */
 import { NestlabArgumentError, checkOneOf } from '../errors.js';
-import { rdmSize } from './condensed.js';
+import { rdmSize, squareform } from './condensed.js';
 import { argsort, rankWithOffset } from './stats.js';
 
 /** Comparator names, as rsatoolbox's `compare(method=...)`. */
@@ -90,15 +90,8 @@ function unit(v: Float64Array): Float64Array {
  */
 export function doubleCentred(v: ArrayLike<number>): Float64Array {
   const n = rdmSize(v.length, 'doubleCentred', 'v', 2);
-  const k = new Float64Array(n * n);
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++, p++) {
-      const a = -0.5 * v[p];
-      k[i * n + j] = a;
-      k[j * n + i] = a;
-    }
-  }
+  const k = squareform(v);
+  for (let i = 0; i < k.length; i++) k[i] *= -0.5;
   const rowMean = new Float64Array(n);
   let grand = 0;
   for (let i = 0; i < n; i++) {
