@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets nestlab up on a fresh Debian 12 machine with Node 20 (npm registry and apt only):
-# npm packages, Jupyter from Debian's packages, the tslab kernel registered for this checkout,
+# Debian's packages (Jupyter, OpenBLAS), npm packages, the tslab kernel registered for this checkout,
 # and the build. Idempotent: re-running it skips what is there.
 #   --peers  also install the peers that cross-check tests and benchmarks compare against
 #            (numpy, scipy, scikit-learn, ripser, gudhi); --bench adds PyTorch (CPU, large).
@@ -17,12 +17,10 @@ for arg in "$@"; do
   esac
 done
 
-echo "== npm packages (npm ci; the optional @tensorflow/tfjs-node-gpu is skipped when it cannot install)"
-npm ci --no-audit --no-fund
-
 need=()
 have_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client fonts-dejavu-core; do
+# libopenblas-dev: the BLAS that the optional nblas addon compiles against during npm ci below.
+for p in jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client fonts-dejavu-core libopenblas-dev; do
   have_deb "$p" || need+=("$p")
 done
 if [ "$want_peers" = 1 ]; then
@@ -36,6 +34,10 @@ if [ "${#need[@]}" -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+echo "== npm packages (npm ci; optional ones that cannot install are skipped: @tensorflow/tfjs-node-gpu,"
+echo "   and nblas where no BLAS or compiler is found, which leaves matrix products on XNNPACK)"
+npm ci --no-audit --no-fund
 
 echo "== build (dist/) and the 'nestlab' self-link for notebooks"
 npm run build --silent

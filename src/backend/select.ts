@@ -13,6 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from './tf.js';
 import { NestlabArgumentError } from '../errors.js';
+import { blasStatus, loadBlas } from './blas.js';
+import { useBlasForWasmMatMul } from './wasm-matmul.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -112,13 +114,19 @@ interface GpuLike {
   getPreferredCanvasFormat?(): string;
 }
 
-/** XNNPACK WebAssembly with SIMD: the default on CPU. */
+/**
+ * XNNPACK WebAssembly with SIMD: the default on CPU. Its matrix products run on the system BLAS
+ * when nblas loaded (wasm-matmul.ts), on all cores; `NESTLAB_BLAS=off` keeps them on XNNPACK.
+ */
 async function loadWasm(): Promise<BackendProbe> {
   await import('@tensorflow/tfjs-backend-wasm');
   await setTfBackend('wasm');
+  useBlasForWasmMatMul(loadBlas());
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return { detail: `SIMD ${simd ? 'on' : 'off'}, multithreading ${threads ? 'on' : 'off'}` };
+  const blas = blasStatus();
+  const matmul = blas.loaded ? `matMul on BLAS (${blas.detail})` : `matMul on XNNPACK: ${blas.detail}`;
+  return { detail: `SIMD ${simd ? 'on' : 'off'}, multithreading ${threads ? 'on' : 'off'}; ${matmul}` };
 }
 
 /** The pure-JS reference backend. */

@@ -4,9 +4,8 @@
  *
  * Every method reduces to one Gram matrix Z Z^T of a transformed pattern matrix Z, computed on the
  * tfjs backend (GPU when present); the Euclidean, correlation and cosine RDMs of one matrix share a
- * single Gram product (`computeRdms`). The right operand is transposed explicitly because
- * `matMul(a, b, false, true)` is ~9x slower on the wasm backend (measured: 2.4 s vs 0.27 s for
- * 2000x512 by 512x2000). The read-back is `await data()` (webgpu safe); the O(n^2) assembly of
+ * single Gram product (`computeRdms`), which `matMulT` hands to the BLAS as ssyrk (half the
+ * work) when it is loaded, and to XNNPACK with an explicit transpose otherwise. The read-back is `await data()` (webgpu safe); the O(n^2) assembly of
  * the condensed vector is a plain float64 loop (hand-written: no tfjs op extracts a triangle
  * cheaply).
  *
@@ -17,6 +16,7 @@
  * lets the rank-based comparators sort them with 32-bit keys.
  */
 import { tf } from '../backend/tf.js';
+import { matMulT } from '../backend/wasm-matmul.js';
 import { checkMatrix, type Matrix, type MatrixLike } from '../data/matrix.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf, checkFinite } from '../errors.js';
 import { condensedLength } from './condensed.js';
@@ -60,7 +60,7 @@ const RDM_KEYS = ['method', 'precision', 'noiseCovariance', 'removeMean', 'prior
  * matMul was tried and dropped: on wasm it ran 2-3x slower than the single product.)
  */
 async function gram(z: tf.Tensor2D): Promise<Float32Array> {
-  const g = tf.tidy(() => tf.matMul(z, tf.transpose(z)));
+  const g = matMulT(z, z, false, true);
   try {
     return (await g.data()) as Float32Array;
   } finally {
@@ -346,7 +346,7 @@ async function poissonRdm(m: Matrix, options: RdmOptions): Promise<Float64Array>
   }
   const c = tf.tidy(() => {
     const a = tf.div(tf.add(tf.tensor2d(m.data, [n, p], 'float32'), lambda * weight), 1 + weight) as tf.Tensor2D;
-    return tf.matMul(a, tf.transpose(tf.log(a)));
+    return matMulT(a, tf.log(a), false, true);
   });
   let g: Float32Array;
   try {

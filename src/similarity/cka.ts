@@ -12,9 +12,10 @@
  * Everything over the samples is a tfjs matrix product; sums are finished in Float64 in JS.
  */
 import { tf } from '../backend/tf.js';
+import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
-import { centredTensor, checkPair, readAndDispose, sumSquares } from './common.js';
+import { centredTensor, checkPair, readAndDispose, readSumSquares } from './common.js';
 
 /** Options of {@link linearCKA}. */
 export interface LinearCkaOptions {
@@ -89,7 +90,7 @@ export async function linearCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D
     const [kx, ky] = tf.tidy(() => {
       const xc = centredTensor(x);
       const yc = centredTensor(y);
-      return [tf.matMul(xc, tf.transpose(xc)), tf.matMul(yc, tf.transpose(yc))];
+      return [matMulT(xc, xc, false, true), matMulT(yc, yc, false, true)];
     });
     try {
       const r = await gramCka(kx, ky, debiased, false);
@@ -101,16 +102,16 @@ export async function linearCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D
   const ts = tf.tidy(() => {
     const xc = centredTensor(x);
     const yc = centredTensor(y);
-    const xt = tf.transpose(xc);
-    const yt = tf.transpose(yc);
-    const out = [tf.matMul(xt, yc), tf.matMul(xt, xc), tf.matMul(yt, yc)];
+    const out = [matMulT(xc, yc, true), matMulT(xc, xc, true), matMulT(yc, yc, true)];
     if (debiased) out.push(tf.sum(tf.square(xc), 1), tf.sum(tf.square(yc), 1));
     return out;
   });
-  const [xty, xtx, yty, rx, ry] = await Promise.all(ts.map((t) => readAndDispose(t)));
-  let num = sumSquares(xty);
-  let nx = Math.sqrt(sumSquares(xtx));
-  let ny = Math.sqrt(sumSquares(yty));
+  // Only ||.||_F^2 of the three products is needed: summed straight from the float32 read-back.
+  const [num0, nx2, ny2] = await Promise.all(ts.slice(0, 3).map((t) => readSumSquares(t)));
+  const [rx, ry] = await Promise.all(ts.slice(3).map((t) => readAndDispose(t)));
+  let num = num0;
+  let nx = Math.sqrt(nx2);
+  let ny = Math.sqrt(ny2);
   if (debiased) {
     let sx = 0;
     let sy = 0;
@@ -166,7 +167,7 @@ function squaredDistances(m: Matrix): tf.Tensor2D {
     const xc = centredTensor(m);
     const n = m.rows;
     const r = tf.sum(tf.square(xc), 1);
-    const g = tf.matMul(xc, tf.transpose(xc));
+    const g = matMulT(xc, xc, false, true);
     const d2 = tf.relu(tf.sub(tf.add(tf.reshape(r, [n, 1]), tf.reshape(r, [1, n])), tf.mul(2, g)));
     return tf.mul(d2, tf.sub(1, tf.eye(n))) as tf.Tensor2D;
   });

@@ -8,6 +8,7 @@
  * C, both read off the tfjs product X_c^T X_c (or X_c X_c^T when n < p).
  */
 import { tf } from '../backend/tf.js';
+import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { centredTensor, readAndDispose } from './common.js';
@@ -85,7 +86,7 @@ async function smallGram(x: Matrix): Promise<{ g: Float64Array; d: number }> {
   const useFeature = x.cols <= x.rows;
   const t = tf.tidy(() => {
     const xc = centredTensor(x);
-    return useFeature ? tf.matMul(tf.transpose(xc), xc) : tf.matMul(xc, tf.transpose(xc));
+    return useFeature ? matMulT(xc, xc, true) : matMulT(xc, xc, false, true);
   });
   const d = useFeature ? x.cols : x.rows;
   return { g: await readAndDispose(t), d };

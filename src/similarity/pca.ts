@@ -7,6 +7,7 @@
  * positive.
  */
 import { tf } from '../backend/tf.js';
+import { matMulT } from '../backend/wasm-matmul.js';
 import { checkInt, checkKnownKeys } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { centredTensor, columnMeans, readAndDispose } from './common.js';
@@ -44,7 +45,7 @@ export async function pca(X: Matrix | tf.Tensor2D, options: PcaOptions = {}): Pr
   const k = checkInt(where, 'options.components', options.components ?? Math.min(x.rows, p), 1, p);
   const g = await readAndDispose(tf.tidy(() => {
     const xc = centredTensor(x);
-    return tf.matMul(tf.transpose(xc), xc);
+    return matMulT(xc, xc, true);
   }));
   const eig = symmetricEigen(g, p);
   let total = 0;
@@ -60,7 +61,7 @@ export async function pca(X: Matrix | tf.Tensor2D, options: PcaOptions = {}): Pr
     ev[c] = Math.max(0, eig.values[c]) / (x.rows - 1);
     evr[c] = total > 0 ? Math.max(0, eig.values[c]) / total : 0;
   }
-  const scoresT = tf.tidy(() => tf.matMul(centredTensor(x), tf.transpose(tf.tensor2d(comps, [k, p]))));
+  const scoresT = tf.tidy(() => matMulT(centredTensor(x), tf.tensor2d(comps, [k, p]), false, true));
   const data = Float32Array.from(await readAndDispose(scoresT));
   return {
     components: { data: comps, rows: k, cols: p },

@@ -20,6 +20,7 @@
  * overestimates similarity; prefer n >> p, or fit and score on different halves.
  */
 import { tf } from '../backend/tf.js';
+import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
 import { checkPair, readAndDispose } from './common.js';
@@ -106,9 +107,7 @@ export async function shapeDistance(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tens
       xt = tf.sub(xt, tf.mean(xt, 0, true));
       yt = tf.sub(yt, tf.mean(yt, 0, true));
     }
-    const xT = tf.transpose(xt);
-    const yT = tf.transpose(yt);
-    return [tf.matMul(xT, xt), tf.matMul(yT, yt), tf.matMul(xT, yt)];
+    return [matMulT(xt, xt, true), matMulT(yt, yt, true), matMulT(xt, yt, true)];
   });
   const [gxx0, gyy0, gxy0] = await Promise.all(ts.map((t) => readAndDispose(t)));
   const d = Math.max(p, q);
