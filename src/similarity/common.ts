@@ -7,6 +7,7 @@
  */
 import { tf } from '../backend/tf.js';
 import { matMulT } from '../backend/wasm-matmul.js';
+import { withValues } from '../backend/read.js';
 import { NestlabArgumentError } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 
@@ -33,10 +34,10 @@ export function centredTensor(m: Matrix): tf.Tensor2D {
   });
 }
 
-/** Reads a tensor, disposes it and returns the sum of its squared entries, accumulated in Float64. */
+/** Sum of a tensor's squared entries, accumulated in Float64 on the host (read in place on wasm); disposes it. */
 export async function readSumSquares(t: tf.Tensor): Promise<number> {
   try {
-    return sumSquares((await t.data()) as Float32Array);
+    return await withValues(t, sumSquares);
   } finally {
     t.dispose();
   }

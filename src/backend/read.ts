@@ -1,0 +1,27 @@
+/**
+ * Reading tensor values without a copy where the backend allows it.
+ *
+ * Why: `await t.data()` copies into a fresh ArrayBuffer, and fresh memory costs page faults (here
+ * about 3 ms per MB, more than the arithmetic of a sum over it). The wasm backend keeps tensors in
+ * its WebAssembly memory, so a reduction on the host can read them in place.
+ */
+import { tf } from './tf.js';
+
+/** The one method of tfjs-backend-wasm's BackendWasm used here (public on the class, used by its kernels). */
+interface HeapBackend {
+  typedArrayFromHeap(t: { shape: number[]; dtype: string; dataId: object }): Float32Array;
+}
+
+/**
+ * Calls `fn` with the float32 values of `t` and returns what it returns. On wasm, `fn` sees a view
+ * of the tensor's WebAssembly memory: valid only while `fn` runs, so `fn` must neither keep it nor
+ * run tfjs ops. On other backends the values come from `await t.data()`. `t` is not disposed.
+ */
+export async function withValues<T>(t: tf.Tensor, fn: (values: Float32Array) => T): Promise<T> {
+  if (t.dtype !== 'float32') throw new Error(`withValues reads float32 tensors, got ${t.dtype}`);
+  const backend = tf.backend() as unknown as Partial<HeapBackend>;
+  if (tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function') {
+    return fn(backend.typedArrayFromHeap(t as unknown as { shape: number[]; dtype: string; dataId: object }));
+  }
+  return fn((await t.data()) as Float32Array);
+}
