@@ -1,4 +1,5 @@
-"""PyTorch CPU peer for bench/sae-train.bench.ts: one training step of the same TopK SAE.
+"""PyTorch peer for bench/sae-train.bench.ts (CPU) and bench/gpu/check.ts ("device": "cuda"):
+one training step of the same TopK SAE.
 
 The standard dense formulation (as in saprmarks/dictionary_learning and SAELens): pre-encoder
 bias, TopK then ReLU, dense decode f @ W_dec (group by group for Matryoshka, as in Bussmann et
@@ -21,13 +22,16 @@ def main():
     steps, warmup = opts.get("steps", 3), opts.get("warmup", 1)
     torch.manual_seed(0)
     torch.set_num_threads(opts.get("threads", os.cpu_count() or 1))
-    W_dec = torch.nn.functional.normalize(torch.empty(m, d).uniform_(-1, 1), dim=1)
+    device = torch.device(opts.get("device", "cpu"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("device cuda was asked for, but torch.cuda.is_available() is False")
+    W_dec = torch.nn.functional.normalize(torch.empty(m, d, device=device).uniform_(-1, 1), dim=1)
     W_dec = torch.nn.Parameter(W_dec)
     W_enc = torch.nn.Parameter(W_dec.detach().t().clone())
-    b_enc = torch.nn.Parameter(torch.zeros(m))
-    b_dec = torch.nn.Parameter(torch.zeros(d))
+    b_enc = torch.nn.Parameter(torch.zeros(m, device=device))
+    b_dec = torch.nn.Parameter(torch.zeros(d, device=device))
     opt = torch.optim.Adam([W_enc, b_enc, W_dec, b_dec], lr=1e-4, betas=(0.9, 0.999))
-    x = torch.randn(B, d)
+    x = torch.randn(B, d, device=device)
     weights = [1.0 / len(prefixes)] * len(prefixes)
 
     def step():
@@ -68,6 +72,8 @@ def main():
         for _ in range(3):
             t0 = time.perf_counter()
             (x - b_dec) @ W_enc
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             gemm.append(time.perf_counter() - t0)
     gemm.sort()
     print(json.dumps({
@@ -76,6 +82,7 @@ def main():
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "encoder_gemm_ms": gemm[1] * 1000,
         "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
         "torch": torch.__version__,
     }))
 
