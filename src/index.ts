@@ -6,7 +6,8 @@ export { tf } from './backend/tf.js';
 export { initBackend, selectBackend, BACKEND_NAMES, type BackendName, type BackendInfo } from './backend/select.js';
 export { Rng } from './backend/rng.js';
 export { loadBlas, blasStatus, type Cblas, type BlasStatus } from './backend/blas.js';
-export { useBlasForWasmMatMul, wasmMatMulKernel } from './backend/wasm-matmul.js';
+export { useBlasForWasmMatMul, wasmMatMulKernel, matMulT } from './backend/wasm-matmul.js';
+export { withValues } from './backend/read.js';
 export { defaultProgress, lineProgress, barProgress, silentProgress, type Progress } from './backend/progress.js';
 export { NestlabArgumentError } from './errors.js';
 
