@@ -1,5 +1,5 @@
 /**
- * Linear CKA of two 5000 x 512 float32 matrices: nestlab's linearCKA (feature form, three tfjs
+ * Linear CKA of two 5000 x 512 float32 matrices: nestlab's linearCka (feature form, three tfjs
  * matMuls) vs NumPy running Kornblith et al.'s feature_space_linear_cka on the same float32 data
  * (its BLAS, all cores). Ratio = numpy seconds / nestlab seconds (> 1: nestlab faster).
  */
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/select.js';
 import { Rng } from '../src/backend/rng.js';
-import { linearCKA } from '../src/similarity/cka.js';
+import { linearCka } from '../src/similarity/cka.js';
 import { peakRssMiB, runPeer, timeIt, type Benchmark } from './lib.js';
 
 const N = 5000;
@@ -29,7 +29,7 @@ export const benchmark: Benchmark = {
     const y = { data: yData, rows: N, cols: P };
     let value = NaN;
     const seconds = await timeIt(async () => {
-      value = await linearCKA(x, y);
+      value = await linearCka(x, y);
     }, REPEATS);
     const dir = mkdtempSync(join(tmpdir(), 'nestlab-cka-'));
     let peer;

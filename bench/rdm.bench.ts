@@ -14,7 +14,7 @@ import { Rng } from '../src/backend/rng.js';
 import { computeRdm, computeRdms } from '../src/rsa/rdm.js';
 import { compareRdms } from '../src/rsa/compare.js';
 import { forEachRgtm, geoTopological, rgtmGrid } from '../src/rsa/topological.js';
-import { geodesicDistances } from '../src/topology/graph.js';
+import { geodesicDistances } from '../src/math/graph.js';
 import { peakRssMiB, runPeer, timeIt, type Benchmark, type BenchRecord } from './lib.js';
 
 const N = Number(process.env.NESTLAB_BENCH_RDM_N ?? 2000);
@@ -35,7 +35,7 @@ export const benchmark: Benchmark = {
     let rho = 0;
     const full = async () => {
       const [e, c] = await computeRdms(x, ['plain_euclidean', 'correlation']);
-      rho = compareRdms(e, c, 'spearman');
+      rho = compareRdms(e, c, { method: 'spearman' });
     };
     const ours = await timeIt(full, REPEATS);
     const [e, c] = await computeRdms(x, ['plain_euclidean', 'correlation']);
@@ -43,7 +43,7 @@ export const benchmark: Benchmark = {
       bothRdmsSharedGram_s: await timeIt(() => computeRdms(x, ['plain_euclidean', 'correlation']), REPEATS),
       euclideanAlone_s: await timeIt(() => computeRdm(x, { method: 'plain_euclidean' }), REPEATS),
       correlationAlone_s: await timeIt(() => computeRdm(x, { method: 'correlation' }), REPEATS),
-      spearman_s: await timeIt(() => compareRdms(e, c, 'spearman'), REPEATS),
+      spearman_s: await timeIt(() => compareRdms(e, c, { method: 'spearman' }), REPEATS),
     };
 
     // RGTM grid over the 2000-stimulus Euclidean RDM (rank mode, as the authors)
@@ -57,7 +57,7 @@ export const benchmark: Benchmark = {
     // geodesics: threshold graph of RGTM(0.05, 0.3) over a 1000 x 64 random matrix
     const gx = { data: rng.normalArray(GN * 64), rows: GN, cols: 64 };
     const grdm = await computeRdm(gx);
-    const g = geoTopological(grdm, { l: 0.05, u: 0.3, mode: 'rank' });
+    const g = geoTopological(grdm, { l: 0.05, u: 0.3, mode: 'rank' }).values;
     const w = new Float64Array(GN * GN).fill(Infinity);
     let edges = 0;
     for (let i = 0, k = 0; i < GN; i++) {
@@ -123,7 +123,7 @@ export const benchmark: Benchmark = {
         ours: grid,
         peer: num('rgtm_grid_s'),
         ratio: ratio(num('rgtm_grid_s'), grid),
-        config: { n: N, pairs: e.length, cells: cells.length, step: 0.05, mode: 'rank' },
+        config: { n: N, pairs: e.values.length, cells: cells.length, step: 0.05, mode: 'rank' },
         extra: { peerCells: num('rgtm_cells'), ...(peer === null ? { peerMissing: reason } : {}) },
       },
       {

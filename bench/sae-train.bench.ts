@@ -3,15 +3,16 @@
  * Adam, TopK, against the same step in PyTorch on the CPU (bench/peers/sae_torch.py, the dense
  * formulation used by dictionary_learning / SAELens). Also the Matryoshka loss with 5 prefixes
  * ([128, 384, 896, 1920, 4096]), peak memory, and where our step's time goes (encoder product +
- * top-k on tfjs, sparse loss/gradients in JS, optimiser update in JS), in ms per phase.
+ * top-k on tfjs, sparse loss/gradients in JS, optimizer update in JS), in ms per phase.
  */
 import { tf } from '../src/backend/tf.js';
 import { Rng } from '../src/backend/rng.js';
 import { initBackend } from '../src/backend/select.js';
 import { createSae, encoderPre, selectTopK } from '../src/sae/model.js';
-import { createTrainerState, trainStep, applyUpdate } from '../src/sae/train.js';
+import { trainStep, applyUpdate } from '../src/sae/train.js';
+import { createTrainerState } from '../src/sae/state.js';
 import { sparseLossAndGrads } from '../src/sae/step.js';
-import { matryoshkaPrefixes, saeConfig } from '../src/sae/config.js';
+import { matryoshkaPrefixes, saeArchitecture, saeTraining } from '../src/sae/config.js';
 import { type Benchmark, type BenchRecord, peakRssMiB, runPeer } from './lib.js';
 
 const D = 512;
@@ -33,11 +34,12 @@ async function median(fn: () => Promise<unknown>, repeats: number): Promise<numb
 }
 
 async function oursMsPerStep(prefixes: number[]): Promise<{ ms: number; phases: Record<string, number> }> {
-  const cfg = saeConfig({ dIn: D, dSae: M, k: K, activation: 'topk', batchSize: B, prefixes, lr: 1e-4, warmupSteps: 0, bDecInit: 'zero' });
-  const sae = createSae(cfg);
+  const arch = saeArchitecture({ dIn: D, dSae: M, k: K, activation: 'topk', prefixes });
+  const training = saeTraining({ batchSize: B, learningRate: 1e-4, warmupSteps: 0, bDecInit: 'zero' }, arch);
+  const sae = createSae(arch);
   const state = createTrainerState(sae);
   const x = new Rng(0).normalArray(B * D);
-  const ms = await median(() => trainStep(sae, state, x, B, 1000), STEPS);
+  const ms = await median(() => trainStep(sae, state, training, x, B, 1000), STEPS);
   // phase breakdown of the same step
   const phases = { encoderAndTopK: 0, sparseLossAndGrads: 0, optimizerUpdate: 0 };
   for (let r = 0; r < STEPS; r++) {
@@ -47,10 +49,10 @@ async function oursMsPerStep(prefixes: number[]): Promise<{ ms: number; phases: 
     pre.dispose();
     phases.encoderAndTopK += (performance.now() - t0) / STEPS;
     t0 = performance.now();
-    const { grads } = sparseLossAndGrads(sae.params, sae.cfg, x, xc, code, null);
+    const { grads } = sparseLossAndGrads(sae.params, sae.cfg, training, x, xc, code, null);
     phases.sparseLossAndGrads += (performance.now() - t0) / STEPS;
     t0 = performance.now();
-    applyUpdate(sae, state, grads, 1e-4);
+    applyUpdate(sae, state, training, grads, 1e-4);
     phases.optimizerUpdate += (performance.now() - t0) / STEPS;
   }
   return { ms, phases };

@@ -18,11 +18,11 @@ export const benchmark: Benchmark = {
   async run() {
     const backend = await initBackend();
     const rng = new Rng(0);
-    const centres = rng.normalArray(CLUSTERS * D, 4);
+    const centers = rng.normalArray(CLUSTERS * D, 4);
     const data = new Float32Array(N * D);
     for (let i = 0; i < N; i++) {
       const c = i % CLUSTERS;
-      for (let j = 0; j < D; j++) data[i * D + j] = centres[c * D + j] + rng.normal();
+      for (let j = 0; j < D; j++) data[i * D + j] = centers[c * D + j] + rng.normal();
     }
     const x = { data, rows: N, cols: D };
     const t0 = performance.now();

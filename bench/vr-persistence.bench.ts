@@ -115,7 +115,7 @@ export const benchmark: Benchmark = {
           peer,
           peerName: 'ripser 1.2.1 (Debian binary)',
           ratio: peer === null ? null : peer / o.seconds,
-          config: { n, shape: 'noisy circle r=1 noise=0.05 seed=0', maxDim: 1, threshold: 'enclosing radius' },
+          config: { n, shape: 'noisy circle r=1 noise=0.05 seed=0', maxDim: 1, maxEdgeLength: 'enclosing radius' },
           backend: 'typed-array CPU code (no tfjs)',
           date: new Date().toISOString(),
           extra: {

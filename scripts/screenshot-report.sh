@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 export NESTLAB_PROGRESS="${NESTLAB_PROGRESS:-lines}"
 npx tsx -e "
-import('./src/report/index.ts').then(async (r) => {
+import('./src/workflows/mnist-sae.ts').then(async (r) => {
   const { defaultProgress } = await import('./src/backend/progress.ts');
   const t = await r.trainMnistSae({ out: '$OUT/checkpoint', hidden: $HIDDEN, progress: defaultProgress() });
   for (const m of t.metrics) console.log('prefix ' + m.prefix + ': explained variance ' + m.explainedVariance.toFixed(3) + ', L0 ' + m.l0.toFixed(2) + ', dead ' + m.deadFraction.toFixed(3));

@@ -10,11 +10,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, packageVersion, selectBackend, DEFAULT_LOADERS } from './backend/select.js';
 import { barProgress, lineProgress } from './backend/progress.js';
-import { EXPERIMENTS, findExperiment } from './experiments/registry.js';
+import { findExperiment, listExperiments } from './experiments/registry.js';
 import { saveFigure } from './experiments/figure.js';
 import { executeNotebook, listNotebooks } from './notebooks.js';
-import { reportFromCheckpoint, trainMnistSae } from './report/index.js';
-import type { Size } from './experiments/types.js';
+import { reportFromCheckpoint, trainMnistSae } from './workflows/mnist-sae.js';
+import type { Size } from './experiments/define.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const program = new Command();
@@ -32,7 +32,7 @@ program
   .action(async (opts: { size: Size; only?: string[]; out: string; seed: string }) => {
     const backend = await initBackend();
     console.log(`nestlab figures: backend ${backend.name}, size ${opts.size}, into ${resolve(opts.out)}`);
-    const list = opts.only ? opts.only.map(findExperiment) : EXPERIMENTS;
+    const list = opts.only ? opts.only.map((id) => findExperiment(id, 'nestlab figures --only')) : listExperiments();
     for (const exp of list) {
       const progress = process.stderr.isTTY ? barProgress() : lineProgress((l) => console.log(`  ${l}`));
       console.log(`- ${exp.id}: ${exp.title}`);

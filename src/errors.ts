@@ -1,21 +1,51 @@
 /**
- * Argument validation shared by every exported function.
+ * nestlab's errors and the argument validation shared by every exported function.
  *
- * Errors name the function, the argument and what was expected, so a notebook user can fix the
- * call without reading the source: `loadMnist: options.trainSize must be an integer in
- * [1, 9999], got 0`.
+ * One hierarchy: every error nestlab raises on purpose is a `NestlabError`, whose message starts
+ * with the function the user called (`where`). Bad input is a `NestlabArgumentError` naming the
+ * argument and what was expected, so a notebook user can fix the call without reading the
+ * source: `data.loadMnist: options.testSize must be an integer in [1, 9999], got 0`. A
+ * computation that cannot go on (a matrix that is not positive definite, a loss that became NaN)
+ * is a `NestlabComputationError`; a compute backend that cannot start is a `NestlabBackendError`.
  */
 
-/** The error every validation failure throws; `argument` names the offending argument. */
-export class NestlabArgumentError extends Error {
+/** The base of every error nestlab raises on purpose; `where` is the function the user called. */
+export class NestlabError extends Error {
   constructor(
     readonly where: string,
+    message: string,
+  ) {
+    super(`${where}: ${message}`);
+    this.name = 'NestlabError';
+  }
+}
+
+/** Bad input: `argument` names the offending argument, `expected` what it must be. */
+export class NestlabArgumentError extends NestlabError {
+  constructor(
+    where: string,
     readonly argument: string,
     readonly expected: string,
     readonly got: unknown,
   ) {
-    super(`${where}: ${argument} must be ${expected}, got ${describe(got)}`);
+    super(where, `${argument} must be ${expected}, got ${describe(got)}`);
     this.name = 'NestlabArgumentError';
+  }
+}
+
+/** A computation that cannot continue on valid input (not positive definite, no convergence, divergence). */
+export class NestlabComputationError extends NestlabError {
+  constructor(where: string, message: string) {
+    super(where, message);
+    this.name = 'NestlabComputationError';
+  }
+}
+
+/** A compute backend (or a library it needs) that cannot start. */
+export class NestlabBackendError extends NestlabError {
+  constructor(where: string, message: string) {
+    super(where, message);
+    this.name = 'NestlabBackendError';
   }
 }
 
@@ -56,14 +86,14 @@ export function checkOneOf<T extends string>(where: string, argument: string, va
  * Rejects option keys that the function does not know (a typo such as `{sead: 1}` would
  * otherwise silently fall back to the default).
  */
-export function checkKnownKeys(where: string, options: object | undefined, known: readonly string[]): void {
+export function checkKnownKeys(where: string, options: object | undefined, known: readonly string[], argument = 'options'): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new NestlabArgumentError(where, 'options', 'an object', options);
+    throw new NestlabArgumentError(where, argument, 'an object', options);
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new NestlabArgumentError(where, `options.${key}`, `one of the known options (${known.join(', ')})`, key);
+      throw new NestlabArgumentError(where, `${argument}.${key}`, `one of the known options (${known.join(', ')})`, key);
     }
   }
 }

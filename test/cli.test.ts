@@ -59,6 +59,6 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(run(['figures', '--size', 'medium']).stderr).toMatch(/Allowed choices are smoke, full/);
     const r = run(['figures', '--size', 'smoke', '--only', 'nope', '--out', mkdtempSync(join(tmpdir(), 'x-'))]);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/unknown figure id "nope"/);
+    expect(r.stderr).toMatch(/id must be a figure id \(mnist-mlp-quickstart, .*\), got nope/);
   });
 });

@@ -18,10 +18,11 @@ import { tf } from '../../src/backend/tf.js';
 import { initBackend, selectBackend, type BackendInfo } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import { createSae } from '../../src/sae/model.js';
-import { createTrainerState, trainStep } from '../../src/sae/train.js';
-import { matryoshkaPrefixes, saeConfig } from '../../src/sae/config.js';
+import { trainStep } from '../../src/sae/train.js';
+import { createTrainerState } from '../../src/sae/state.js';
+import { matryoshkaPrefixes, saeArchitecture, saeTraining } from '../../src/sae/config.js';
 import { computeRdm } from '../../src/rsa/rdm.js';
-import { linearCKA } from '../../src/similarity/cka.js';
+import { linearCka } from '../../src/similarity/cka.js';
 import { runPeer, timeIt, type BenchRecord } from '../lib.js';
 
 // In the bundle, tfjs-backend-wasm cannot find its .wasm files next to itself: run.sh says where.
@@ -49,7 +50,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /**
  * Runs `fn` on the backend under test and on wasm; returns both results. Switches with
- * tf.setBackend: both backends are initialised once (re-running the webgpu loader each time,
+ * tf.setBackend: both backends are initialized once (re-running the webgpu loader each time,
  * with a new Dawn instance, hung on the third switch in a dry run).
  */
 async function onBoth<T>(under: BackendInfo, fn: () => Promise<T>): Promise<[T, T]> {
@@ -62,11 +63,12 @@ async function onBoth<T>(under: BackendInfo, fn: () => Promise<T>): Promise<[T, 
 
 /** One SAE training step from the same seeded initial weights: parameters after the update. */
 async function saeAfterOneStep(path: 'sparse' | 'dense'): Promise<Float32Array[]> {
-  const cfg = saeConfig({ dIn: 48, dSae: 192, k: 6, activation: 'topk', batchSize: 128, prefixes: [24, 96, 192], lr: 1e-3, warmupSteps: 0, seed: 3 });
-  const sae = createSae(cfg);
+  const arch = saeArchitecture({ dIn: 48, dSae: 192, k: 6, activation: 'topk', prefixes: [24, 96, 192] });
+  const training = saeTraining({ batchSize: 128, learningRate: 1e-3, warmupSteps: 0, seed: 3 }, arch);
+  const sae = createSae(arch, { seed: 3 });
   const state = createTrainerState(sae);
   const x = new Rng(4).normalArray(128 * 48);
-  await trainStep(sae, state, x, 128, 100, path);
+  await trainStep(sae, state, training, x, 128, 100, path);
   const p = sae.params;
   return [p.wEnc, p.bEnc, p.wDec, p.bDec].map((a) => Float32Array.from(a));
 }
@@ -81,11 +83,11 @@ async function parity(under: BackendInfo): Promise<Record<string, { diff: number
   const x = { data: rng.normalArray(200 * 40), rows: 200, cols: 40 };
   const y = { data: rng.normalArray(200 * 30), rows: 200, cols: 30 };
   for (const method of ['euclidean', 'correlation', 'cosine'] as const) {
-    const [got, ref] = await onBoth(under, () => computeRdm(x, { method }));
+    const [got, ref] = await onBoth(under, async () => (await computeRdm(x, { method })).values);
     record(`rdm-${method}`, maxAbsDiff(got, ref), 1e-4);
   }
   for (const debiased of [false, true]) {
-    const [got, ref] = await onBoth(under, () => linearCKA(x, y, { debiased }));
+    const [got, ref] = await onBoth(under, () => linearCka(x, y, { debiased }));
     record(`cka-linear${debiased ? '-debiased' : ''}`, Math.abs(got - ref), 1e-5);
   }
   for (const path of ['sparse', 'dense'] as const) {
@@ -98,11 +100,12 @@ async function parity(under: BackendInfo): Promise<Record<string, { diff: number
 async function saeBench(backend: BackendInfo): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   for (const prefixes of [[SAE.m], matryoshkaPrefixes(SAE.m)]) {
-    const cfg = saeConfig({ dIn: SAE.d, dSae: SAE.m, k: SAE.k, activation: 'topk', batchSize: SAE.B, prefixes, lr: 1e-4, warmupSteps: 0, bDecInit: 'zero' });
-    const sae = createSae(cfg);
+    const arch = saeArchitecture({ dIn: SAE.d, dSae: SAE.m, k: SAE.k, activation: 'topk', prefixes });
+    const training = saeTraining({ batchSize: SAE.B, learningRate: 1e-4, warmupSteps: 0, bDecInit: 'zero' }, arch);
+    const sae = createSae(arch);
     const state = createTrainerState(sae);
     const xb = new Rng(0).normalArray(SAE.B * SAE.d);
-    const seconds = await timeIt(() => trainStep(sae, state, xb, SAE.B, 1000), SAE.steps);
+    const seconds = await timeIt(() => trainStep(sae, state, training, xb, SAE.B, 1000), SAE.steps);
     const peer = runPeer('sae_torch.py', { d: SAE.d, m: SAE.m, k: SAE.k, B: SAE.B, prefixes, steps: SAE.steps, warmup: 2, device });
     const peerRows = peer.ok ? Number(peer.result.rows_per_s) : null;
     const ours = SAE.B / seconds;
@@ -126,7 +129,7 @@ async function rdmBench(backend: BackendInfo): Promise<BenchRecord> {
   const x = { data: new Rng(5).normalArray(RDM.n * RDM.p), rows: RDM.n, cols: RDM.p };
   let rdm = new Float64Array(0);
   const seconds = await timeIt(async () => {
-    rdm = await computeRdm(x, { method: 'euclidean' });
+    rdm = (await computeRdm(x, { method: 'euclidean' })).values;
   }, RDM.repeats);
   const dir = mkdtempSync(join(tmpdir(), 'nestlab-gpu-rdm-'));
   let peer;
@@ -155,7 +158,7 @@ async function rdmBench(backend: BackendInfo): Promise<BenchRecord> {
 
 const backend = await initBackend();
 console.error(`backend: ${backend.name} (${backend.how}; ${backend.detail})`);
-await selectBackend('wasm'); // initialise the reference backend (and its BLAS kernels) once
+await selectBackend('wasm'); // initialize the reference backend (and its BLAS kernels) once
 await tf.setBackend(backend.name);
 const checks = await parity(backend);
 const records = [...(await saeBench(backend)), await rdmBench(backend)];

@@ -1,6 +1,6 @@
 # Peer for bench/cka.bench.ts: linear CKA of two n x p float32 matrices in NumPy, as Kornblith et
 # al.'s reference code (google-research representation_similarity, feature_space_linear_cka):
-# centre the columns, ||X^T Y||_F^2 / (||X^T X||_F ||Y^T Y||_F). Reads the same float32 data that
+# center the columns, ||X^T Y||_F^2 / (||X^T X||_F ||Y^T Y||_F). Reads the same float32 data that
 # nestlab used from raw files; prints median seconds (after one warm-up) and the value.
 import json, sys, time
 import numpy as np

@@ -6,7 +6,7 @@ float32 file of the n x p patterns; `graph` a raw float64 file of the gn x gn ge
   rdm_s        pdist(x, 'euclidean') + pdist(x, 'correlation') + spearmanr of the two
   pdist_euclidean_s, pdist_correlation_s, spearman_s  (the three parts, each timed alone)
   rgtm_grid_s  the authors' (l, u) grid (step 1/steps) of rank-mode RGTMs over the Euclidean RDM,
-               ranks computed once, each cell a vectorised clip (numpy)
+               ranks computed once, each cell a vectorized clip (numpy)
   geodesic_s   csgraph_from_dense(w, null_value=inf) + shortest_path(method='auto'), undirected
 plus the Spearman value, for the agreement check.
 """

@@ -21,7 +21,7 @@ iu = torch.triu_indices(n, n, 1, device=device)
 
 
 def rdm():
-    xc = x - x.mean(0, keepdim=True)  # centring first, as nestlab does, against cancellation
+    xc = x - x.mean(0, keepdim=True)  # centering first, as nestlab does, against cancellation
     sq = (xc * xc).sum(1)
     d2 = (sq[:, None] + sq[None, :] - 2.0 * (xc @ xc.T)).clamp_min_(0)
     return (d2[iu[0], iu[1]] / p).cpu()  # .cpu() waits for the device

@@ -3,7 +3,7 @@ one training step of the same TopK SAE.
 
 The standard dense formulation (as in saprmarks/dictionary_learning and SAELens): pre-encoder
 bias, TopK then ReLU, dense decode f @ W_dec (group by group for Matryoshka, as in Bussmann et
-al. Listing 1), per-prefix MSE (mean_b sum_d) summed with weights 1/K, autograd, decoder-gradient projection, Adam, decoder row renormalisation.
+al. Listing 1), per-prefix MSE (mean_b sum_d) summed with weights 1/K, autograd, decoder-gradient projection, Adam, decoder row renormalization.
 Prints one JSON line: ms per step (median), rows/s, peak RSS (MiB).
 """
 import json

@@ -3,7 +3,7 @@
  *
  * xoshiro128** (Blackman & Vigna 2018) seeded through splitmix32, so that nearby seeds give
  * unrelated streams. Written by hand because it is ten lines and every random step of the
- * library (splits, shuffles, initialisations, noise, UMAP) must be reproducible from one seed
+ * library (splits, shuffles, initializations, noise, UMAP) must be reproducible from one seed
  * on every backend, which Math.random and tfjs' own per-op seeds are not.
  */
 import { checkInt } from '../errors.js';

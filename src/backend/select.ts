@@ -48,7 +48,7 @@ function errorText(e: unknown): string {
 
 async function setTfBackend(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`tf.setBackend('${name}') returned false (the backend failed to initialise)`);
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false (the backend failed to initialize)`);
   await tf.ready();
 }
 
@@ -186,7 +186,7 @@ async function pickBackend(forced: string | undefined, loaders: Record<BackendNa
 }
 
 /**
- * Initialises the backend once per process (reading NESTLAB_BACKEND) and returns what was chosen.
+ * Initializes the backend once per process (reading NESTLAB_BACKEND) and returns what was chosen.
  * Every entry point that computes calls this first; later calls return the same answer.
  */
 export function initBackend(): Promise<BackendInfo> {

@@ -1,18 +1,63 @@
 /**
- * Activation matrices larger than memory: a set of .npy shards (float32, 2-D, same width) read
- * row by row with positioned reads, served as seeded training batches. Only one batch is in
- * memory at a time, plus a row permutation of 4 bytes per row.
+ * Training batches: where a trainer pulls rows from, by (epoch, index), so that a resumed run
+ * sees exactly the batches an uninterrupted one would. Two sources share one batch-order rule
+ * (`epochOrder`): an in-memory Matrix, and a set of .npy shards larger than memory (float32, 2-D,
+ * same width) read row by row with positioned reads, so only one batch is in memory at a time,
+ * plus a row permutation of 4 bytes per row. A Matrix saved as shards trains to the same weights.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Rng } from '../backend/rng.js';
-import { NestlabArgumentError } from '../errors.js';
+import { NestlabArgumentError, NestlabError } from '../errors.js';
+import { checkMatrix, type Matrix } from './matrix.js';
 import { parseNpyHeader } from './npy.js';
 
-/** What the SAE trainer (and anything else) pulls batches from; see src/sae/train.ts. */
-export interface RowBatchSource {
+/** Where training batches come from. Random access by (epoch, index) makes resuming exact. */
+export interface BatchSource {
+  /** Rows in one epoch. */
   readonly rows: number;
+  /** Columns (the input dimension). */
   readonly cols: number;
-  batch(epoch: number, index: number, batchSize: number, seed: number): Float32Array;
+  /**
+   * Batch `index` of epoch `epoch`: `batchSize` rows, row-major. Must be a deterministic function
+   * of (seed, epoch, index, batchSize); the batches of one epoch should cover the data once.
+   */
+  batch(epoch: number, index: number, batchSize: number, seed: number): Float32Array | Promise<Float32Array>;
+}
+
+/**
+ * The row order of epoch `epoch`: a permutation of 0..rows-1 drawn from Rng(seed·65537 + epoch + 1).
+ * Batch i of the epoch is positions [i·B, (i+1)·B); the last incomplete batch is dropped.
+ */
+export function epochOrder(rows: number, seed: number, epoch: number): Uint32Array {
+  return new Rng(seed * 65537 + epoch + 1).permutation(rows);
+}
+
+/** Remembers the current epoch's order (one permutation per epoch, not per batch). */
+function orderCache(rows: number): (seed: number, epoch: number) => Uint32Array {
+  let cached: { seed: number; epoch: number; order: Uint32Array } | null = null;
+  return (seed, epoch) => {
+    if (cached === null || cached.seed !== seed || cached.epoch !== epoch) cached = { seed, epoch, order: epochOrder(rows, seed, epoch) };
+    return cached.order;
+  };
+}
+
+/** An in-memory Matrix as a BatchSource, in the order of `epochOrder`. */
+export function matrixSource(m: Matrix): BatchSource {
+  const x = checkMatrix('matrixSource', 'data', m, 1, 1);
+  const orderOf = orderCache(x.rows);
+  return {
+    rows: x.rows,
+    cols: x.cols,
+    batch(epoch, index, batchSize, seed) {
+      const order = orderOf(seed, epoch);
+      const out = new Float32Array(batchSize * x.cols);
+      for (let r = 0; r < batchSize; r++) {
+        const i = order[index * batchSize + r];
+        out.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), r * x.cols);
+      }
+      return out;
+    },
+  };
 }
 
 interface Shard {
@@ -23,12 +68,10 @@ interface Shard {
 }
 
 /**
- * Batches from .npy shards: epoch e visits all rows of all shards in the permutation
- * Rng(seed·65537 + e + 1) (the same rule as an in-memory matrix, so a matrix saved as shards
- * trains to the same weights); batch i holds positions [i·B, (i+1)·B) of that order. Call
- * `close()` when done.
+ * Batches from .npy shards in the order of `epochOrder` over all rows of all shards (the rule of
+ * `matrixSource`). Call `close()` when done.
  */
-export function npyShardSource(paths: string[]): RowBatchSource & { close(): void; shards: number } {
+export function npyShardSource(paths: string[]): BatchSource & { close(): void; shards: number } {
   const where = 'npyShardSource';
   if (!Array.isArray(paths) || paths.length === 0) throw new NestlabArgumentError(where, 'paths', 'a non-empty array of .npy files', paths);
   const shards: Shard[] = [];
@@ -57,7 +100,7 @@ export function npyShardSource(paths: string[]): RowBatchSource & { close(): voi
   shards.forEach((s, i) => (starts[i + 1] = starts[i] + s.rows));
   const rows = starts[shards.length];
   const rowBytes = cols * 4;
-  let cached: { key: string; perm: Uint32Array } | null = null;
+  const orderOf = orderCache(rows);
   const locate = (row: number): [Shard, number] => {
     let lo = 0;
     let hi = shards.length - 1;
@@ -73,15 +116,14 @@ export function npyShardSource(paths: string[]): RowBatchSource & { close(): voi
     cols,
     shards: shards.length,
     batch(epoch, index, batchSize, seed) {
-      const key = `${seed}/${epoch}`;
-      if (cached === null || cached.key !== key) cached = { key, perm: new Rng(seed * 65537 + epoch + 1).permutation(rows) };
+      const order = orderOf(seed, epoch);
       if ((index + 1) * batchSize > rows) throw new NestlabArgumentError(where, 'index', `a batch within the ${rows} rows of an epoch`, index);
       const out = new Float32Array(batchSize * cols);
       const bytes = new Uint8Array(out.buffer);
       for (let r = 0; r < batchSize; r++) {
-        const [shard, local] = locate(cached.perm[index * batchSize + r]);
+        const [shard, local] = locate(order[index * batchSize + r]);
         const n = readSync(shard.fd, bytes, r * rowBytes, rowBytes, shard.dataStart + local * rowBytes);
-        if (n !== rowBytes) throw new Error(`${shard.path}: short read at row ${local} (file changed while training?)`);
+        if (n !== rowBytes) throw new NestlabError(where, `${shard.path}: short read at row ${local} (did the file change while training?)`);
       }
       return out;
     },

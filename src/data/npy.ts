@@ -28,7 +28,7 @@ function descrOf(data: NpyArray['data']): string {
   throw new NestlabArgumentError('encodeNpy', 'data', 'a Float32/Float64/Int32/Uint32/Int16/Uint16/Uint8/Int8 array', data);
 }
 
-/** Serialises an array to .npy bytes (v1.0 header, C order). */
+/** Serializes an array to .npy bytes (v1.0 header, C order). */
 export function encodeNpy(arr: NpyArray): Uint8Array {
   const n = arr.shape.reduce((a, b) => a * b, 1);
   if (arr.data.length !== n) throw new NestlabArgumentError('encodeNpy', 'data', `${n} entries for shape [${arr.shape}]`, `${arr.data.length} entries`);

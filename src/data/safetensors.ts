@@ -29,7 +29,7 @@ function product(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Serialises tensors (+ optional string metadata) to safetensors bytes; names sorted, 8-byte aligned. */
+/** Serializes tensors (+ optional string metadata) to safetensors bytes; names sorted, 8-byte aligned. */
 export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};

@@ -27,7 +27,7 @@ export interface CircleOptions {
 }
 
 export interface TwoCirclesOptions extends CircleOptions {
-  /** Distance between the two centres (> 2 * radius so the circles are disjoint). Default 3. */
+  /** Distance between the two centers (> 2 * radius so the circles are disjoint). Default 3. */
   separation?: number;
 }
 
@@ -40,7 +40,7 @@ export interface TorusOptions {
    * and the H2 class from noise at much smaller n (geometry.md, C6).
    */
   embedding?: 'r3' | 'clifford';
-  /** R³: distance from the tube's centre line to the centre (default 2); Clifford: R (default 1). */
+  /** R³: distance from the tube's center line to the center (default 2); Clifford: R (default 1). */
   majorRadius?: number;
   /** R³: radius of the tube, < majorRadius (default 1); Clifford: r (default 1). */
   minorRadius?: number;
@@ -88,7 +88,7 @@ export function noisyCircle(options: CircleOptions = {}): Shape {
 }
 
 /**
- * Two disjoint noisy circles of radius r in R², centres (0, 0) and (separation, 0); the n points
+ * Two disjoint noisy circles of radius r in R², centers (0, 0) and (separation, 0); the n points
  * are split ⌈n/2⌉ / ⌊n/2⌋. Betti numbers (2, 2, 0).
  */
 export function twoCircles(options: TwoCirclesOptions = {}): Shape {
@@ -157,7 +157,7 @@ export function torus(options: TorusOptions = {}): Shape {
 }
 
 /**
- * Points uniform on the sphere of radius r in R³ (normalised Gaussian vectors, Muller 1959).
+ * Points uniform on the sphere of radius r in R³ (normalized Gaussian vectors, Muller 1959).
  * Betti numbers (1, 0, 1).
  */
 export function sphere(options: SphereOptions = {}): Shape {

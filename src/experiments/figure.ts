@@ -1,25 +1,53 @@
 /**
  * One entry point for a figure's result, shared by the CLI and the notebooks: run the experiment,
  * or, at full size, read the result that `nestlab figures` saved in figures/<id>.result.json
- * (same size and seed). A notebook then shows exactly the numbers the files in figures/ hold,
- * without re-training for minutes.
+ * (same seed and parameters). A notebook then shows exactly the numbers the files in figures/
+ * hold, without re-training for minutes. Also the figure's files: <id>.svg, <id>.png, <id>.csv
+ * (the numbers behind it), <id>.json (meta) and <id>.result.json, each written atomically.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../data/files.js';
-import { writeFigure, type FigureFiles } from '../plot/render.js';
-import { findExperiment } from './registry.js';
-import type { ExperimentOptions, ExperimentResult } from './types.js';
+import { rowsToCsv, specToSvg, svgToPng } from '../plot/render.js';
+import type { BaseMeta, ExperimentResult, RunOptions } from './define.js';
+import { findExperiment, type FigureId, type ParamsOf, type ResultOf } from './registry.js';
 
 /** figures/ at the top of the repository. */
 export const FIGURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'figures');
 
-export interface FigureOptions extends ExperimentOptions {
+/** Options of `figure`. */
+export interface FigureOptions<P> extends RunOptions<P> {
   /** Run even when a saved full-size result exists. Default false. */
   refresh?: boolean;
   /** Where results are saved and read. Default figures/. */
   dir?: string;
+}
+
+/** Paths of the files `writeFigure` produced. */
+export interface FigureFiles {
+  svg: string;
+  png: string;
+  csv: string;
+  json: string;
+}
+
+/** Writes a figure's SVG, PNG, CSV and meta JSON into `dir`, each atomically. */
+export async function writeFigure(result: ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>>, dir: string): Promise<FigureFiles> {
+  const id = result.meta.id;
+  const svg = await specToSvg(result.spec);
+  const files = {
+    svg: join(dir, `${id}.svg`),
+    png: join(dir, `${id}.png`),
+    csv: join(dir, `${id}.csv`),
+    json: join(dir, `${id}.json`),
+  };
+  writeFileAtomic(files.svg, svg);
+  writeFileAtomic(files.png, svgToPng(svg));
+  writeFileAtomic(files.csv, rowsToCsv(result.rows));
+  writeFileAtomic(files.json, `${JSON.stringify(result.meta, null, 2)}\n`);
+  return files;
 }
 
 /** Path of the saved result of figure `id` in `dir`. */
@@ -27,20 +55,21 @@ export function resultPath(id: string, dir = FIGURES_DIR): string {
   return join(dir, `${id}.result.json`);
 }
 
-/** Reads a saved result if it matches size and seed, else null. */
-export function readSavedResult(id: string, size: string, seed: number, dir = FIGURES_DIR): ExperimentResult | null {
+/** Reads a saved result if it was made with this seed and these parameters at full size, else null. */
+export function readSavedResult(id: string, seed: number, params: unknown, dir = FIGURES_DIR): ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>> | null {
   const path = resultPath(id, dir);
   if (!existsSync(path)) return null;
   try {
-    const r = JSON.parse(readFileSync(path, 'utf8')) as ExperimentResult;
-    return r.meta?.id === id && r.meta.size === size && r.meta.seed === seed ? r : null;
+    const r = JSON.parse(readFileSync(path, 'utf8')) as ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>>;
+    const m = r.meta;
+    return m?.id === id && m.size === 'full' && m.seed === seed && m.overrides === undefined && isDeepStrictEqual(m.params, params) ? r : null;
   } catch {
     return null; // a damaged file is re-made, never trusted
   }
 }
 
 /** Writes the figure's files (SVG, PNG, CSV, meta JSON) and its full result, atomically. */
-export async function saveFigure(result: ExperimentResult, dir = FIGURES_DIR): Promise<FigureFiles & { result: string }> {
+export async function saveFigure(result: ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>>, dir = FIGURES_DIR): Promise<FigureFiles & { result: string }> {
   const files = await writeFigure(result, dir);
   const path = resultPath(result.meta.id, dir);
   writeFileAtomic(path, JSON.stringify(result));
@@ -48,19 +77,23 @@ export async function saveFigure(result: ExperimentResult, dir = FIGURES_DIR): P
 }
 
 /**
- * The result of figure `id`: at size 'smoke' always a fresh run; at 'full' the saved result when
- * one matches (unless `refresh`), else a fresh run that is then saved with its files.
+ * The result of figure `id`, typed by the figure: at size 'smoke' (default) always a fresh run; at
+ * 'full' the saved result when one matches (unless `refresh`), else a fresh run that is then saved
+ * with its files. A run with `overrides` is never read from or saved to figures/.
+ *
+ * @example const r = await figures.figure('msae-prefix', { size: 'smoke', overrides: { dSae: 128 } });
  */
-export async function figure(id: string, options: FigureOptions = {}): Promise<ExperimentResult> {
+export async function figure<Id extends FigureId>(id: Id, options: FigureOptions<ParamsOf<Id>> = {}): Promise<ResultOf<Id>> {
   const { refresh = false, dir = FIGURES_DIR, ...run } = options;
   const exp = findExperiment(id);
   const size = run.size ?? 'smoke';
   const seed = run.seed ?? 0;
-  if (size === 'full' && !refresh) {
-    const saved = readSavedResult(id, size, seed, dir);
-    if (saved) return saved;
+  const published = size === 'full' && (run.overrides === undefined || Object.keys(run.overrides).length === 0);
+  if (published && !refresh) {
+    const saved = readSavedResult(id, seed, exp.sizes.full, dir);
+    if (saved) return saved as ResultOf<Id>;
   }
-  const result = await exp.run({ ...run, size, seed });
-  if (size === 'full') await saveFigure(result, dir);
-  return result;
+  const result = await exp.run({ ...run, size, seed } as RunOptions<unknown>);
+  if (published) await saveFigure(result as ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>>, dir);
+  return result as ResultOf<Id>;
 }

@@ -5,25 +5,44 @@
  * summaries vs prefix size; UMAP panels of the test digits at several prefix sizes by label.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { initBackend } from '../backend/select.js';
 import { prefixColumns } from '../data/matrix.js';
 import { disposeMrl, mrlEmbed } from '../models/mrl.js';
-import { codeToDense, encodeSae } from '../sae/model.js';
+import { encodeSae } from '../sae/model.js';
 import { trainSae } from '../sae/train.js';
-import { halvingPrefixes } from './msae-prefix.js';
-import { MRL_SIZES, mrlData, trainNested } from './mrl-common.js';
-import { nestedGeometryRows, TRSA_LU, type NestedFamily } from './nested-geometry.js';
-import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
+import { halvingPrefixes } from '../sae/config.js';
+import { MRL_SIZES, mrlData, trainNested, type MrlRunSize } from './mrl-common.js';
+import { nestedGeometryRows, TRSA_LU, type NestedFamily, type NestedGeometryRow } from './nested-geometry.js';
+import { defineExperiment } from './define.js';
 
-const GEOMETRY_SIZES = {
-  smoke: { stimuli: 300, rsaStimuli: 120, topologyPoints: 100, umapSizes: [2, 16], sae: { dSae: 64, k: 8, epochs: 3 }, saeUmapSizes: [4, 64] },
-  full: { stimuli: 1500, rsaStimuli: 500, topologyPoints: 300, umapSizes: [2, 8, 64], sae: { dSae: 512, k: 16, epochs: 60 }, saeUmapSizes: [32, 128, 512] },
-} as const;
+/** Parameters of a run. */
+export interface GeometryNestedParams {
+  /** The MRL model's run (the mrl figures' preset of the same size). */
+  mrl: MrlRunSize;
+  /** Test digits embedded (UMAP uses all of them). */
+  stimuli: number;
+  /** Stimuli for RSA/tRSA/topology (a seeded subset). */
+  rsaStimuli: number;
+  /** Points kept for persistence (max-min landmarks). */
+  topologyPoints: number;
+  /** MRL prefix sizes that get a UMAP panel. */
+  umapSizes: number[];
+  /** The Matryoshka SAE on the pixels. */
+  sae: { dSae: number; k: number; epochs: number };
+  /** SAE prefix sizes that get a UMAP panel. */
+  saeUmapSizes: number[];
+}
 
+/** What the run found. */
+export interface GeometryNestedMeta {
+  families: string[];
+  prefixSizes: Record<string, number[]>;
+  umapStimuli: number;
+  trsa: string;
+  /** Per family, CKA / RSA / tRSA between its smallest and its largest prefix. */
+  smallestVsLargest: { family: string; prefixes: number[]; cka: number; rsa: number; trsa: number }[];
+}
 
-
-async function mrlFamily(size: 'smoke' | 'full', seed: number, stimuli: number): Promise<{ fam: NestedFamily; labels: Int32Array }> {
-  const cfg = MRL_SIZES[size];
+async function mrlFamily(cfg: MrlRunSize, seed: number, stimuli: number): Promise<{ fam: NestedFamily; labels: Int32Array }> {
   const { train, test } = mrlData(cfg);
   const model = await trainNested(train, cfg, { efficient: false, embeddingDim: cfg.embeddingDim, nesting: cfg.nesting }, seed);
   const n = Math.min(stimuli, test.x.rows);
@@ -40,63 +59,59 @@ async function mrlFamily(size: 'smoke' | 'full', seed: number, stimuli: number):
  * The prefix codes of a Matryoshka BatchTopK SAE trained on MNIST pixels (the msae-prefix
  * setting): code[:, :p] of the test digits for p = m/16 ... m.
  */
-async function saeFamily(size: 'smoke' | 'full', seed: number, stimuli: number): Promise<NestedFamily> {
-  const cfg = GEOMETRY_SIZES[size].sae;
+async function saeFamily(params: GeometryNestedParams, seed: number): Promise<NestedFamily> {
+  const cfg = params.sae;
   // The MRL family's split, so both families describe the same test digits in the same order.
-  const { train, test } = mrlData(MRL_SIZES[size]);
+  const { train, test } = mrlData(params.mrl);
   const prefixes = halvingPrefixes(cfg.dSae);
   const { sae } = await trainSae(train.x, {
-    dIn: 784, dSae: cfg.dSae, activation: 'batchtopk', k: cfg.k, batchSize: 512, epochs: cfg.epochs, prefixes, warmupSteps: 50, deadTokens: 20 * train.x.rows, seed,
+    architecture: { dIn: 784, dSae: cfg.dSae, activation: 'batchtopk', k: cfg.k, prefixes },
+    training: { batchSize: 512, epochs: cfg.epochs, warmupSteps: 50, deadTokens: 20 * train.x.rows, seed },
   });
-  const n = Math.min(stimuli, test.x.rows);
-  const code = codeToDense(await encodeSae(sae, { data: test.x.data.subarray(0, n * 784), rows: n, cols: 784 }));
+  const n = Math.min(params.stimuli, test.x.rows);
+  const code = await encodeSae(sae, { data: test.x.data.subarray(0, n * 784), rows: n, cols: 784 }, { dense: true });
   return { family: 'Matryoshka SAE code', prefixes: prefixes.map((p) => ({ size: p, x: prefixColumns(code, p) })) };
 }
 
-/** Runs the figure; rows in long format (see nestedGeometryRows). */
-export async function runGeometryNested(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { size, seed, progress } = resolveOptions('geometryNested', options);
-  const cfg = GEOMETRY_SIZES[size];
-  const t0 = performance.now();
-  const backend = await initBackend();
-  progress.start(4, 'geometry-nested');
-  const { fam, labels } = await mrlFamily(size, seed, cfg.stimuli);
-  progress.update(1, 'trained the MRL model');
-  const common = { labels, rsaStimuli: cfg.rsaStimuli, topologyPoints: cfg.topologyPoints, seed };
-  const rows = await nestedGeometryRows(fam, { ...common, umapSizes: [...cfg.umapSizes] });
-  progress.update(2, 'MRL geometry measured');
-  // Same test digits, same order: the labels apply to both families.
-  const saeFam = await saeFamily(size, seed, cfg.stimuli);
-  progress.update(3, 'trained the Matryoshka SAE');
-  rows.push(...(await nestedGeometryRows(saeFam, { ...common, umapSizes: [...cfg.saeUmapSizes] })));
-  progress.update(4, 'SAE geometry measured');
-  progress.stop();
-  const smallestVsLargest = [fam, saeFam].map((f) => {
-    const at = (panel: string, a: number, b: number) => rows.find((r) => r.family === f.family && r.panel === panel && r.sizeA === a && r.sizeB === b)?.value as number;
-    const sizes = f.prefixes.map((p) => p.size);
-    const [smallest, largest] = [sizes[0], sizes[sizes.length - 1]];
-    return { family: f.family, prefixes: [smallest, largest], cka: at('cka', smallest, largest), rsa: at('rsa', smallest, largest), trsa: at('trsa', smallest, largest) };
-  });
-  return {
-    rows,
-    spec: geometryNestedSpec(rows),
-    meta: {
-      id: 'geometry-nested',
-      backend: backend.name,
-      seed,
-      size,
-      seconds: (performance.now() - t0) / 1000,
-      families: [fam.family, saeFam.family],
-      prefixSizes: { [fam.family]: fam.prefixes.map((p) => p.size), [saeFam.family]: saeFam.prefixes.map((p) => p.size) },
-      sae: { ...cfg.sae, data: 'MNIST pixels', activation: 'batchtopk' },
-      umapStimuli: labels.length,
-      rsaStimuli: cfg.rsaStimuli,
-      topologyPoints: cfg.topologyPoints,
-      trsa: `Pearson r of GT(l=${TRSA_LU.l}, u=${TRSA_LU.u}) of Euclidean RDMs (rank quantiles)`,
-      smallestVsLargest,
-    },
-  };
-}
+export const geometryNested = defineExperiment<GeometryNestedParams, NestedGeometryRow, GeometryNestedMeta>({
+  id: 'geometry-nested',
+  title: 'Representation geometry across nested sizes: CKA, RSA, tRSA, topology and UMAP per prefix',
+  sizes: {
+    smoke: { mrl: MRL_SIZES.smoke, stimuli: 300, rsaStimuli: 120, topologyPoints: 100, umapSizes: [2, 16], sae: { dSae: 64, k: 8, epochs: 3 }, saeUmapSizes: [4, 64] },
+    full: { mrl: MRL_SIZES.full, stimuli: 1500, rsaStimuli: 500, topologyPoints: 300, umapSizes: [2, 8, 64], sae: { dSae: 512, k: 16, epochs: 60 }, saeUmapSizes: [32, 128, 512] },
+  },
+  async run({ params, seed, progress }) {
+    progress.start(4, 'geometry-nested');
+    const { fam, labels } = await mrlFamily(params.mrl, seed, params.stimuli);
+    progress.update(1, 'trained the MRL model');
+    const common = { labels, rsaStimuli: params.rsaStimuli, topologyPoints: params.topologyPoints, seed };
+    const rows = await nestedGeometryRows(fam, { ...common, umapSizes: params.umapSizes });
+    progress.update(2, 'MRL geometry measured');
+    // Same test digits, same order: the labels apply to both families.
+    const saeFam = await saeFamily(params, seed);
+    progress.update(3, 'trained the Matryoshka SAE');
+    rows.push(...(await nestedGeometryRows(saeFam, { ...common, umapSizes: params.saeUmapSizes })));
+    progress.update(4, 'SAE geometry measured');
+    progress.stop();
+    const smallestVsLargest = [fam, saeFam].map((f) => {
+      const at = (panel: string, a: number, b: number) => rows.find((r) => r.family === f.family && r.panel === panel && r.sizeA === a && r.sizeB === b)!.value!;
+      const sizes = f.prefixes.map((p) => p.size);
+      const [smallest, largest] = [sizes[0], sizes[sizes.length - 1]];
+      return { family: f.family, prefixes: [smallest, largest], cka: at('cka', smallest, largest), rsa: at('rsa', smallest, largest), trsa: at('trsa', smallest, largest) };
+    });
+    return {
+      rows,
+      meta: {
+        families: [fam.family, saeFam.family],
+        prefixSizes: { [fam.family]: fam.prefixes.map((p) => p.size), [saeFam.family]: saeFam.prefixes.map((p) => p.size) },
+        umapStimuli: labels.length,
+        trsa: `Pearson r of GT(l=${TRSA_LU.l}, u=${TRSA_LU.u}) of Euclidean RDMs (rank quantiles)`,
+        smallestVsLargest,
+      },
+    };
+  },
+  spec: (rows) => geometryNestedSpec(rows),
+});
 
 function heatmap(panel: string, title: string): object {
   return {
@@ -115,7 +130,7 @@ function heatmap(panel: string, title: string): object {
   };
 }
 
-export function geometryNestedSpec(rows: Row[]): TopLevelSpec {
+export function geometryNestedSpec(rows: NestedGeometryRow[]): TopLevelSpec {
   // Facet order: family by family, prefix sizes ascending (a plain string sort puts 64 before 8).
   const umapPanels = [...new Map(rows.filter((r) => r.panel === 'umap').map((r) => [`${r.family}, prefix ${r.size}`, r] as const)).keys()];
   return {
@@ -140,7 +155,7 @@ export function geometryNestedSpec(rows: Row[]): TopLevelSpec {
         resolve: { scale: { y: 'independent' } },
       },
       {
-        title: 'UMAP of the prefixes, coloured by digit',
+        title: 'UMAP of the prefixes, colored by digit',
         transform: [{ filter: "datum.panel === 'umap'" }, { calculate: "datum.family + ', prefix ' + datum.size", as: 'umapPanel' }],
         mark: { type: 'circle', size: 8, opacity: 0.7 },
         encoding: {
@@ -157,9 +172,3 @@ export function geometryNestedSpec(rows: Row[]): TopLevelSpec {
     resolve: { scale: { color: 'independent' } },
   } as unknown as TopLevelSpec;
 }
-
-export const geometryNested: Experiment = {
-  id: 'geometry-nested',
-  title: 'Representation geometry across nested sizes: CKA, RSA, tRSA, topology and UMAP per prefix',
-  run: runGeometryNested,
-};

@@ -4,61 +4,76 @@
  * and test accuracy per digit. It is the figure of notebooks/00-quickstart.ipynb.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { initBackend } from '../backend/select.js';
 import { loadMnist } from '../data/mnist.js';
 import { createMlp, evaluateClassifier, trainClassifier } from '../models/mlp.js';
-import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
+import { defineExperiment } from './define.js';
 
-const SIZES = {
-  smoke: { limit: 2000, hidden: [64], epochs: 2 },
-  full: { limit: 10000, hidden: [128, 64], epochs: 8 },
-} as const;
-
-/** Trains the quickstart MLP; rows: kind 'loss' (per epoch) and kind 'accuracy' (per digit). */
-export async function runMnistMlpQuickstart(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { size, seed, progress } = resolveOptions('mnistMlpQuickstart', options);
-  const cfg = SIZES[size];
-  const t0 = performance.now();
-  const backend = await initBackend();
-  const { train, test } = loadMnist({ seed, limit: cfg.limit });
-  const model = createMlp({ inputDim: 784, hidden: [...cfg.hidden], outputDim: 10, seed });
-  try {
-    const history = await trainClassifier(model, train.x, train.y, {
-      epochs: cfg.epochs,
-      batchSize: 128,
-      learningRate: 1e-3,
-      seed,
-      progress,
-    });
-    const evaluation = await evaluateClassifier(model, test.x, test.y);
-    const rows: Row[] = [
-      ...history.map((h) => ({ kind: 'loss', epoch: h.epoch, loss: h.loss, trainAccuracy: h.accuracy, digit: null, testAccuracy: null, count: null })),
-      ...evaluation.perClass.map((c) => ({ kind: 'accuracy', epoch: null, loss: null, trainAccuracy: null, digit: c.label, testAccuracy: c.accuracy, count: c.count })),
-    ];
-    return {
-      rows,
-      spec: quickstartSpec(rows, evaluation.accuracy),
-      meta: {
-        id: 'mnist-mlp-quickstart',
-        backend: backend.name,
-        seed,
-        size,
-        seconds: (performance.now() - t0) / 1000,
-        trainRows: train.x.rows,
-        testRows: test.x.rows,
-        hidden: [...cfg.hidden],
-        epochs: cfg.epochs,
-        testAccuracy: evaluation.accuracy,
-        finalLoss: history[history.length - 1].loss,
-      },
-    };
-  } finally {
-    model.dispose();
-  }
+/** Parameters of a run. */
+export interface QuickstartParams {
+  /** MNIST digits used (before the 4:1 train/test split). */
+  limit: number;
+  /** Hidden layer widths of the MLP. */
+  hidden: number[];
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
 }
 
+/** A row: kind 'loss' (one per epoch) or 'accuracy' (one per digit). */
+export type QuickstartRow = {
+  kind: 'loss' | 'accuracy';
+  epoch: number | null;
+  loss: number | null;
+  trainAccuracy: number | null;
+  digit: number | null;
+  testAccuracy: number | null;
+  count: number | null;
+};
+
+/** What the run found. */
+export interface QuickstartMeta {
+  trainRows: number;
+  testRows: number;
+  testAccuracy: number;
+  finalLoss: number;
+}
+
+export const mnistMlpQuickstart = defineExperiment<QuickstartParams, QuickstartRow, QuickstartMeta>({
+  id: 'mnist-mlp-quickstart',
+  title: 'MLP on MNIST: training loss and per-digit test accuracy',
+  sizes: {
+    smoke: { limit: 2000, hidden: [64], epochs: 2, batchSize: 128, learningRate: 1e-3 },
+    full: { limit: 10000, hidden: [128, 64], epochs: 8, batchSize: 128, learningRate: 1e-3 },
+  },
+  async run({ params, seed, progress }) {
+    const { train, test } = loadMnist({ seed, limit: params.limit });
+    const model = createMlp({ inputDim: 784, hidden: params.hidden, outputDim: 10, seed });
+    try {
+      const history = await trainClassifier(model, train.x, train.y, {
+        epochs: params.epochs,
+        batchSize: params.batchSize,
+        learningRate: params.learningRate,
+        seed,
+        progress,
+      });
+      const evaluation = await evaluateClassifier(model, test.x, test.y);
+      const rows: QuickstartRow[] = [
+        ...history.map((h) => ({ kind: 'loss' as const, epoch: h.epoch, loss: h.loss, trainAccuracy: h.accuracy, digit: null, testAccuracy: null, count: null })),
+        ...evaluation.perClass.map((c) => ({ kind: 'accuracy' as const, epoch: null, loss: null, trainAccuracy: null, digit: c.label, testAccuracy: c.accuracy, count: c.count })),
+      ];
+      return {
+        rows,
+        meta: { trainRows: train.x.rows, testRows: test.x.rows, testAccuracy: evaluation.accuracy, finalLoss: history[history.length - 1].loss },
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+  spec: (rows, meta) => quickstartSpec(rows, meta.testAccuracy),
+});
+
 /** Loss curve beside per-digit test accuracy. */
-export function quickstartSpec(rows: Row[], testAccuracy: number): TopLevelSpec {
+export function quickstartSpec(rows: QuickstartRow[], testAccuracy: number): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `MLP on MNIST: test accuracy ${(testAccuracy * 100).toFixed(1)}%`,
@@ -89,9 +104,3 @@ export function quickstartSpec(rows: Row[], testAccuracy: number): TopLevelSpec 
     ],
   };
 }
-
-export const mnistMlpQuickstart: Experiment = {
-  id: 'mnist-mlp-quickstart',
-  title: 'MLP on MNIST: training loss and per-digit test accuracy',
-  run: runMnistMlpQuickstart,
-};

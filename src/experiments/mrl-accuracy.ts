@@ -4,79 +4,87 @@
  * embedding truncated to m, and m random units of FF-d; mean and spread over seeds.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { initBackend } from '../backend/select.js';
 import { disposeMrl, mrlEmbed, mrlTestAccuracy } from '../models/mrl.js';
-import { MRL_SIZES, ffBaselines, linearProbeAccuracy, mrlData, trainNested } from './mrl-common.js';
-import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
+import { MRL_SIZES, ffBaselines, linearProbeAccuracy, mrlData, trainNested, type MrlRunSize } from './mrl-common.js';
+import { defineExperiment } from './define.js';
 
 export const MRL_METHODS = ['MRL', 'MRL-E', 'FF', 'PCA of FF', 'random FF units'] as const;
 
-/** Runs the comparison; rows: {method, size, seed, accuracy}. */
-export async function runMrlAccuracy(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { size: sizeName, seed: baseSeed, progress } = resolveOptions('mrlAccuracy', options);
-  const size = MRL_SIZES[sizeName];
-  const t0 = performance.now();
-  const backend = await initBackend();
-  const { train, test } = mrlData(size);
-  const d = size.embeddingDim;
-  const rows: Row[] = [];
-  const add = (method: string, m: number, seed: number, accuracy: number) => rows.push({ method, size: m, seed, accuracy });
-  const jobs = size.seeds.length * (2 + size.nesting.length);
-  let done = 0;
-  progress.start(jobs, 'models');
-  for (const s of size.seeds) {
-    const seed = baseSeed + s;
-    for (const efficient of [false, true]) {
-      const model = await trainNested(train, size, { efficient, embeddingDim: d, nesting: size.nesting }, seed);
-      for (const a of await mrlTestAccuracy(model, test.x, test.y)) add(efficient ? 'MRL-E' : 'MRL', a.size, seed, a.accuracy);
-      disposeMrl(model);
-      progress.update(++done, `${efficient ? 'MRL-E' : 'MRL'} seed ${seed}`);
-    }
-    for (const m of size.nesting) {
-      const ff = await trainNested(train, size, { efficient: false, embeddingDim: m, nesting: [m] }, seed);
-      add('FF', m, seed, (await mrlTestAccuracy(ff, test.x, test.y))[0].accuracy);
-      if (m === d) {
-        // PCA and random-unit baselines live on the largest FF model's embedding.
-        const [zTrain, zTest] = [await mrlEmbed(ff, train.x), await mrlEmbed(ff, test.x)];
-        const base = await ffBaselines(zTrain, zTest, size.nesting, seed);
-        for (const k of size.nesting) {
-          const [ptr, pte] = base.pca(k);
-          add('PCA of FF', k, seed, await linearProbeAccuracy(ptr, train.y, pte, test.y, size.probeEpochs, seed));
-          const [rtr, rte] = base.random(k);
-          add('random FF units', k, seed, await linearProbeAccuracy(rtr, train.y, rte, test.y, size.probeEpochs, seed));
-        }
-      }
-      disposeMrl(ff);
-      progress.update(++done, `FF-${m} seed ${seed}`);
-    }
-  }
-  progress.stop();
-  const summary = summarise(rows);
-  return {
-    rows,
-    spec: mrlAccuracySpec(rows, d),
-    meta: {
-      id: 'mrl-accuracy',
-      backend: backend.name,
-      seed: baseSeed,
-      size: sizeName,
-      seconds: (performance.now() - t0) / 1000,
-      trainRows: train.x.rows,
-      testRows: test.x.rows,
-      seeds: size.seeds.map((s) => baseSeed + s),
-      encoder: `784-${size.hidden.join('-')}-${d}`,
-      epochs: size.epochs,
-      nesting: size.nesting,
-      meanAccuracy: summary,
-      verdict: mrlVerdict(summary),
-    },
-  };
+/** A row: one method's test accuracy at one size for one seed. */
+export type MrlAccuracyRow = { method: string; size: number; seed: number; accuracy: number };
+
+/** What the run found. */
+export interface MrlAccuracyMeta {
+  trainRows: number;
+  testRows: number;
+  /** The seeds actually used (base seed + the preset's offsets). */
+  seeds: number[];
+  encoder: string;
+  /** Mean test accuracy per method and size: meanAccuracy[method][size]. */
+  meanAccuracy: Record<string, Record<number, number>>;
+  /** The paper's two claims checked on the means, in words with the numbers. */
+  verdict: string[];
 }
 
+export const mrlAccuracy = defineExperiment<MrlRunSize, MrlAccuracyRow, MrlAccuracyMeta>({
+  id: 'mrl-accuracy',
+  title: 'Matryoshka representations: accuracy vs representation size (MRL, MRL-E, FF, PCA, random)',
+  sizes: MRL_SIZES,
+  async run({ params: size, seed: baseSeed, progress }) {
+    const { train, test } = mrlData(size);
+    const d = size.embeddingDim;
+    const rows: MrlAccuracyRow[] = [];
+    const add = (method: string, m: number, seed: number, accuracy: number) => rows.push({ method, size: m, seed, accuracy });
+    const jobs = size.seeds.length * (2 + size.nesting.length);
+    let done = 0;
+    progress.start(jobs, 'models');
+    for (const s of size.seeds) {
+      const seed = baseSeed + s;
+      for (const efficient of [false, true]) {
+        const model = await trainNested(train, size, { efficient, embeddingDim: d, nesting: size.nesting }, seed);
+        for (const a of await mrlTestAccuracy(model, test.x, test.y)) add(efficient ? 'MRL-E' : 'MRL', a.size, seed, a.accuracy);
+        disposeMrl(model);
+        progress.update(++done, `${efficient ? 'MRL-E' : 'MRL'} seed ${seed}`);
+      }
+      for (const m of size.nesting) {
+        const ff = await trainNested(train, size, { efficient: false, embeddingDim: m, nesting: [m] }, seed);
+        add('FF', m, seed, (await mrlTestAccuracy(ff, test.x, test.y))[0].accuracy);
+        if (m === d) {
+          // PCA and random-unit baselines live on the largest FF model's embedding.
+          const [zTrain, zTest] = [await mrlEmbed(ff, train.x), await mrlEmbed(ff, test.x)];
+          const base = await ffBaselines(zTrain, zTest, size.nesting, seed);
+          for (const k of size.nesting) {
+            const [ptr, pte] = base.pca(k);
+            add('PCA of FF', k, seed, await linearProbeAccuracy(ptr, train.y, pte, test.y, size.probeEpochs, seed));
+            const [rtr, rte] = base.random(k);
+            add('random FF units', k, seed, await linearProbeAccuracy(rtr, train.y, rte, test.y, size.probeEpochs, seed));
+          }
+        }
+        disposeMrl(ff);
+        progress.update(++done, `FF-${m} seed ${seed}`);
+      }
+    }
+    progress.stop();
+    const meanAccuracy = summarize(rows);
+    return {
+      rows,
+      meta: {
+        trainRows: train.x.rows,
+        testRows: test.x.rows,
+        seeds: size.seeds.map((s) => baseSeed + s),
+        encoder: `784-${size.hidden.join('-')}-${d}`,
+        meanAccuracy,
+        verdict: mrlVerdict(meanAccuracy),
+      },
+    };
+  },
+  spec: (rows, meta) => mrlAccuracySpec(rows, meta.params.embeddingDim),
+});
+
 /** Mean accuracy per method and size: {method: {size: mean}}. */
-export function summarise(rows: Row[]): Record<string, Record<number, number>> {
+export function summarize(rows: MrlAccuracyRow[]): Record<string, Record<number, number>> {
   const acc: Record<string, Record<number, number[]>> = {};
-  for (const r of rows) ((acc[r.method as string] ??= {})[r.size as number] ??= []).push(r.accuracy as number);
+  for (const r of rows) ((acc[r.method] ??= {})[r.size] ??= []).push(r.accuracy);
   const out: Record<string, Record<number, number>> = {};
   for (const [method, bySize] of Object.entries(acc)) {
     out[method] = {};
@@ -85,7 +93,7 @@ export function summarise(rows: Row[]): Record<string, Record<number, number>> {
   return out;
 }
 
-export function mrlAccuracySpec(rows: Row[], d: number): TopLevelSpec {
+export function mrlAccuracySpec(rows: MrlAccuracyRow[], d: number): TopLevelSpec {
   const color = { field: 'method', type: 'nominal' as const, sort: [...MRL_METHODS], title: null };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -94,7 +102,7 @@ export function mrlAccuracySpec(rows: Row[], d: number): TopLevelSpec {
     width: 420,
     height: 280,
     encoding: {
-      x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(rows.map((r) => r.size as number))] }, title: 'representation size m' },
+      x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(rows.map((r) => r.size))] }, title: 'representation size m' },
       color,
     },
     layer: [
@@ -103,12 +111,6 @@ export function mrlAccuracySpec(rows: Row[], d: number): TopLevelSpec {
     ],
   };
 }
-
-export const mrlAccuracy: Experiment = {
-  id: 'mrl-accuracy',
-  title: 'Matryoshka representations: accuracy vs representation size (MRL, MRL-E, FF, PCA, random)',
-  run: runMrlAccuracy,
-};
 
 /**
  * The paper's two claims checked on a run's mean accuracies, in words with the numbers:

@@ -4,12 +4,12 @@
  */
 import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
-import { loadMnist, type LabelledImages } from '../data/mnist.js';
+import { loadMnist, type LabeledImages } from '../data/mnist.js';
 import { prefixColumns, type Matrix } from '../data/matrix.js';
 import { createMrl, trainMrl, type MrlModel } from '../models/mrl.js';
 import { createMlp, evaluateClassifier, trainClassifier } from '../models/mlp.js';
 import { pca } from '../similarity/pca.js';
-import type { Size } from './types.js';
+import type { Size } from './define.js';
 
 /** Sizes of an MRL run: data, network and training. */
 export interface MrlRunSize {
@@ -28,13 +28,13 @@ export const MRL_SIZES: Record<Size, MrlRunSize> = {
 };
 
 /** One fixed MNIST split for every seed: the seeds vary the models, not the data. */
-export function mrlData(size: MrlRunSize): { train: LabelledImages; test: LabelledImages } {
+export function mrlData(size: MrlRunSize): { train: LabeledImages; test: LabeledImages } {
   return loadMnist({ seed: 0, limit: size.limit });
 }
 
 /** Trains MRL (efficient = false), MRL-E (true) or FF-m (nesting = [m]) with the run's settings. */
 export async function trainNested(
-  train: LabelledImages,
+  train: LabeledImages,
   size: MrlRunSize,
   kind: { efficient: boolean; embeddingDim: number; nesting: number[] },
   seed: number,

@@ -6,81 +6,91 @@
  * MRL prefix and re-rank them with all d dimensions.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { initBackend } from '../backend/select.js';
 import { prefixColumns, type Matrix } from '../data/matrix.js';
 import { disposeMrl, mrlEmbed } from '../models/mrl.js';
 import { funnelRetrieval, retrieveNearest, retrievalMetrics } from '../models/retrieval.js';
-import { MRL_SIZES, ffBaselines, mrlData, trainNested } from './mrl-common.js';
-import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
+import { MRL_SIZES, ffBaselines, mrlData, trainNested, type MrlRunSize } from './mrl-common.js';
+import { defineExperiment } from './define.js';
 
 const K = 10;
 const SHORTLIST = 200;
 
-/** Runs retrieval for one seed's MRL and FF-d models; rows of kind 'size' and 'funnel'. */
-export async function runMrlRetrieval(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { size: sizeName, seed, progress } = resolveOptions('mrlRetrieval', options);
-  const size = MRL_SIZES[sizeName];
-  const t0 = performance.now();
-  const backend = await initBackend();
-  const { train, test } = mrlData(size);
-  const d = size.embeddingDim;
-  const shortlist = Math.min(SHORTLIST, train.x.rows);
-  progress.start(3, 'steps');
-  const mrl = await trainNested(train, size, { efficient: false, embeddingDim: d, nesting: size.nesting }, seed);
-  const ff = await trainNested(train, size, { efficient: false, embeddingDim: d, nesting: [d] }, seed);
-  progress.update(1, 'trained MRL and FF');
-  const emb: Record<string, [Matrix, Matrix]> = {
-    MRL: [await mrlEmbed(mrl, train.x), await mrlEmbed(mrl, test.x)],
-    'FF (first m units)': [await mrlEmbed(ff, train.x), await mrlEmbed(ff, test.x)],
-  };
-  disposeMrl(mrl);
-  disposeMrl(ff);
-  const base = await ffBaselines(emb['FF (first m units)'][0], emb['FF (first m units)'][1], size.nesting, seed);
-  const rows: Row[] = [];
-  for (const m of size.nesting) {
-    const sets: Record<string, [Matrix, Matrix]> = {
-      MRL: [prefixColumns(emb.MRL[0], m), prefixColumns(emb.MRL[1], m)],
-      'FF (first m units)': [prefixColumns(emb['FF (first m units)'][0], m), prefixColumns(emb['FF (first m units)'][1], m)],
-      'PCA of FF': base.pca(m),
-    };
-    for (const [method, [db, q]] of Object.entries(sets)) {
-      const nn = await retrieveNearest(db, q, K);
-      const r = retrievalMetrics(nn, K, train.y, test.y);
-      rows.push({ kind: 'size', method, size: m, mapAt10: r.mapAtK, oneNn: r.oneNnAccuracy, cost: m * train.x.rows });
-    }
-  }
-  progress.update(2, 'single-shot retrieval');
-  const [db, q] = emb.MRL;
-  for (const ms of size.nesting.filter((m) => m < d)) {
-    const f = await funnelRetrieval(db, q, [{ dims: ms, keep: shortlist }, { dims: d, keep: K }]);
-    const r = retrievalMetrics(f.neighbours, K, train.y, test.y);
-    rows.push({ kind: 'funnel', method: `MRL funnel ${ms}→${d}`, size: ms, mapAt10: r.mapAtK, oneNn: r.oneNnAccuracy, cost: f.costPerQuery });
-  }
-  progress.update(3, 'funnels');
-  progress.stop();
-  const full = rows.find((r) => r.kind === 'size' && r.method === 'MRL' && r.size === d)!;
-  return {
-    rows,
-    spec: mrlRetrievalSpec(rows, d),
-    meta: {
-      id: 'mrl-retrieval',
-      backend: backend.name,
-      seed,
-      size: sizeName,
-      seconds: (performance.now() - t0) / 1000,
-      databaseRows: train.x.rows,
-      queryRows: test.x.rows,
-      k: K,
-      shortlist,
-      encoder: `784-${size.hidden.join('-')}-${d}`,
-      fullSizeMapAt10: full.mapAt10,
-      funnels: rows.filter((r) => r.kind === 'funnel').map((r) => ({ method: r.method, mapAt10: r.mapAt10, costRatio: (d * train.x.rows) / (r.cost as number) })),
-    },
-  };
+/** A row: kind 'size' (single-shot search with the first `size` dims) or 'funnel'. */
+export type MrlRetrievalRow = { kind: 'size' | 'funnel'; method: string; size: number; mapAt10: number; oneNn: number; cost: number };
+
+/** What the run found. */
+export interface MrlRetrievalMeta {
+  databaseRows: number;
+  queryRows: number;
+  k: number;
+  shortlist: number;
+  encoder: string;
+  /** mAP@10 of single-shot MRL search with all d dims. */
+  fullSizeMapAt10: number;
+  /** Each funnel's mAP@10 and how much less compute it needs than full-size search. */
+  funnels: { method: string; mapAt10: number; costRatio: number }[];
 }
 
-export function mrlRetrievalSpec(rows: Row[], d: number): TopLevelSpec {
-  const sizes = [...new Set(rows.filter((r) => r.kind === 'size').map((r) => r.size as number))];
+export const mrlRetrieval = defineExperiment<MrlRunSize, MrlRetrievalRow, MrlRetrievalMeta>({
+  id: 'mrl-retrieval',
+  title: `Matryoshka representations: retrieval (mAP@${K}, 1-NN) vs size, and shortlist-and-re-rank funnels (d = full size)`,
+  sizes: MRL_SIZES,
+  async run({ params: size, seed, progress }) {
+    const { train, test } = mrlData(size);
+    const d = size.embeddingDim;
+    const shortlist = Math.min(SHORTLIST, train.x.rows);
+    progress.start(3, 'steps');
+    const mrl = await trainNested(train, size, { efficient: false, embeddingDim: d, nesting: size.nesting }, seed);
+    const ff = await trainNested(train, size, { efficient: false, embeddingDim: d, nesting: [d] }, seed);
+    progress.update(1, 'trained MRL and FF');
+    const emb: Record<string, [Matrix, Matrix]> = {
+      MRL: [await mrlEmbed(mrl, train.x), await mrlEmbed(mrl, test.x)],
+      'FF (first m units)': [await mrlEmbed(ff, train.x), await mrlEmbed(ff, test.x)],
+    };
+    disposeMrl(mrl);
+    disposeMrl(ff);
+    const base = await ffBaselines(emb['FF (first m units)'][0], emb['FF (first m units)'][1], size.nesting, seed);
+    const rows: MrlRetrievalRow[] = [];
+    for (const m of size.nesting) {
+      const sets: Record<string, [Matrix, Matrix]> = {
+        MRL: [prefixColumns(emb.MRL[0], m), prefixColumns(emb.MRL[1], m)],
+        'FF (first m units)': [prefixColumns(emb['FF (first m units)'][0], m), prefixColumns(emb['FF (first m units)'][1], m)],
+        'PCA of FF': base.pca(m),
+      };
+      for (const [method, [db, q]] of Object.entries(sets)) {
+        const nn = await retrieveNearest(db, q, K);
+        const r = retrievalMetrics(nn, K, train.y, test.y);
+        rows.push({ kind: 'size', method, size: m, mapAt10: r.mapAtK, oneNn: r.oneNnAccuracy, cost: m * train.x.rows });
+      }
+    }
+    progress.update(2, 'single-shot retrieval');
+    const [db, q] = emb.MRL;
+    for (const ms of size.nesting.filter((m) => m < d)) {
+      const f = await funnelRetrieval(db, q, [{ dims: ms, keep: shortlist }, { dims: d, keep: K }]);
+      const r = retrievalMetrics(f.neighbors, K, train.y, test.y);
+      rows.push({ kind: 'funnel', method: `MRL funnel ${ms}→${d}`, size: ms, mapAt10: r.mapAtK, oneNn: r.oneNnAccuracy, cost: f.costPerQuery });
+    }
+    progress.update(3, 'funnels');
+    progress.stop();
+    const full = rows.find((r) => r.kind === 'size' && r.method === 'MRL' && r.size === d)!;
+    return {
+      rows,
+      meta: {
+        databaseRows: train.x.rows,
+        queryRows: test.x.rows,
+        k: K,
+        shortlist,
+        encoder: `784-${size.hidden.join('-')}-${d}`,
+        fullSizeMapAt10: full.mapAt10,
+        funnels: rows.filter((r) => r.kind === 'funnel').map((r) => ({ method: r.method, mapAt10: r.mapAt10, costRatio: (d * train.x.rows) / r.cost })),
+      },
+    };
+  },
+  spec: (rows, meta) => mrlRetrievalSpec(rows, meta.params.embeddingDim),
+});
+
+export function mrlRetrievalSpec(rows: MrlRetrievalRow[], d: number): TopLevelSpec {
+  const sizes = [...new Set(rows.filter((r) => r.kind === 'size').map((r) => r.size))];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'MNIST retrieval with nested embeddings', subtitle: `database = train digits, queries = test digits; cosine kNN; mAP@${K} as MRL computes it` },
@@ -128,9 +138,3 @@ export function mrlRetrievalSpec(rows: Row[], d: number): TopLevelSpec {
     config: { legend: { orient: 'bottom' } },
   } as TopLevelSpec;
 }
-
-export const mrlRetrieval: Experiment = {
-  id: 'mrl-retrieval',
-  title: `Matryoshka representations: retrieval (mAP@${K}, 1-NN) vs size, and shortlist-and-re-rank funnels (d = full size)`,
-  run: runMrlRetrieval,
-};

@@ -7,98 +7,113 @@
  * Absorption needs a ground-truth hierarchy, which real data lacks: it is measured in msae-toy.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { initBackend } from '../backend/select.js';
 import { loadMnist } from '../data/mnist.js';
 import type { Matrix } from '../data/matrix.js';
 import { createMlp, layerActivations, trainClassifier } from '../models/mlp.js';
-import { encodeSae, permuteLatents, type Sae } from '../sae/model.js';
+import { permuteLatents } from '../sae/model.js';
+import { halvingPrefixes } from '../sae/config.js';
 import { trainSae } from '../sae/train.js';
-import { evaluateSae } from '../sae/metrics.js';
-import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
+import { evaluateSae, latentsByFrequency } from '../sae/metrics.js';
+import { defineExperiment } from './define.js';
 
-const SIZES = {
-  smoke: { limit: 1500, mlpHidden: [64], mlpEpochs: 2, dSae: 64, k: 8, epochs: 4, batchSize: 256 },
-  full: { limit: 10000, mlpHidden: [256, 128], mlpEpochs: 6, dSae: 512, k: 16, epochs: 60, batchSize: 512 },
-} as const;
-
-/** Prefix sizes m/16, m/8, m/4, m/2, m. */
-export function halvingPrefixes(m: number): number[] {
-  return [16, 8, 4, 2, 1].map((f) => Math.max(1, Math.floor(m / f)));
+/** Parameters of a run. */
+export interface MsaePrefixParams {
+  /** MNIST digits used (before the 4:1 train/test split). */
+  limit: number;
+  /** Hidden widths of the MLP whose first layer is the second data source. */
+  mlpHidden: number[];
+  mlpEpochs: number;
+  /** Dictionary size m of both SAEs (prefixes m/16 ... m). */
+  dSae: number;
+  /** Mean active latents per digit (BatchTopK). */
+  k: number;
+  epochs: number;
+  batchSize: number;
 }
 
-/** Latent indices ordered by how often they fire on x (most first; ties by index). */
-export async function latentsByFrequency(sae: Sae, x: Matrix): Promise<Int32Array> {
-  const code = await encodeSae(sae, x);
-  const count = new Float64Array(sae.cfg.dSae);
-  for (const i of code.idx) count[i]++;
-  return Int32Array.from(Array.from({ length: sae.cfg.dSae }, (_, i) => i).sort((a, b) => count[b] - count[a] || a - b));
+/** A row: one source, model and prefix. */
+export type MsaePrefixRow = { source: string; model: 'Matryoshka' | 'flat'; prefix: number; explainedVariance: number; fvu: number; l0: number; deadFraction: number };
+
+/** What the run found, per source: explained variance at the smallest and the full prefix. */
+export interface MsaePrefixFinding {
+  source: string;
+  smallestPrefix: number;
+  matryoshkaSmallest: number;
+  flatSmallest: number;
+  matryoshkaFull: number;
+  flatFull: number;
 }
 
-/** Runs the comparison; rows: {source, model, prefix, explainedVariance, fvu, l0, deadFraction}. */
-export async function runMsaePrefix(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { size, seed, progress } = resolveOptions('msaePrefix', options);
-  const cfg = SIZES[size];
-  const t0 = performance.now();
-  const backend = await initBackend();
-  const { train, test } = loadMnist({ seed, limit: cfg.limit });
-  progress.start(5, 'msae-prefix');
-  const mlp = createMlp({ inputDim: 784, hidden: [...cfg.mlpHidden], outputDim: 10, seed });
-  await trainClassifier(mlp, train.x, train.y, { epochs: cfg.mlpEpochs, seed });
-  const sources: Record<string, [Matrix, Matrix]> = {
-    'MNIST pixels': [train.x, test.x],
-    'MLP hidden layer 1': [(await layerActivations(mlp, train.x))[0], (await layerActivations(mlp, test.x))[0]],
-  };
-  mlp.dispose();
-  progress.update(1, 'trained the MLP');
-  const prefixes = halvingPrefixes(cfg.dSae);
-  const rows: Row[] = [];
-  let done = 1;
-  for (const [source, [xTrain, xTest]] of Object.entries(sources)) {
-    for (const model of ['Matryoshka', 'flat'] as const) {
-      const { sae } = await trainSae(xTrain, {
-        dIn: xTrain.cols, dSae: cfg.dSae, activation: 'batchtopk', k: cfg.k, batchSize: cfg.batchSize, epochs: cfg.epochs,
-        prefixes: model === 'Matryoshka' ? prefixes : [cfg.dSae], warmupSteps: 50, deadTokens: 20 * xTrain.rows, seed,
-      });
-      const readable = model === 'flat' ? permuteLatents(sae, await latentsByFrequency(sae, xTrain)) : sae;
-      for (const m of await evaluateSae(readable, xTest, { prefixes })) {
-        rows.push({ source, model, prefix: m.prefix, explainedVariance: m.explainedVariance, fvu: m.fvu, l0: m.l0, deadFraction: m.deadFraction });
+/** What the run found. */
+export interface MsaePrefixMeta {
+  trainRows: number;
+  testRows: number;
+  prefixes: number[];
+  mlp: string;
+  flatOrder: string;
+  findings: MsaePrefixFinding[];
+}
+
+export const msaePrefix = defineExperiment<MsaePrefixParams, MsaePrefixRow, MsaePrefixMeta>({
+  id: 'msae-prefix',
+  title: 'Matryoshka vs flat SAEs on MNIST pixels and MLP activations: metrics of every prefix',
+  sizes: {
+    smoke: { limit: 1500, mlpHidden: [64], mlpEpochs: 2, dSae: 64, k: 8, epochs: 4, batchSize: 256 },
+    full: { limit: 10000, mlpHidden: [256, 128], mlpEpochs: 6, dSae: 512, k: 16, epochs: 60, batchSize: 512 },
+  },
+  async run({ params: cfg, seed, progress }) {
+    const { train, test } = loadMnist({ seed, limit: cfg.limit });
+    progress.start(5, 'msae-prefix');
+    const mlp = createMlp({ inputDim: 784, hidden: [...cfg.mlpHidden], outputDim: 10, seed });
+    await trainClassifier(mlp, train.x, train.y, { epochs: cfg.mlpEpochs, seed });
+    const sources: Record<string, [Matrix, Matrix]> = {
+      'MNIST pixels': [train.x, test.x],
+      'MLP hidden layer 1': [(await layerActivations(mlp, train.x))[0], (await layerActivations(mlp, test.x))[0]],
+    };
+    mlp.dispose();
+    progress.update(1, 'trained the MLP');
+    const prefixes = halvingPrefixes(cfg.dSae);
+    const rows: MsaePrefixRow[] = [];
+    let done = 1;
+    for (const [source, [xTrain, xTest]] of Object.entries(sources)) {
+      for (const model of ['Matryoshka', 'flat'] as const) {
+        const { sae } = await trainSae(xTrain, {
+          architecture: { dIn: xTrain.cols, dSae: cfg.dSae, activation: 'batchtopk', k: cfg.k, prefixes: model === 'Matryoshka' ? prefixes : [cfg.dSae] },
+          training: { batchSize: cfg.batchSize, epochs: cfg.epochs, warmupSteps: 50, deadTokens: 20 * xTrain.rows, seed },
+        });
+        const readable = model === 'flat' ? permuteLatents(sae, await latentsByFrequency(sae, xTrain)) : sae;
+        for (const m of await evaluateSae(readable, xTest, { prefixes })) {
+          rows.push({ source, model, prefix: m.prefix, explainedVariance: m.explainedVariance, fvu: m.fvu, l0: m.l0, deadFraction: m.deadFraction });
+        }
+        progress.update(++done, `${source}: ${model}`);
       }
-      progress.update(++done, `${source}: ${model}`);
     }
-  }
-  progress.stop();
-  const ev = (source: string, model: string, p: number) => rows.find((r) => r.source === source && r.model === model && r.prefix === p)!.explainedVariance as number;
-  const findings = Object.keys(sources).map((source) => ({
-    source,
-    smallestPrefix: prefixes[0],
-    matryoshkaSmallest: ev(source, 'Matryoshka', prefixes[0]),
-    flatSmallest: ev(source, 'flat', prefixes[0]),
-    matryoshkaFull: ev(source, 'Matryoshka', cfg.dSae),
-    flatFull: ev(source, 'flat', cfg.dSae),
-  }));
-  return {
-    rows,
-    spec: msaePrefixSpec(rows, prefixes),
-    meta: {
-      id: 'msae-prefix',
-      backend: backend.name,
-      seed,
-      size,
-      seconds: (performance.now() - t0) / 1000,
-      trainRows: train.x.rows,
-      testRows: test.x.rows,
-      dSae: cfg.dSae,
-      k: cfg.k,
-      epochs: cfg.epochs,
-      prefixes,
-      mlp: `784-${cfg.mlpHidden.join('-')}-10, ${cfg.mlpEpochs} epochs`,
-      flatOrder: 'latents ranked by firing frequency on the training rows',
-      findings,
-    },
-  };
-}
+    progress.stop();
+    const ev = (source: string, model: string, p: number) => rows.find((r) => r.source === source && r.model === model && r.prefix === p)!.explainedVariance;
+    const findings = Object.keys(sources).map((source) => ({
+      source,
+      smallestPrefix: prefixes[0],
+      matryoshkaSmallest: ev(source, 'Matryoshka', prefixes[0]),
+      flatSmallest: ev(source, 'flat', prefixes[0]),
+      matryoshkaFull: ev(source, 'Matryoshka', cfg.dSae),
+      flatFull: ev(source, 'flat', cfg.dSae),
+    }));
+    return {
+      rows,
+      meta: {
+        trainRows: train.x.rows,
+        testRows: test.x.rows,
+        prefixes,
+        mlp: `784-${cfg.mlpHidden.join('-')}-10, ${cfg.mlpEpochs} epochs`,
+        flatOrder: 'latents ranked by firing frequency on the training rows',
+        findings,
+      },
+    };
+  },
+  spec: (rows, meta) => msaePrefixSpec(rows, meta.prefixes),
+});
 
-export function msaePrefixSpec(rows: Row[], prefixes: number[]): TopLevelSpec {
+export function msaePrefixSpec(rows: MsaePrefixRow[], prefixes: number[]): TopLevelSpec {
   const x = { field: 'prefix', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: prefixes }, title: 'prefix size (latents)' };
   const color = { field: 'model', type: 'nominal', title: null, scale: { domain: ['Matryoshka', 'flat'], range: ['#e45756', '#4c78a8'] } };
   const panel = (field: string, title: string, extra: object = {}) => ({
@@ -114,9 +129,3 @@ export function msaePrefixSpec(rows: Row[], prefixes: number[]): TopLevelSpec {
     vconcat: [panel('explainedVariance', 'explained variance (1 − FVU)'), panel('deadFraction', 'dead latents (fraction)', { scale: { domain: [0, 1] } })],
   } as unknown as TopLevelSpec;
 }
-
-export const msaePrefix: Experiment = {
-  id: 'msae-prefix',
-  title: 'Matryoshka vs flat SAEs on MNIST pixels and MLP activations: metrics of every prefix',
-  run: runMsaePrefix,
-};

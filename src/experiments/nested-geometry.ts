@@ -4,18 +4,35 @@
  * prefix matrices of linear CKA, RSA and tRSA, persistent-homology summaries per prefix, and
  * 2-D UMAP coordinates of a few prefixes. Used by the `geometry-nested` figure.
  */
-import { selectRows, type Matrix } from '../data/matrix.js';
+import { columnMeans, selectRows, type Matrix } from '../data/matrix.js';
 import { Rng } from '../backend/rng.js';
-import { linearCKA } from '../similarity/cka.js';
+import { linearCka } from '../similarity/cka.js';
 import { computeRdm } from '../rsa/rdm.js';
 import { compareRdms } from '../rsa/compare.js';
 import { geoTopological } from '../rsa/topological.js';
 import { topologyProbe } from '../topology/probe.js';
 import { umapEmbed } from '../plot/umap.js';
-import type { Row } from './types.js';
+
 
 /** The tRSA setting: the "topology sensitive" region of Lin & Kriegeskorte's (l, u) plane. */
 export const TRSA_LU = { l: 0.4, u: 0.6 } as const;
+
+/** A row: panel 'cka' | 'rsa' | 'trsa' (a pair of sizes), 'topology' (one size, degree, measure) or 'umap' (one point). */
+export type NestedGeometryRow = {
+  family: string;
+  sizeA: number | null;
+  sizeB: number | null;
+  panel: 'cka' | 'rsa' | 'trsa' | 'topology' | 'umap';
+  value: number | null;
+  size: number | null;
+  dim: string | null;
+  measure: string | null;
+  x: number | null;
+  y: number | null;
+  label: number | null;
+};
+
+const BLANK = { sizeA: null, sizeB: null, value: null, size: null, dim: null, measure: null, x: null, y: null, label: null };
 
 export interface NestedFamily {
   /** Name shown in the figure, e.g. 'MRL embedding'. */
@@ -25,7 +42,7 @@ export interface NestedFamily {
 }
 
 export interface NestedGeometryOptions {
-  /** Labels of the stimuli (for colouring UMAP panels). */
+  /** Labels of the stimuli (for coloring UMAP panels). */
   labels: Int32Array;
   /** Prefix sizes that get a UMAP panel. */
   umapSizes: number[];
@@ -42,8 +59,8 @@ export interface NestedGeometryOptions {
  * label}). RSA = Spearman correlation of the Euclidean RDMs; tRSA = Pearson correlation of their
  * geo-topological transforms GT(l = 0.4, u = 0.6) on rank quantiles.
  */
-export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometryOptions): Promise<Row[]> {
-  const rows: Row[] = [];
+export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometryOptions): Promise<NestedGeometryRow[]> {
+  const rows: NestedGeometryRow[] = [];
   const n = fam.prefixes[0].x.rows;
   const subset = new Rng(opts.seed).permutation(n).subarray(0, Math.min(opts.rsaStimuli, n));
   const sub = fam.prefixes.map((p) => ({ size: p.size, x: selectRows(p.x, subset) }));
@@ -51,11 +68,11 @@ export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometry
   const gts = rdms.map((r) => geoTopological(r, { ...TRSA_LU, mode: 'quantile' }));
   for (let i = 0; i < sub.length; i++) {
     for (let j = 0; j < sub.length; j++) {
-      const pair = { family: fam.family, sizeA: sub[i].size, sizeB: sub[j].size };
-      const cka = i === j ? 1 : await linearCKA(sub[i].x, sub[j].x);
+      const pair = { ...BLANK, family: fam.family, sizeA: sub[i].size, sizeB: sub[j].size };
+      const cka = i === j ? 1 : await linearCka(sub[i].x, sub[j].x);
       rows.push({ ...pair, panel: 'cka', value: cka });
-      rows.push({ ...pair, panel: 'rsa', value: i === j ? 1 : compareRdms(rdms[i], rdms[j], 'spearman') });
-      rows.push({ ...pair, panel: 'trsa', value: i === j ? 1 : compareRdms(gts[i], gts[j], 'corr') });
+      rows.push({ ...pair, panel: 'rsa', value: i === j ? 1 : compareRdms(rdms[i], rdms[j], { method: 'spearman' }) });
+      rows.push({ ...pair, panel: 'trsa', value: i === j ? 1 : compareRdms(gts[i], gts[j], { method: 'corr' }) });
     }
   }
   for (const p of sub) {
@@ -63,23 +80,22 @@ export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometry
     const probe = topologyProbe(unitScale(p.x), { maxDim: 1, maxPoints: opts.topologyPoints, prefix: p.size, seed: opts.seed });
     for (const r of probe) {
       if (r.measure === 'totalPersistence' || r.measure === 'nLong' || r.measure === 'maxPersistence') {
-        rows.push({ family: fam.family, panel: 'topology', size: p.size, dim: `H${r.dim}`, measure: r.measure, value: r.value });
+        rows.push({ ...BLANK, family: fam.family, panel: 'topology', size: p.size, dim: `H${r.dim}`, measure: r.measure, value: r.value });
       }
     }
   }
   for (const p of fam.prefixes.filter((q) => opts.umapSizes.includes(q.size))) {
     const emb = await umapEmbed(p.x, { seed: opts.seed, nNeighbors: 15, minDist: 0.1 });
     for (let i = 0; i < emb.rows; i++) {
-      rows.push({ family: fam.family, panel: 'umap', size: p.size, x: emb.data[2 * i], y: emb.data[2 * i + 1], label: opts.labels[i] });
+      rows.push({ ...BLANK, family: fam.family, panel: 'umap', size: p.size, x: emb.data[2 * i], y: emb.data[2 * i + 1], label: opts.labels[i] });
     }
   }
   return rows;
 }
 
-/** X centred and scaled so that the root-mean-square distance of a row to the mean is 1. */
+/** X centered and scaled so that the root-mean-square distance of a row to the mean is 1. */
 export function unitScale(x: Matrix): Matrix {
-  const mean = new Float64Array(x.cols);
-  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) mean[j] += x.data[i * x.cols + j] / x.rows;
+  const mean = columnMeans(x);
   let ss = 0;
   for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) ss += (x.data[i * x.cols + j] - mean[j]) ** 2;
   const scale = ss > 0 ? Math.sqrt(x.rows / ss) : 1;

@@ -1,8 +1,10 @@
 /**
- * Every figure `nestlab figures` regenerates, in FIGURES.md order. A figure joins by adding its
- * experiment here; the CLI, the notebooks' smoke tests and the figure tests read this list.
+ * Every figure `nestlab figures` regenerates, in the order of the README's figure table. A figure
+ * joins by adding its experiment here; the CLI, the notebooks and the figure tests read this map,
+ * and its keys type `figure(id)`'s result.
  */
-import type { Experiment } from './types.js';
+import { NestlabArgumentError } from '../errors.js';
+import type { Experiment } from './define.js';
 import { mnistMlpQuickstart } from './mnist-mlp-quickstart.js';
 import { mrlAccuracy } from './mrl-accuracy.js';
 import { mrlRetrieval } from './mrl-retrieval.js';
@@ -12,11 +14,32 @@ import { msaeToy } from './msae-toy.js';
 import { msaePrefix } from './msae-prefix.js';
 import { trsaIdentification } from './trsa-identification.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [mnistMlpQuickstart, mrlAccuracy, mrlRetrieval, msaeToy, msaePrefix, trsaIdentification, geometryNested, topologySanity];
+export const EXPERIMENTS = {
+  'mnist-mlp-quickstart': mnistMlpQuickstart,
+  'mrl-accuracy': mrlAccuracy,
+  'mrl-retrieval': mrlRetrieval,
+  'msae-toy': msaeToy,
+  'msae-prefix': msaePrefix,
+  'trsa-identification': trsaIdentification,
+  'geometry-nested': geometryNested,
+  'topology-sanity': topologySanity,
+} as const;
+
+/** The id of a registered figure. */
+export type FigureId = keyof typeof EXPERIMENTS;
+/** The parameters of figure `Id` (what `overrides` may change). */
+export type ParamsOf<Id extends FigureId> = (typeof EXPERIMENTS)[Id]['sizes']['full'];
+/** The result of figure `Id`: its typed rows and meta. */
+export type ResultOf<Id extends FigureId> = Awaited<ReturnType<(typeof EXPERIMENTS)[Id]['run']>>;
+
+/** Every registered experiment, in order. */
+export function listExperiments(): Experiment[] {
+  return Object.values(EXPERIMENTS) as Experiment[];
+}
 
 /** The experiment with this id, or an error listing the known ids. */
-export function findExperiment(id: string): Experiment {
-  const e = EXPERIMENTS.find((x) => x.id === id);
-  if (!e) throw new Error(`unknown figure id ${JSON.stringify(id)}; known: ${EXPERIMENTS.map((x) => x.id).join(', ')}`);
+export function findExperiment(id: string, where = 'figures.figure'): Experiment {
+  const e = (EXPERIMENTS as Record<string, Experiment>)[id];
+  if (e === undefined) throw new NestlabArgumentError(where, 'id', `a figure id (${Object.keys(EXPERIMENTS).join(', ')})`, id);
   return e;
 }

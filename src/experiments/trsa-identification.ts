@@ -1,7 +1,7 @@
 /**
  * Figure `trsa-identification`: topological RSA model identification (Lin & Kriegeskorte 2023,
  * "The topology and geometry of neural representations"), following the authors' released
- * protocol (research/trsa.md section 4, `main_trsa.dnn_noise_example`), scaled down:
+ * protocol (docs/methods/rsa.md §11, `main_trsa.dnn_noise_example`), scaled down:
  *
  * - networks: MLPs trained on MNIST from several seeds (seed = "subject"), hidden layers of equal
  *   width (layer = "region"); theirs was All-CNN-C on CIFAR-10, 10 seeds x 10 layers, 62 stimuli;
@@ -10,7 +10,7 @@
  * - noise: every RDM entry += N(0, (k/10) sigma), sigma the SD of all RDM entries, k = 0..4,
  *   negatives clipped to 0;
  * - statistics: the raw RDM (the authors' baseline) and, to separate scale from geometry, the
- *   rank-normalised RDM (= RGTM(0, 1) in rank mode); RGTM(l, u) in the authors' rank mode for each of the five named
+ *   rank-normalized RDM (= RGTM(0, 1) in rank mode); RGTM(l, u) in the authors' rank mode for each of the five named
  *   regions of the (l, u) plane, `draws` (l, u) per region by the authors' rejection sampling
  *   (rounded to 2 decimals, u += 1e-5); the geodesic RDM of the authors' default graph
  *   (p_shortest, p = 0.05, ranks after, zero-weight edges kept);
@@ -21,22 +21,33 @@
  * - heat map: accuracy over the authors' (l, u) grid (step 0.05, 229 cells) at noise 0.2 sigma.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { loadMnist } from '../data/mnist.js';
 import { selectRows } from '../data/matrix.js';
 import { createMlp, evaluateClassifier, layerActivations, trainClassifier } from '../models/mlp.js';
 import { computeRdm } from '../rsa/rdm.js';
-import { subsampleRdm } from '../rsa/condensed.js';
+import { subsampleValues } from '../rsa/condensed.js';
 import { identificationAccuracy } from '../rsa/inference.js';
 import { type GtPrepared, applyGt, geodesicRdm, gtThresholds, prepareGt, prepareGtVector, rgtmGrid, rgtmRegion, RGTM_REGIONS, type RgtmRegion } from '../rsa/topological.js';
-import { resolveOptions, type Experiment, type ExperimentOptions, type ExperimentResult, type Row } from './types.js';
+import { NestlabComputationError } from '../errors.js';
+import { defineExperiment, type RunContext } from './define.js';
 
-/** Networks, stimuli and sampling per size (smoke: seconds in CI; full: the published figure). */
-export const TRSA_SIZES = {
-  smoke: { seeds: 3, hidden: [32, 32, 32, 32], epochs: 1, limit: 2000, perDigit: 3, draws: 3, boots: 4 },
-  full: { seeds: 8, hidden: [64, 64, 64, 64, 64, 64], epochs: 4, limit: 10000, perDigit: 6, draws: 10, boots: 50 },
-} as const;
+/** Networks, stimuli and sampling of a run. */
+export interface TrsaParams {
+  /** Networks trained (one per seed: the "subjects"). */
+  seeds: number;
+  /** Hidden layer widths (the layers are the "regions" to identify). */
+  hidden: number[];
+  epochs: number;
+  /** MNIST digits used (before the 4:1 train/test split). */
+  limit: number;
+  /** Test digits per class used as stimuli. */
+  perDigit: number;
+  /** (l, u) draws per RGTM region. */
+  draws: number;
+  /** Bootstrap samples over stimuli. */
+  boots: number;
+}
 
 /** RDM noise SDs as fractions of the SD of all RDM entries (the authors' k/10, k = 0..4). */
 export const NOISE_LEVELS = [0, 0.1, 0.2, 0.3, 0.4] as const;
@@ -54,7 +65,7 @@ export function sampleLu(rng: Rng, region: RgtmRegion): { l: number; u: number }
     if (l > u) continue;
     if (rgtmRegion(l, Math.min(1, u)) === region) return { l, u };
   }
-  throw new Error(`sampleLu: no (l, u) found in region ${region}`);
+  throw new NestlabComputationError('sampleLu', `no (l, u) found in region ${region} in 100000 draws`);
 }
 
 /** Identification accuracy of the layer from statistic vectors (one per seed x layer). */
@@ -63,7 +74,7 @@ function accuracyOf(vectors: ArrayLike<number>[], seeds: Int32Array, layers: Int
 }
 
 /** The statistics of the figure, in legend order. */
-export const TRSA_STATISTICS = ['RDM', 'RDM (rank-normalised)', ...RGTM_REGIONS.map((r) => `RGTM ${r}`), 'geodesic (RGDM)'] as const;
+export const TRSA_STATISTICS = ['RDM', 'RDM (rank-normalized)', ...RGTM_REGIONS.map((r) => `RGTM ${r}`), 'geodesic (RGDM)'] as const;
 
 /**
  * Identification accuracy of every statistic from one set of (possibly bootstrap-resampled)
@@ -81,7 +92,7 @@ function evaluateStatistics(
   const out = new Map<string, { accuracy: number; spread: number; region: string | null }>();
   out.set('RDM', { accuracy: accuracyOf(clean, seeds, layers), spread: 0, region: null });
   const prepared = clean.map((r) => prepareGtVector(r, 'rank'));
-  out.set('RDM (rank-normalised)', { accuracy: accuracyOf(prepared.map((p) => p.values), seeds, layers), spread: 0, region: null });
+  out.set('RDM (rank-normalized)', { accuracy: accuracyOf(prepared.map((p) => p.values), seeds, layers), spread: 0, region: null });
   for (const region of RGTM_REGIONS) {
     const accs = draws.get(region)!.map(({ l, u }) => accuracyOf(prepared.map((p) => applyGt(p.values, ...gtThresholds(p, l, u))), seeds, layers));
     const mean = accs.reduce((x, y) => x + y, 0) / accs.length;
@@ -90,18 +101,52 @@ function evaluateStatistics(
   }
   const geo = rdms.map((r) => {
     const full = idx === null ? r : Float64Array.from(r, (v) => (Number.isNaN(v) ? 0 : v));
-    return dropNaN(geodesicRdm(full, { graph: 'epsilon', p: 0.05, rankAfter: true }));
+    return dropNaN(geodesicRdm(full, { graph: 'epsilon', p: 0.05, rankAfter: true }).values);
   });
   out.set('geodesic (RGDM)', { accuracy: accuracyOf(geo, seeds, layers), spread: 0, region: null });
   return out;
 }
 
-/** Runs the figure; rows: kind 'noise' (accuracy vs noise per statistic) and kind 'grid' (accuracy per (l, u)). */
-export async function runTrsaIdentification(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { size, seed, progress } = resolveOptions('trsaIdentification', options);
-  const cfg = TRSA_SIZES[size];
-  const t0 = performance.now();
-  const backend = await initBackend();
+/** A row: kind 'noise' (accuracy vs noise per statistic) or 'grid' (accuracy per (l, u) cell). */
+export type TrsaRow = {
+  kind: 'noise' | 'grid';
+  statistic: string;
+  noise: number;
+  accuracy: number;
+  se: number | null;
+  spread: number | null;
+  chance: number;
+  l: number | null;
+  u: number | null;
+  region: string | null;
+};
+
+/** What the run found. */
+export interface TrsaMeta {
+  stimuli: number;
+  rdmMethod: string;
+  gridNoise: number;
+  /** SD of all RDM entries (the noise unit). */
+  sigma: number;
+  chance: number;
+  meanTestAccuracy: number;
+  bestGridCell: { l: number; u: number; region: string; accuracy: number };
+  /** Accuracy of every statistic at noise 0 and 0.4: accuracy[statistic] = [at 0, at 0.4]. */
+  accuracy: Record<string, [number, number]>;
+}
+
+export const trsaIdentification = defineExperiment<TrsaParams, TrsaRow, TrsaMeta>({
+  id: 'trsa-identification',
+  title: 'Topological RSA: identifying the layer of a network from RDM, RGTM and geodesic statistics',
+  sizes: {
+    smoke: { seeds: 3, hidden: [32, 32, 32, 32], epochs: 1, limit: 2000, perDigit: 3, draws: 3, boots: 4 },
+    full: { seeds: 8, hidden: [64, 64, 64, 64, 64, 64], epochs: 4, limit: 10000, perDigit: 6, draws: 10, boots: 50 },
+  },
+  run: runTrsa,
+  spec: (rows, meta) => trsaSpec(rows, meta.params.hidden.length, meta.params.seeds),
+});
+
+async function runTrsa({ params: cfg, seed, progress }: RunContext<TrsaParams>): Promise<{ rows: TrsaRow[]; meta: TrsaMeta }> {
   const rng = new Rng(seed);
 
   // data and stimuli: the first `perDigit` test digits of each class, ordered by digit
@@ -128,7 +173,7 @@ export async function runTrsaIdentification(options: ExperimentOptions = {}): Pr
       testAccuracies.push((await evaluateClassifier(model, test.x, test.y)).accuracy);
       const acts = await layerActivations(model, stimuli);
       for (let layer = 0; layer < nLayers; layer++) {
-        rdms.push(await computeRdm(acts[layer], { method: 'euclidean' }));
+        rdms.push((await computeRdm(acts[layer], { method: 'euclidean' })).values);
         seedOf.push(s);
         layerOf.push(layer);
       }
@@ -153,7 +198,7 @@ export async function runTrsaIdentification(options: ExperimentOptions = {}): Pr
   for (const region of RGTM_REGIONS) draws.set(region, Array.from({ length: cfg.draws }, () => sampleLu(rng, region)));
   const gridCells = rgtmGrid(0.05);
 
-  const rows: Row[] = [];
+  const rows: TrsaRow[] = [];
   const chance = 1 / nLayers;
   const nStim = stimuli.rows;
   const bootRng = rng.fork();
@@ -166,7 +211,7 @@ export async function runTrsaIdentification(options: ExperimentOptions = {}): Pr
     const bootAcc = new Map<string, number[]>();
     for (const idx of bootIdx) {
       if (new Set(idx).size < 3) continue;
-      const sub = noisy.map((r) => subsampleRdm(r, idx));
+      const sub = noisy.map((r) => subsampleValues(r, idx));
       const res = evaluateStatistics(sub, idx, seeds, layers, draws);
       for (const [stat, v] of res) bootAcc.set(stat, [...(bootAcc.get(stat) ?? []), v.accuracy]);
     }
@@ -185,42 +230,28 @@ export async function runTrsaIdentification(options: ExperimentOptions = {}): Pr
     }
   }
 
-  const acc = (stat: string, noise: number) => rows.find((r) => r.kind === 'noise' && r.statistic === stat && r.noise === noise)!.accuracy as number;
+  const acc = (stat: string, noise: number) => rows.find((r) => r.kind === 'noise' && r.statistic === stat && r.noise === noise)!.accuracy;
   const grid = rows.filter((r) => r.kind === 'grid');
-  const best = grid.reduce((a, b) => ((b.accuracy as number) > (a.accuracy as number) ? b : a));
-  const findings: Record<string, number> = {};
-  for (const stat of TRSA_STATISTICS) {
-    findings[`accuracy ${stat} @0`] = acc(stat, 0);
-    findings[`accuracy ${stat} @0.4`] = acc(stat, 0.4);
-  }
+  const best = grid.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  const accuracy: Record<string, [number, number]> = {};
+  for (const stat of TRSA_STATISTICS) accuracy[stat] = [acc(stat, 0), acc(stat, 0.4)];
   return {
     rows,
-    spec: trsaSpec(rows, nLayers, cfg.seeds),
     meta: {
-      id: 'trsa-identification',
-      backend: backend.name,
-      seed,
-      size,
-      seconds: (performance.now() - t0) / 1000,
-      seeds: cfg.seeds,
-      hidden: [...cfg.hidden],
-      epochs: cfg.epochs,
       stimuli: stimuli.rows,
       rdmMethod: 'euclidean (squared / units)',
-      drawsPerRegion: cfg.draws,
-      bootstrapSamples: cfg.boots,
       gridNoise: GRID_NOISE,
       sigma,
       chance,
       meanTestAccuracy: testAccuracies.reduce((a, b) => a + b, 0) / testAccuracies.length,
-      bestGridCell: { l: best.l, u: best.u, region: best.region, accuracy: best.accuracy },
-      ...findings,
+      bestGridCell: { l: best.l!, u: best.u!, region: best.region!, accuracy: best.accuracy },
+      accuracy,
     },
   };
 }
 
 /** Accuracy vs noise per statistic beside the (l, u) heat map. */
-export function trsaSpec(rows: Row[], nLayers: number, nSeeds: number): TopLevelSpec {
+export function trsaSpec(rows: TrsaRow[], nLayers: number, nSeeds: number): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `Layer identification across ${nSeeds} MLP seeds (${nLayers} layers, chance ${(100 / nLayers).toFixed(0)}%)`,
@@ -249,7 +280,7 @@ export function trsaSpec(rows: Row[], nLayers: number, nSeeds: number): TopLevel
             },
           },
           {
-            mark: { type: 'rule', strokeDash: [4, 4], color: 'grey' },
+            mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
             encoding: { y: { aggregate: 'mean', field: 'chance', type: 'quantitative' } },
           },
         ],
@@ -272,10 +303,3 @@ export function trsaSpec(rows: Row[], nLayers: number, nSeeds: number): TopLevel
     ],
   };
 }
-
-/** The registered figure (add to src/experiments/registry.ts). */
-export const trsaIdentification: Experiment = {
-  id: 'trsa-identification',
-  title: 'Topological RSA: identifying the layer of a network from RDM, RGTM and geodesic statistics',
-  run: runTrsaIdentification,
-};

@@ -1,16 +1,18 @@
 /**
- * Small dense linear algebra in Float64 for the similarity measures: a symmetric eigensolver,
- * the SVD of a small matrix built on it, a Cholesky factorisation, and a few products.
+ * Small dense linear algebra in Float64: a symmetric eigensolver, the SVD of a small matrix built
+ * on it, a Cholesky factorization, triangular solves and a few products (similarity measures,
+ * Mahalanobis RDMs, PCA).
  *
  * Why hand-written: TensorFlow.js has no eigendecomposition and no SVD (tf.linalg offers only
  * QR, band parts and Gram–Schmidt), yet CCA, SVCCA/PWCCA, the Procrustes shape metric and PCA
  * need the spectrum of a d x d covariance or cross-covariance. Those matrices are small
  * (d = the number of units, at most a few hundred to a couple of thousand), so the O(d^3) work is
  * done here in Float64, while every O(n d^2) / O(n^2 d) product over the samples stays on tfjs.
- * The eigensolver is the classic Householder tridiagonalisation followed by the implicit QL
+ * The eigensolver is the classic Householder tridiagonalization followed by the implicit QL
  * algorithm with Wilkinson-type shifts (EISPACK tred2/tql2, as in JAMA's
  * EigenvalueDecomposition): backward stable, O(d^3), eigenvectors orthonormal to ~1e-15.
  */
+import { NestlabArgumentError, NestlabComputationError } from '../errors.js';
 
 /** Eigen-decomposition of a symmetric matrix: A = V diag(values) V^T. */
 export interface SymmetricEigen {
@@ -23,11 +25,11 @@ export interface SymmetricEigen {
 
 /**
  * Eigenvalues and eigenvectors of the symmetric n x n matrix `a` (row-major; only symmetric
- * input is meaningful, the lower triangle is read). Householder tridiagonalisation + implicit QL
+ * input is meaningful, the lower triangle is read). Householder tridiagonalization + implicit QL
  * (EISPACK tred2/tql2). Eigenvalues are returned in descending order.
  */
 export function symmetricEigen(a: ArrayLike<number>, n: number): SymmetricEigen {
-  if (a.length !== n * n) throw new Error(`symmetricEigen: expected ${n * n} entries, got ${a.length}`);
+  if (a.length !== n * n) throw new NestlabArgumentError('symmetricEigen', 'a', `${n * n} entries (n x n)`, `${a.length} entries`);
   // V holds the matrix row-major; we work on it as V[i][j] = v[i * n + j].
   const v = Float64Array.from(a as ArrayLike<number>);
   const d = new Float64Array(n);
@@ -138,7 +140,7 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
       let iter = 0;
       do {
         iter++;
-        if (iter > 200) throw new Error('symmetricEigen: QL iteration did not converge');
+        if (iter > 200) throw new NestlabComputationError('symmetricEigen', 'the QL iteration did not converge in 200 steps');
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
         let r = Math.hypot(p, 1);
@@ -267,13 +269,20 @@ export function smallSvd(m: ArrayLike<number>, rows: number, cols: number): Smal
   return { s, u, v, rank };
 }
 
-/** Upper-triangular R with A = R^T R for a symmetric positive definite n x n matrix. */
-export function cholesky(a: ArrayLike<number>, n: number): Float64Array {
+/**
+ * Upper-triangular R with A = R^T R for a symmetric positive definite n x n matrix (row-major;
+ * R^T is the lower factor L of A = L L^T). Errors name `where`: with `argument` the matrix came
+ * from the caller (a NestlabArgumentError), without it was computed (a NestlabComputationError).
+ */
+export function cholesky(a: ArrayLike<number>, n: number, where = 'cholesky', argument?: string): Float64Array {
   const r = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     let s = a[j * n + j];
     for (let k = 0; k < j; k++) s -= r[k * n + j] ** 2;
-    if (!(s > 0)) throw new Error('cholesky: matrix is not positive definite');
+    if (!(s > 0)) {
+      if (argument !== undefined) throw new NestlabArgumentError(where, argument, 'a symmetric positive definite matrix', `a non-positive pivot ${s} at row ${j}`);
+      throw new NestlabComputationError(where, `a matrix that must be positive definite is not (pivot ${s} at row ${j})`);
+    }
     const rjj = Math.sqrt(s);
     r[j * n + j] = rjj;
     for (let i = j + 1; i < n; i++) {

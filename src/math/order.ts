@@ -1,12 +1,13 @@
 /**
- * Ranks, quantiles and sorting for RDM vectors.
+ * Order statistics: selection (quickselect, median), sorting and ranks (argsort, rankdata) and
+ * quantiles, shared by rsa (ranked RDMs), similarity (medians), sae (BatchTopK thresholds).
  *
  * Hand-written for speed and exactness: an RDM of 2000 stimuli has two million entries and
  * Spearman/RGTM need them ranked. A stable LSD radix argsort on the IEEE-754 bit patterns (two
  * 16-bit passes when every value is float32-exact, four otherwise) ranks them in tens of
  * milliseconds, several times faster than `Array.prototype.sort` with a comparator, and gives
  * scipy's `rankdata(method='average')` ties exactly. Quantiles are numpy's default ("linear",
- * Hyndman-Fan type 7), as research/trsa.md section 2 requires.
+ * Hyndman-Fan type 7), as tRSA's GT transform requires (docs/methods/rsa.md).
  */
 
 const f64 = new Float64Array(1);
@@ -141,7 +142,7 @@ export function rankdata(v: ArrayLike<number>): Float64Array {
 
 /**
  * Average ranks minus `offset`, and whether any tie occurred. With offset (n+1)/2 these are the
- * centred ranks (average ranks always sum to n(n+1)/2), whose squared norm is (n^3 - n)/12 when
+ * centered ranks (average ranks always sum to n(n+1)/2), whose squared norm is (n^3 - n)/12 when
  * there are no ties: Spearman needs no further pass over the data.
  */
 export function rankWithOffset(v: ArrayLike<number>, offset: number): { ranks: Float64Array; ties: boolean } {
@@ -211,18 +212,45 @@ export function mean(v: ArrayLike<number>): number {
   return s / v.length;
 }
 
-/** Population (ddof = 0) or sample (ddof = 1) standard deviation. */
-export function std(v: ArrayLike<number>, ddof = 0): number {
-  const m = mean(v);
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += (v[i] - m) ** 2;
-  return Math.sqrt(s / (v.length - ddof));
+/** k-th smallest value (0-based) of `a`, reordering `a` in place (Hoare's quickselect, as numpy's partition). */
+export function quickselect(a: Float32Array | Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
 }
 
-/** Two-sided p-value of a standard normal z (Abramowitz-Stegun 7.1.26 erfc, |error| < 1.5e-7). */
-export function normalTwoSidedP(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return Math.min(1, poly * Math.exp(-x * x));
+/** k-th largest value of `a` (1-based k <= a.length), by quickselect on a copy (`a` is untouched). */
+export function kthLargest(a: Float32Array | Float64Array, k: number): number {
+  return quickselect(a.slice(), a.length - k);
+}
+
+/** numpy.median of the values (mean of the two middle values for an even count); reorders `a`. */
+export function median(a: Float32Array | Float64Array): number {
+  const m = a.length;
+  if (m === 0) return NaN;
+  if (m % 2 === 1) return quickselect(a, (m - 1) / 2);
+  const upper = quickselect(a, m / 2);
+  // After selecting m/2, everything left of it is <= it: the lower middle is their maximum.
+  let lower = -Infinity;
+  for (let i = 0; i < m / 2; i++) if (a[i] > lower) lower = a[i];
+  return (lower + upper) / 2;
 }

@@ -1,14 +1,15 @@
 /**
- * A small multilayer perceptron classifier on tfjs-layers, trained by our own seeded loop.
- *
- * tf.LayersModel.fit shuffles with Math.random, so the loop is ours: a seeded permutation per
- * epoch, Adam through optimizer.minimize, one progress line per epoch, everything inside tidy.
+ * A small multilayer perceptron classifier on tfjs-layers, trained by nestlab's seeded loop
+ * (fit.ts), and read back layer by layer.
  */
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
-import { silentProgress, type Progress } from '../backend/progress.js';
-import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber, checkOneOf } from '../errors.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { fitMinibatches, type EpochRecord, type FitOptions } from './fit.js';
+
+/** A classifier's epoch: mean training loss and accuracy. */
+export type ClassifierEpoch = Required<EpochRecord>;
 
 export interface MlpConfig {
   inputDim: number;
@@ -18,7 +19,7 @@ export interface MlpConfig {
   outputDim: number;
   /** Hidden non-linearity. Default 'relu'. */
   activation?: 'relu' | 'tanh';
-  /** Seed of the weight initialisation. Default 0. */
+  /** Seed of the weight initialization. Default 0. */
   seed?: number;
 }
 
@@ -27,7 +28,7 @@ export interface MlpConfig {
  * weights seeded from `seed`, zero biases.
  */
 export function createMlp(config: MlpConfig): tf.Sequential {
-  const where = 'createMlp';
+  const where = 'models.createMlp';
   checkKnownKeys(where, config, ['inputDim', 'hidden', 'outputDim', 'activation', 'seed']);
   checkInt(where, 'config.inputDim', config.inputDim, 1);
   checkInt(where, 'config.outputDim', config.outputDim, 2);
@@ -52,80 +53,24 @@ export function createMlp(config: MlpConfig): tf.Sequential {
   return model;
 }
 
-export interface TrainOptions {
-  /** Default 5. */
-  epochs?: number;
-  /** Default 128. */
-  batchSize?: number;
-  /** Adam learning rate. Default 1e-3. */
-  learningRate?: number;
-  /** Seed of the batch order. Default 0. */
-  seed?: number;
-  /** Default: silent. */
-  progress?: Progress;
-}
-
-/** One row of the training history. */
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-}
-
+/** Options of `trainClassifier` (epochs default 5). */
+export type TrainClassifierOptions = FitOptions;
 
 /**
  * Trains `model` with softmax cross-entropy on (x, y) by minibatch Adam; returns the per-epoch
  * mean training loss and accuracy.
  */
-export async function trainClassifier(model: tf.Sequential, x: Matrix, y: Int32Array, options: TrainOptions = {}): Promise<EpochRecord[]> {
-  const where = 'trainClassifier';
-  checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress']);
+export async function trainClassifier(model: tf.Sequential, x: Matrix, y: Int32Array, options: TrainClassifierOptions = {}): Promise<ClassifierEpoch[]> {
+  const where = 'models.trainClassifier';
   const classes = model.outputs[0].shape[1] as number;
   checkMatrix(where, 'x', x, 1, 1);
   checkLabels(where, y, x.rows, classes);
-  const epochs = checkInt(where, 'options.epochs', options.epochs ?? 5, 1);
-  const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
-  const lr = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 1e-9, 10);
-  const progress = options.progress ?? silentProgress;
-  const rng = new Rng(options.seed ?? 0);
-  const optimizer = tf.train.adam(lr);
-  const xAll = tf.tensor2d(x.data, [x.rows, x.cols]);
-  const yAll = tf.tensor1d(y, 'int32');
-  const history: EpochRecord[] = [];
-  progress.start(epochs, 'epoch');
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = rng.permutation(x.rows);
-      let lossSum = 0;
-      let correct = 0;
-      for (let start = 0; start < x.rows; start += batchSize) {
-        const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(start + batchSize, x.rows))), 'int32');
-        const [loss, hits] = tf.tidy(() => {
-          const xb = tf.gather(xAll, idx);
-          const yb = tf.gather(yAll, idx);
-          let h: tf.Tensor | null = null;
-          const l = optimizer.minimize(() => {
-            const logits = model.apply(xb, { training: true }) as tf.Tensor2D;
-            // The logits die with minimize's scope: count the hits here and keep only them.
-            h = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'int32')));
-            return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, classes), logits);
-          }, true) as tf.Scalar;
-          return [tf.mul(l, idx.shape[0]), h!];
-        });
-        lossSum += (await loss.data())[0];
-        correct += (await hits.data())[0];
-        tf.dispose([idx, loss, hits]);
-      }
-      const rec = { epoch, loss: lossSum / x.rows, accuracy: correct / x.rows };
-      history.push(rec);
-      progress.update(epoch, `loss ${rec.loss.toFixed(4)}  train accuracy ${rec.accuracy.toFixed(4)}`);
-    }
-  } finally {
-    tf.dispose([xAll, yAll]);
-    optimizer.dispose();
-  }
-  progress.stop();
-  return history;
+  const batchLoss = (xb: tf.Tensor2D, yb: tf.Tensor1D) => {
+    const logits = model.apply(xb, { training: true }) as tf.Tensor2D;
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'int32')) as tf.Scalar;
+    return { loss: tf.losses.softmaxCrossEntropy(tf.oneHot(yb, classes), logits) as tf.Scalar, hits };
+  };
+  return (await fitMinibatches(where, x, y, batchLoss, options, { epochs: 5 })) as ClassifierEpoch[];
 }
 
 /** Logits of `model` on x, computed in batches (the caller disposes). */
@@ -147,8 +92,8 @@ function predictBatches(model: tf.Sequential, x: Matrix, batchSize: number, upTo
 /** Test accuracy overall and per class. */
 export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int32Array): Promise<{ accuracy: number; perClass: { label: number; accuracy: number; count: number }[] }> {
   const classes = model.outputs[0].shape[1] as number;
-  checkMatrix('evaluateClassifier', 'x', x);
-  checkLabels('evaluateClassifier', y, x.rows, classes);
+  checkMatrix('models.evaluateClassifier', 'x', x);
+  checkLabels('models.evaluateClassifier', y, x.rows, classes);
   const parts = predictBatches(model, x, 1024);
   const pred = tf.tidy(() => tf.argMax(tf.concat(parts, 0), 1));
   const p = (await pred.data()) as Int32Array;
@@ -169,9 +114,12 @@ export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int
   };
 }
 
-/** Post-activation outputs of every hidden layer (and the logits last) on x, as Matrices. */
-export async function layerActivations(model: tf.Sequential, x: Matrix, batchSize = 1024): Promise<Matrix[]> {
-  checkMatrix('layerActivations', 'x', x);
+/** Post-activation outputs of every hidden layer (and the logits last) on x, as Matrices, computed `options.batchSize` rows at a time (default 1024). */
+export async function layerActivations(model: tf.Sequential, x: Matrix, options: { batchSize?: number } = {}): Promise<Matrix[]> {
+  const where = 'models.layerActivations';
+  checkKnownKeys(where, options, ['batchSize']);
+  checkMatrix(where, 'x', x);
+  const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 1024, 1);
   const out: Matrix[] = [];
   for (let layer = 1; layer <= model.layers.length; layer++) {
     const parts = predictBatches(model, x, batchSize, layer);

@@ -9,9 +9,9 @@
  */
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
-import { silentProgress, type Progress } from '../backend/progress.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { fitMinibatches, type EpochRecord, type FitOptions } from './fit.js';
 
 export interface MrlConfig {
   inputDim: number;
@@ -26,7 +26,7 @@ export interface MrlConfig {
   classes: number;
   /** Weight-tied heads (MRL-E). Default false. */
   efficient?: boolean;
-  /** Seed of the initialisation. Default 0. */
+  /** Seed of the initialization. Default 0. */
   seed?: number;
 }
 
@@ -48,7 +48,7 @@ export function defaultNesting(d: number): number[] {
 }
 
 function resolveConfig(config: MrlConfig): Required<MrlConfig> {
-  const where = 'createMrl';
+  const where = 'mrl.create';
   checkKnownKeys(where, config, ['inputDim', 'hidden', 'embeddingDim', 'nesting', 'weights', 'classes', 'efficient', 'seed']);
   checkInt(where, 'config.inputDim', config.inputDim, 1);
   const d = checkInt(where, 'config.embeddingDim', config.embeddingDim, 1);
@@ -106,75 +106,31 @@ export function mrlLogits(model: MrlModel, z: tf.Tensor2D): tf.Tensor2D[] {
   });
 }
 
-export interface MrlTrainOptions {
-  /** Default 10. */
-  epochs?: number;
-  /** Default 128. */
-  batchSize?: number;
-  /** Adam learning rate. Default 1e-3. */
-  learningRate?: number;
-  /** Seed of the batch order. Default 0. */
-  seed?: number;
-  /** Default: silent. */
-  progress?: Progress;
-}
+/** Options of `trainMrl` (epochs default 10). */
+export type MrlTrainOptions = FitOptions;
 
 /** Trains with the Matryoshka loss; returns the mean total loss per epoch. */
-export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, options: MrlTrainOptions = {}): Promise<{ epoch: number; loss: number }[]> {
-  const where = 'trainMrl';
-  checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress']);
+export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, options: MrlTrainOptions = {}): Promise<EpochRecord[]> {
+  const where = 'mrl.train';
   checkMatrix(where, 'x', x);
   if (x.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, x.cols);
   checkLabels(where, y, x.rows, model.config.classes);
-  const epochs = checkInt(where, 'options.epochs', options.epochs ?? 10, 1);
-  const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
-  const lr = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 1e-9, 10);
-  const progress = options.progress ?? silentProgress;
-  const rng = new Rng(options.seed ?? 0);
-  const optimizer = tf.train.adam(lr);
   const variables = [...(model.encoder.trainableWeights.map((w) => w.read()) as tf.Variable[]), ...model.headKernels, ...model.headBiases];
-  const xAll = tf.tensor2d(x.data, [x.rows, x.cols]);
-  const yAll = tf.tensor1d(y, 'int32');
-  const history: { epoch: number; loss: number }[] = [];
-  progress.start(epochs, 'epoch');
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = rng.permutation(x.rows);
-      let lossSum = 0;
-      for (let start = 0; start < x.rows; start += batchSize) {
-        const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(start + batchSize, x.rows))), 'int32');
-        const loss = tf.tidy(() => {
-          const xb = tf.gather(xAll, idx) as tf.Tensor2D;
-          const onehot = tf.oneHot(tf.gather(yAll, idx) as tf.Tensor1D, model.config.classes);
-          const l = optimizer.minimize(
-            () => {
-              const z = model.encoder.apply(xb, { training: true }) as tf.Tensor2D;
-              const terms = mrlLogits(model, z).map((logits, i) => tf.mul(tf.losses.softmaxCrossEntropy(onehot, logits), model.config.weights[i]));
-              return tf.addN(terms) as tf.Scalar;
-            },
-            true,
-            variables,
-          ) as tf.Scalar;
-          return tf.mul(l, idx.shape[0]);
-        });
-        lossSum += (await loss.data())[0];
-        tf.dispose([idx, loss]);
-      }
-      history.push({ epoch, loss: lossSum / x.rows });
-      progress.update(epoch, `loss ${(lossSum / x.rows).toFixed(4)}`);
-    }
-  } finally {
-    tf.dispose([xAll, yAll]);
-    optimizer.dispose();
-  }
-  progress.stop();
-  return history;
+  const batchLoss = (xb: tf.Tensor2D, yb: tf.Tensor1D) => {
+    const onehot = tf.oneHot(yb, model.config.classes);
+    const z = model.encoder.apply(xb, { training: true }) as tf.Tensor2D;
+    const terms = mrlLogits(model, z).map((logits, i) => tf.mul(tf.losses.softmaxCrossEntropy(onehot, logits), model.config.weights[i]));
+    return { loss: tf.addN(terms) as tf.Scalar };
+  };
+  return fitMinibatches(where, x, y, batchLoss, options, { epochs: 10 }, variables);
 }
 
-
-/** The embeddings z of x (the full d dimensions; take prefixes with prefixColumns). */
-export async function mrlEmbed(model: MrlModel, x: Matrix, batchSize = 2048): Promise<Matrix> {
-  checkMatrix('mrlEmbed', 'x', x);
+/** The embeddings z of x (the full d dimensions; take prefixes with prefixColumns), `options.batchSize` rows at a time (default 2048). */
+export async function mrlEmbed(model: MrlModel, x: Matrix, options: { batchSize?: number } = {}): Promise<Matrix> {
+  const where = 'mrl.embed';
+  checkKnownKeys(where, options, ['batchSize']);
+  checkMatrix(where, 'x', x);
+  const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 2048, 1);
   const d = model.config.embeddingDim;
   const out = new Float32Array(x.rows * d);
   for (let start = 0; start < x.rows; start += batchSize) {
@@ -188,8 +144,8 @@ export async function mrlEmbed(model: MrlModel, x: Matrix, batchSize = 2048): Pr
 
 /** Test accuracy of each nesting size's own head: [{size, accuracy}]. */
 export async function mrlTestAccuracy(model: MrlModel, x: Matrix, y: Int32Array): Promise<{ size: number; accuracy: number }[]> {
-  checkMatrix('mrlTestAccuracy', 'x', x);
-  checkLabels('mrlTestAccuracy', y, x.rows, model.config.classes);
+  checkMatrix('mrl.accuracy', 'x', x);
+  checkLabels('mrl.accuracy', y, x.rows, model.config.classes);
   const z = await mrlEmbed(model, x);
   const preds = tf.tidy(() => mrlLogits(model, tf.tensor2d(z.data, [z.rows, z.cols])).map((l) => tf.argMax(l, 1)));
   const out: { size: number; accuracy: number }[] = [];

@@ -1,15 +1,12 @@
 /**
  * vega-lite spec -> SVG (vega's headless View) -> PNG (resvg, whose binary ships in its npm
- * package), and the files of a figure written atomically: <id>.svg, <id>.png, <id>.csv (the
- * numbers behind it) and <id>.json (meta).
+ * package), and tidy rows -> CSV.
  */
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
 import { csvFormat } from 'd3-dsv';
-import { writeFileAtomic } from '../data/files.js';
 import { withHouseTheme, HOUSE_FONT } from './theme.js';
-import type { ExperimentResult, Row } from '../experiments/types.js';
+import type { Row } from '../data/table.js';
 
 /** Renders a vega-lite spec to an SVG string with the house theme. */
 export async function specToSvg(spec: TopLevelSpec): Promise<string> {
@@ -27,7 +24,7 @@ export async function specToSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Rasterises SVG to PNG at `scale` (default 2, for high-DPI screens and print). */
+/** Rasterizes SVG to PNG at `scale` (default 2, for high-DPI screens and print). */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
@@ -41,29 +38,4 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
 export function rowsToCsv(rows: Row[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return `${csvFormat(rows, columns)}\n`;
-}
-
-/** Paths of the files `writeFigure` produced. */
-export interface FigureFiles {
-  svg: string;
-  png: string;
-  csv: string;
-  json: string;
-}
-
-/** Writes a figure's SVG, PNG, CSV and meta JSON into `dir`, each atomically. */
-export async function writeFigure(result: ExperimentResult, dir: string): Promise<FigureFiles> {
-  const id = result.meta.id;
-  const svg = await specToSvg(result.spec);
-  const files = {
-    svg: join(dir, `${id}.svg`),
-    png: join(dir, `${id}.png`),
-    csv: join(dir, `${id}.csv`),
-    json: join(dir, `${id}.json`),
-  };
-  writeFileAtomic(files.svg, svg);
-  writeFileAtomic(files.png, svgToPng(svg));
-  writeFileAtomic(files.csv, rowsToCsv(result.rows));
-  writeFileAtomic(files.json, `${JSON.stringify(result.meta, null, 2)}\n`);
-  return files;
 }

@@ -1,6 +1,6 @@
 /**
  * The house theme for every figure: sans-serif (DejaVu Sans, the system font here), sizes that
- * stay readable when the PNG is shown at 2x, a colour-blind-safe categorical scheme.
+ * stay readable when the PNG is shown at 2x, a color-blind-safe categorical scheme.
  */
 import type { Config } from 'vega-lite';
 

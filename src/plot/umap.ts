@@ -1,13 +1,13 @@
 /**
  * Seeded 2-D UMAP embeddings (McInnes, Healy & Melville 2018) through umap-js, and the
  * trustworthiness score (Venna & Kaski 2001; as sklearn.manifold.trustworthiness) that says how
- * faithful an embedding's neighbourhoods are.
+ * faithful an embedding's neighborhoods are.
  *
- * umap-js does the fuzzy simplicial set and the layout optimisation; what is ours: every random
+ * umap-js does the fuzzy simplicial set and the layout optimization; what is ours: every random
  * draw goes through the seeded Rng (umap-js's `random` option), so the same seed gives the same
- * embedding, and by default the k-nearest-neighbour graph is the exact one from
+ * embedding, and by default the k-nearest-neighbor graph is the exact one from
  * src/similarity (tfjs matrix products) rather than umap-js's approximate NN-descent. umap-js
- * initialises the layout at random (no spectral initialisation, unlike umap-learn).
+ * initializes the layout at random (no spectral initialization, unlike umap-learn).
  */
 import { UMAP } from 'umap-js';
 import type { tf } from '../backend/tf.js';
@@ -15,17 +15,17 @@ import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { knnOf } from '../similarity/knn.js';
+import { knnSearch } from '../similarity/knn.js';
 
 /** Options of {@link umapEmbed}. */
 export interface UmapOptions {
-  /** Neighbourhood size (self included, as in umap-learn), in [2, n - 1]. Default 15. */
+  /** Neighborhood size (self included, as in umap-learn), in [2, n - 1]. Default 15. */
   nNeighbors?: number;
   /** Minimum distance between embedded points, in [0, spread]. Default 0.1. */
   minDist?: number;
   /** Scale of the embedded points (umap `spread`), > 0. Default 1. */
   spread?: number;
-  /** Optimisation epochs, >= 1. Default: umap-js's choice (500 for n <= 10,000, else 200). */
+  /** Optimization epochs, >= 1. Default: umap-js's choice (500 for n <= 10,000, else 200). */
   nEpochs?: number;
   /** Output dimensions. Default 2. */
   nComponents?: number;
@@ -62,8 +62,8 @@ export async function umapEmbed(X: Matrix | tf.Tensor2D, options: UmapOptions = 
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) rows.push(Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
   if (knn === 'exact') {
-    // umap's graph counts the point itself as its first neighbour (distance 0).
-    const nn = await knnOf(x, nNeighbors - 1, 'euclidean');
+    // umap's graph counts the point itself as its first neighbor (distance 0).
+    const nn = await knnSearch(x, null, nNeighbors - 1, 'euclidean');
     const k = nNeighbors - 1;
     const indices: number[][] = [];
     const distances: number[][] = [];
@@ -89,7 +89,7 @@ export async function umapEmbed(X: Matrix | tf.Tensor2D, options: UmapOptions = 
 
 /** Options of {@link trustworthiness}. */
 export interface TrustworthinessOptions {
-  /** Neighbourhood size k, with k < n / 2. Default 5 (as sklearn). */
+  /** Neighborhood size k, with k < n / 2. Default 5 (as sklearn). */
   k?: number;
 }
 
@@ -99,9 +99,9 @@ export interface TrustworthinessOptions {
  *
  *   T(k) = 1 - 2 / (n k (2n - 3k - 1)) * sum_i sum_{j in U_k(i)} (r(i, j) - k),
  *
- * where U_k(i) are the embedding's k nearest neighbours of i that are not among its k nearest in
+ * where U_k(i) are the embedding's k nearest neighbors of i that are not among its k nearest in
  * X, and r(i, j) is the rank of j by distance to i in X (1 = nearest; ties by lower index). 1
- * means every embedded neighbourhood is a true one. The embedding's neighbours come from the
+ * means every embedded neighborhood is a true one. The embedding's neighbors come from the
  * exact tfjs kNN; the ranks in X are counted from Float64 distances in JS (O(n^2 p), exact).
  *
  * @throws NestlabArgumentError on row mismatch, non-finite input, or k not in [1, n/2).
@@ -114,7 +114,7 @@ export async function trustworthiness(X: Matrix | tf.Tensor2D, embedding: Matrix
   if (e.rows !== x.rows) throw new NestlabArgumentError(where, 'embedding.rows', `equal to X.rows = ${x.rows}`, e.rows);
   const n = x.rows;
   const k = checkInt(where, 'options.k', options.k ?? 5, 1, Math.ceil(n / 2) - 1);
-  const nn = await knnOf(e, k, 'euclidean');
+  const nn = await knnSearch(e, null, k, 'euclidean');
   const p = x.cols;
   const d2 = new Float64Array(n);
   let t = 0;

@@ -1,12 +1,12 @@
 /**
- * A minimal PNG encoder (8-bit greyscale or RGB, no interlace) for the images inside HTML reports.
+ * A minimal PNG encoder (8-bit grayscale or RGB, no interlace) for the images inside HTML reports.
  *
  * Why hand-written: a report needs a few hundred tiny images (28x28 digits, decoder directions)
  * as data: URIs. The PNG format for that case is four chunks (PNG spec, ISO/IEC 15948 §5, §11):
  * the 8-byte signature, IHDR, one IDAT holding the zlib stream (node:zlib's deflate) of the
  * scanlines each prefixed by filter byte 0, and IEND, each chunk closed by a CRC-32 (the
  * reflected polynomial 0xEDB88320). That is 60 lines; going through SVG + resvg per image would
- * be ~100x slower and pull a rasteriser into a code path that only needs raw pixels.
+ * be ~100x slower and pull a rasterizer into a code path that only needs raw pixels.
  */
 import { deflateSync } from 'node:zlib';
 import { NestlabArgumentError, checkInt } from '../errors.js';
@@ -31,7 +31,7 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** An 8-bit image: `channels` 1 (grey) or 3 (RGB), row-major, `width·height·channels` bytes. */
+/** An 8-bit image: `channels` 1 (gray) or 3 (RGB), row-major, `width·height·channels` bytes. */
 export interface RasterImage {
   width: number;
   height: number;
@@ -50,8 +50,8 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /**
- * Encodes an 8-bit greyscale (colour type 0) or RGB (colour type 2) image as PNG bytes:
- * signature, IHDR (width, height, bit depth 8, colour type, compression 0, filter 0, interlace 0),
+ * Encodes an 8-bit grayscale (color type 0) or RGB (color type 2) image as PNG bytes:
+ * signature, IHDR (width, height, bit depth 8, color type, compression 0, filter 0, interlace 0),
  * IDAT = zlib(deflate) of the scanlines each preceded by filter type 0, IEND.
  */
 export function encodePng(image: RasterImage): Uint8Array {
@@ -59,7 +59,7 @@ export function encodePng(image: RasterImage): Uint8Array {
   if (image === null || typeof image !== 'object') throw new NestlabArgumentError(where, 'image', 'an object {width, height, channels, pixels}', image);
   const width = checkInt(where, 'image.width', image.width, 1, 1 << 24);
   const height = checkInt(where, 'image.height', image.height, 1, 1 << 24);
-  if (image.channels !== 1 && image.channels !== 3) throw new NestlabArgumentError(where, 'image.channels', '1 (grey) or 3 (RGB)', image.channels);
+  if (image.channels !== 1 && image.channels !== 3) throw new NestlabArgumentError(where, 'image.channels', '1 (gray) or 3 (RGB)', image.channels);
   const ch = image.channels;
   if (!(image.pixels instanceof Uint8Array) || image.pixels.length !== width * height * ch) {
     throw new NestlabArgumentError(where, 'image.pixels', `a Uint8Array of width·height·channels = ${width * height * ch} bytes`, image.pixels);
@@ -72,7 +72,7 @@ export function encodePng(image: RasterImage): Uint8Array {
   v.setUint32(0, width);
   v.setUint32(4, height);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = ch === 1 ? 0 : 2; // colour type: greyscale / truecolour
+  ihdr[9] = ch === 1 ? 0 : 2; // color type: grayscale / truecolor
   // compression 0, filter 0, interlace 0: already zero
   const parts = [PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));

@@ -16,8 +16,6 @@
  *
  * Hand-written: it is page assembly (HTML strings around our own charts and images).
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../backend/select.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
@@ -25,12 +23,10 @@ import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { writeFileAtomic } from '../data/files.js';
 import { encodeSae, type Sae, type SparseCode } from '../sae/model.js';
 import { evaluateSae, type PrefixMetrics } from '../sae/metrics.js';
-import { loadSae } from '../sae/checkpoint.js';
-import { configHash } from '../sae/config.js';
+import { architectureHash } from '../sae/config.js';
 import { specToSvg } from '../plot/render.js';
 import { encodePng, pngDataUri } from './png.js';
-import { escapeHtml, formatNumber, inlineSvg } from './html.js';
-import { loadMnistReportData } from './train-mnist-sae.js';
+import { escapeHtml, formatNumber, inlineSvg } from '../plot/html.js';
 
 /** The rows a report describes. */
 export interface SaeReportData {
@@ -74,7 +70,7 @@ export interface SaeReportOptions {
 
 const REPORT_OPTIONS = ['title', 'dataDescription', 'source', 'maxLatents', 'topExamples', 'labelExamples', 'histogramBins', 'classNames', 'date'];
 
-/** tableau10, the house categorical scheme: one colour per prefix group. */
+/** tableau10, the house categorical scheme: one color per prefix group. */
 const GROUP_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** ColorBrewer RdBu (11 classes, ends and every other step), from −1 (blue) through white to +1 (red). */
@@ -83,8 +79,8 @@ const RDBU: [number, number, number][] = [
   [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31],
 ];
 
-/** Diverging colour of t ∈ [−1, 1] (clamped): piecewise-linear through RDBU. */
-export function divergingColour(t: number): [number, number, number] {
+/** Diverging color of t ∈ [−1, 1] (clamped): piecewise-linear through RDBU. */
+export function divergingColor(t: number): [number, number, number] {
   const u = ((Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0)) + 1) / 2) * (RDBU.length - 1);
   const i = Math.min(RDBU.length - 2, Math.floor(u));
   const f = u - i;
@@ -99,7 +95,7 @@ export function divergingImagePng(v: ArrayLike<number>, height: number, width: n
   if (scale === undefined) for (let i = 0; i < v.length; i++) s = Math.max(s, Math.abs(v[i]));
   const px = new Uint8Array(height * width * 3);
   for (let i = 0; i < height * width; i++) {
-    const [r, g, b] = divergingColour(s > 0 ? v[i] / s : 0);
+    const [r, g, b] = divergingColor(s > 0 ? v[i] / s : 0);
     px[3 * i] = r;
     px[3 * i + 1] = g;
     px[3 * i + 2] = b;
@@ -107,8 +103,8 @@ export function divergingImagePng(v: ArrayLike<number>, height: number, width: n
   return encodePng({ width, height, channels: 3, pixels: px });
 }
 
-/** A vector as a greyscale PNG [h, w] with `lo` white and `hi` black (ink on paper). */
-export function greyImagePng(v: ArrayLike<number>, height: number, width: number, lo = 0, hi = 1): Uint8Array {
+/** A vector as a grayscale PNG [h, w] with `lo` white and `hi` black (ink on paper). */
+export function grayImagePng(v: ArrayLike<number>, height: number, width: number, lo = 0, hi = 1): Uint8Array {
   const px = new Uint8Array(height * width);
   const span = hi > lo ? hi - lo : 1;
   for (let i = 0; i < height * width; i++) px[i] = Math.round(255 * (1 - Math.max(0, Math.min(1, (v[i] - lo) / span))));
@@ -188,7 +184,7 @@ function resolveData(where: string, sae: Sae, data: SaeReportData): ResolvedData
       if (v < mn) mn = v;
       if (v > mx) mx = v;
     }
-    if (mn < 0 || mx > 1) [lo, hi] = [mn, mx]; // not [0, 1] images: one global grey scale
+    if (mn < 0 || mx > 1) [lo, hi] = [mn, mx]; // not [0, 1] images: one global gray scale
   }
   return { x, y, classes, images, shape, pixelSae, lo, hi };
 }
@@ -315,13 +311,13 @@ function reconstructionSpec(metrics: PrefixMetrics[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-function histogramSpec(s: LatentSummary, colour: string): TopLevelSpec {
+function histogramSpec(s: LatentSummary, color: string): TopLevelSpec {
   return {
     width: 220,
     height: 80,
     title: { text: `Nonzero activations (n = ${s.fires})`, fontSize: 12 },
     data: { values: s.histogram },
-    mark: { type: 'bar', color: colour },
+    mark: { type: 'bar', color: color },
     encoding: {
       x: { field: 'lo', type: 'quantitative', bin: { binned: true }, title: 'activation', axis: { tickCount: 5, labelFontSize: 10, titleFontSize: 11 } },
       x2: { field: 'hi' },
@@ -420,7 +416,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
   const metrics = await evaluateSae(s, d.x, { code });
   const latents = summarizeLatents(code, cfg.prefixes, maxLatents, { top, labelTop, bins, y: d.y, classes: d.classes });
   const names = Array.from({ length: d.classes }, (_, i) => options.classNames?.[i] ?? String(i));
-  const groupColour = (g: number) => GROUP_COLOURS[(g - 1) % GROUP_COLOURS.length];
+  const groupColor = (g: number) => GROUP_COLOURS[(g - 1) % GROUP_COLOURS.length];
 
   const multi = cfg.prefixes.length > 1;
   const title = options.title ?? (multi ? 'Matryoshka SAE report' : 'SAE report');
@@ -437,14 +433,19 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
     ['d_in', String(cfg.dIn)],
     ['d_sae', String(cfg.dSae)],
     ['activation', cfg.activation],
-    ['k', cfg.activation === 'relu' ? `— (ReLU, L1 ${cfg.l1Coeff})` : String(cfg.k)],
+    ['k', cfg.activation === 'relu' ? '— (ReLU)' : String(cfg.k)],
     ['prefixes', `[${cfg.prefixes.join(', ')}]`],
-    ['prefix weights', `[${cfg.prefixWeights.map((w) => formatNumber(w, 3)).join(', ')}]`],
     ['inference threshold θ', cfg.activation === 'batchtopk' ? (s.threshold >= 0 ? formatNumber(s.threshold) : 'not estimated (batch top-k at inference)') : '—'],
-    ['AuxK', `${cfg.auxK} latents, α = ${formatNumber(cfg.auxAlpha, 3)}`],
-    ['training', `batch ${cfg.batchSize}, epochs ${formatNumber(cfg.epochs, 3)}, lr ${formatNumber(cfg.lr, 3)}, seed ${cfg.seed}`],
-    ['config hash', configHash(cfg)],
+    ['architecture hash', architectureHash(cfg)],
   ];
+  const t = s.training;
+  if (t !== undefined) {
+    cfgRows.push(
+      ['prefix weights', `[${t.prefixWeights.map((w) => formatNumber(w, 3)).join(', ')}]`],
+      ['AuxK', `${t.auxK} latents, α = ${formatNumber(t.auxAlpha, 3)}`],
+      ['training', `batch ${t.batchSize}, epochs ${formatNumber(t.epochs, 3)}, learning rate ${formatNumber(t.learningRate, 3)}, seed ${t.seed}${cfg.activation === 'relu' ? `, L1 ${t.l1Coeff}` : ''}`],
+    );
+  }
   part.push(`<dl class="cfg">${cfgRows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`);
 
   // metrics
@@ -463,9 +464,9 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
   part.push(`<h2>Latents 0–${Math.max(0, maxLatents - 1)} of ${cfg.dSae}</h2>`);
   if (maxLatents === 0) part.push(`<p class="note">No latent cards (maxLatents = 0).</p>`);
   else {
-    const legend = cfg.prefixes.map((p, g) => `<span><i style="background:${groupColour(g + 1)}"></i>group ${g + 1}: latents ${g === 0 ? 0 : cfg.prefixes[g - 1]}–${p - 1}</span>`).join('');
+    const legend = cfg.prefixes.map((p, g) => `<span><i style="background:${groupColor(g + 1)}"></i>group ${g + 1}: latents ${g === 0 ? 0 : cfg.prefixes[g - 1]}–${p - 1}</span>`).join('');
     part.push(`<p class="legend">${legend}<span><i style="background:#bbb"></i>dead</span></p>`);
-    part.push(`<div class="chips">${latents.map((l) => `<a class="chip${l.fires === 0 ? ' dead' : ''}" style="background:${groupColour(l.group)}" href="#latent-${l.latent}" title="${escapeHtml(`latent ${l.latent}: fires on ${(100 * l.frequency).toFixed(2)}% of rows`)}">${l.latent}</a>`).join('')}</div>`);
+    part.push(`<div class="chips">${latents.map((l) => `<a class="chip${l.fires === 0 ? ' dead' : ''}" style="background:${groupColor(l.group)}" href="#latent-${l.latent}" title="${escapeHtml(`latent ${l.latent}: fires on ${(100 * l.frequency).toFixed(2)}% of rows`)}">${l.latent}</a>`).join('')}</div>`);
     const notes: string[] = [];
     if (d.images) notes.push(`Digits: ink dark on white (${d.lo === 0 && d.hi === 1 ? 'values 0…1' : `values ${formatNumber(d.lo)}…${formatNumber(d.hi)}`}); caption = label · activation.`);
     if (d.pixelSae) notes.push('Decoder direction W_dec[j] as an image: blue negative, white 0, red positive, scaled by the row\'s max |w|.');
@@ -474,12 +475,12 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
 
   part.push(`<div class="cards">`);
   for (const l of latents) {
-    const colour = groupColour(l.group);
+    const color = groupColor(l.group);
     const dead = l.fires === 0;
     const lo = l.group === 1 ? 0 : cfg.prefixes[l.group - 2];
     const c: string[] = [];
-    c.push(`<section class="card${dead ? ' dead' : ''}" id="latent-${l.latent}" style="border-left-color:${colour}">`);
-    c.push(`<header><h3>Latent ${l.latent}</h3><span class="badge" style="background:${colour}">group ${l.group} · latents ${lo}–${cfg.prefixes[l.group - 1] - 1}</span>${dead ? '<span class="flag">DEAD</span>' : ''}</header>`);
+    c.push(`<section class="card${dead ? ' dead' : ''}" id="latent-${l.latent}" style="border-left-color:${color}">`);
+    c.push(`<header><h3>Latent ${l.latent}</h3><span class="badge" style="background:${color}">group ${l.group} · latents ${lo}–${cfg.prefixes[l.group - 1] - 1}</span>${dead ? '<span class="flag">DEAD</span>' : ''}</header>`);
     c.push(
       dead
         ? `<p class="stats">Never fires on the ${d.x.rows} rows.</p>`
@@ -490,7 +491,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
       if (d.images && d.shape) {
         const [h, w] = d.shape;
         const figs = l.topRows.map((r, i) => {
-          const png = pngDataUri(greyImagePng(d.images!.data.subarray(r * h * w, (r + 1) * h * w), h, w, d.lo, d.hi));
+          const png = pngDataUri(grayImagePng(d.images!.data.subarray(r * h * w, (r + 1) * h * w), h, w, d.lo, d.hi));
           const label = d.y ? names[d.y[r]] : `#${r}`;
           const cap = `${label} · ${formatNumber(l.topValues[i], 3)}`;
           return `<figure><img class="px" src="${png}" alt="${escapeHtml(`row ${r}`)}" title="${escapeHtml(`row ${r}, ${d.y ? `label ${label}, ` : ''}activation ${l.topValues[i]}`)}"><figcaption>${escapeHtml(cap)}</figcaption></figure>`;
@@ -507,12 +508,12 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
       let mx = 0;
       for (let i = 0; i < dirRow.length; i++) mx = Math.max(mx, Math.abs(dirRow[i]));
       c.push(`<div class="dec"><h4>Decoder direction</h4><img class="px" src="${pngDataUri(divergingImagePng(dirRow, h, w, mx))}" alt="decoder direction of latent ${l.latent}">`);
-      c.push(`<div class="cbar">−${escapeHtml(formatNumber(mx, 2))}<i title="colour scale"></i>+${escapeHtml(formatNumber(mx, 2))}</div></div>`);
+      c.push(`<div class="cbar">−${escapeHtml(formatNumber(mx, 2))}<i title="color scale"></i>+${escapeHtml(formatNumber(mx, 2))}</div></div>`);
     }
     c.push(`</div>`);
     if (!dead) {
       c.push(`<div class="row charts">`);
-      c.push(`<span class="chart">${inlineSvg(await specToSvg(histogramSpec(l, colour)), `l${l.latent}h-`)}</span>`);
+      c.push(`<span class="chart">${inlineSvg(await specToSvg(histogramSpec(l, color)), `l${l.latent}h-`)}</span>`);
       if (d.y) c.push(`<span class="chart">${inlineSvg(await specToSvg(labelSpec(l, names)), `l${l.latent}y-`)}</span>`);
       c.push(`</div>`);
     }
@@ -530,53 +531,4 @@ export function writeSaeReport(path: string, html: string): void {
   if (typeof path !== 'string' || path === '') throw new NestlabArgumentError('writeSaeReport', 'path', 'a non-empty file path', path);
   if (typeof html !== 'string' || html === '') throw new NestlabArgumentError('writeSaeReport', 'html', 'a non-empty HTML string (buildSaeReport)', html);
   writeFileAtomic(path, html);
-}
-
-/** Options of `reportFromCheckpoint`. */
-export interface ReportFromCheckpointOptions {
-  /** The dataset to describe. Only 'mnist' for now. */
-  data: 'mnist';
-  /** Which split of loadMnist (seed 0): 'test' (default; held out from trainMnistSae) or 'train'. */
-  split?: 'test' | 'train';
-  /** Use only the first `limit` rows of the split. */
-  limit?: number;
-  /** Latent cards (default 64). */
-  maxLatents?: number;
-  /** Output file. Default `<checkpointDir>/report.html`. */
-  out?: string;
-  /** Header date (tests). Default now. */
-  date?: Date;
-}
-
-/**
- * Loads the SAE in `checkpointDir` (latest.json or a step folder), the MNIST split, and writes
- * the report. For an SAE trained by trainMnistSae on hidden activations, the saved MLP turns the
- * digits into its inputs and the digits are shown as pictures. Returns the file, the number of
- * latent cards and the wall time.
- */
-export async function reportFromCheckpoint(checkpointDir: string, options: ReportFromCheckpointOptions): Promise<{ path: string; latents: number; seconds: number }> {
-  const where = 'reportFromCheckpoint';
-  const t0 = performance.now();
-  if (typeof checkpointDir !== 'string' || !existsSync(checkpointDir) || !statSync(checkpointDir).isDirectory()) {
-    throw new NestlabArgumentError(where, 'checkpointDir', 'an existing checkpoint folder', checkpointDir);
-  }
-  if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', "an object {data: 'mnist', ...}", options);
-  checkKnownKeys(where, options, ['data', 'split', 'limit', 'maxLatents', 'out', 'date']);
-  checkOneOf(where, 'options.data', options.data, ['mnist'] as const);
-  const split = checkOneOf(where, 'options.split', options.split ?? 'test', ['test', 'train'] as const);
-  const limit = options.limit === undefined ? undefined : checkInt(where, 'options.limit', options.limit, 1);
-  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw new NestlabArgumentError(where, 'options.out', 'a file path', options.out);
-  await initBackend();
-  const sae = loadSae(checkpointDir);
-  const input = await loadMnistReportData(checkpointDir, split, limit, sae.cfg.dIn);
-  const html = await buildSaeReport(sae, input.data, {
-    dataDescription: input.description,
-    source: checkpointDir,
-    maxLatents: options.maxLatents ?? Math.min(64, sae.cfg.dSae),
-    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
-    ...(options.date ? { date: options.date } : {}),
-  });
-  const path = options.out ?? join(checkpointDir, 'report.html');
-  writeSaeReport(path, html);
-  return { path, latents: options.maxLatents ?? Math.min(64, sae.cfg.dSae), seconds: (performance.now() - t0) / 1000 };
 }

@@ -1,25 +1,32 @@
 /**
  * Comparators between RDMs, with rsatoolbox's names and definitions (rsatoolbox/rdm/compare.py;
- * research/trsa.md section 5.5): 'cosine', 'corr', 'spearman', 'rho-a', 'tau-a', 'tau-b',
+ * docs/methods/rsa.md): 'cosine', 'corr', 'spearman', 'rho-a', 'tau-a', 'tau-b',
  * 'cosine_cov', 'corr_cov'.
  *
  * Hand-written, in float64 JS loops: comparisons are O(m) or O(m log m) passes over condensed
- * vectors (no matrix product to hand to tfjs). Ranks use a radix argsort (stats.ts); Kendall's tau
+ * vectors (no matrix product to hand to tfjs). Ranks use a radix argsort (math/order.ts); Kendall's tau
  * uses Knight's O(m log m) algorithm (sort by (x, y), count discordant pairs by merge sort), so
  * two-million-entry RDMs compare in well under a second.
  *
  * NaN entries (pairs of two copies of one stimulus after bootstrap resampling) are dropped, as
  * rsatoolbox drops them; both RDMs must have NaN at the same positions.
  */
-import { NestlabArgumentError, checkOneOf } from '../errors.js';
-import { rdmSize, squareform } from './condensed.js';
-import { argsort, rankWithOffset } from './stats.js';
+import { NestlabArgumentError, checkKnownKeys, checkOneOf } from '../errors.js';
+import { isRdm, rdmSize, squareform, type RdmLike } from './condensed.js';
+import { argsort, rankWithOffset } from '../math/order.js';
 
 /** Comparator names, as rsatoolbox's `compare(method=...)`. */
 export const COMPARE_METHODS = ['cosine', 'corr', 'spearman', 'rho-a', 'tau-a', 'tau-b', 'cosine_cov', 'corr_cov'] as const;
 export type CompareMethod = (typeof COMPARE_METHODS)[number];
 
-function checkVector(where: string, argument: string, v: unknown): ArrayLike<number> {
+/** Options of the comparators. */
+export interface CompareOptions {
+  /** The comparator (rsatoolbox's names). Default 'cosine'. */
+  method?: CompareMethod;
+}
+
+function checkVector(where: string, argument: string, x: unknown): ArrayLike<number> {
+  const v = isRdm(x) ? x.values : x;
   if (v == null || typeof (v as ArrayLike<number>).length !== 'number' || typeof v === 'string') {
     throw new NestlabArgumentError(where, argument, 'a condensed RDM (Float64Array or number[])', v);
   }
@@ -62,7 +69,7 @@ function applyMask(v: ArrayLike<number>, mask: Uint8Array | null, noCopy = false
   return out;
 }
 
-function centre(v: Float64Array): Float64Array {
+function center(v: Float64Array): Float64Array {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i];
   const m = s / v.length;
@@ -83,13 +90,13 @@ function unit(v: Float64Array): Float64Array {
 
 /**
  * The whitened ("cov-weighted") embedding of a full RDM vector under i.i.d. pattern noise: the
- * double-centred matrix K = H(-D/2)H (H = I - 11^T/n), flattened over all n^2 entries, so that the
+ * double-centered matrix K = H(-D/2)H (H = I - 11^T/n), flattened over all n^2 entries, so that the
  * Frobenius cosine <Kx, Ky> / (|Kx||Ky|) equals x^T V^-1 y / sqrt(x^T V^-1 x y^T V^-1 y) with
  * V = (C C^T)o(C C^T), C the pairwise-contrast matrix (rsatoolbox's `_cov_weighting`, the linear-CKA
- * form; research/trsa.md 5.5).
+ * form; docs/methods/rsa.md).
  */
-export function doubleCentred(v: ArrayLike<number>): Float64Array {
-  const n = rdmSize(v.length, 'doubleCentred', 'v', 2);
+export function doubleCentered(v: ArrayLike<number>): Float64Array {
+  const n = rdmSize(v.length, 'doubleCentered', 'v', 2);
   const k = squareform(v);
   for (let i = 0; i < k.length; i++) k[i] *= -0.5;
   const rowMean = new Float64Array(n);
@@ -114,9 +121,9 @@ function prepare(v: Float64Array, method: CompareMethod, fullLength: number): Fl
     case 'cosine':
       return unit(v);
     case 'corr':
-      return unit(centre(v));
+      return unit(center(v));
     case 'spearman': {
-      // centred ranks; without ties their squared norm is (m^3 - m)/12 exactly
+      // centered ranks; without ties their squared norm is (m^3 - m)/12 exactly
       const m = v.length;
       const { ranks, ties } = rankWithOffset(v, (m + 1) / 2);
       if (ties) return unit(ranks);
@@ -137,7 +144,7 @@ function prepare(v: Float64Array, method: CompareMethod, fullLength: number): Fl
       if (v.length !== fullLength) {
         throw new NestlabArgumentError('compareRdms', 'method', "'cosine'/'corr'/rank methods when RDMs contain NaN pairs (cov-weighted comparison with missing pairs is not implemented)", method);
       }
-      return unit(doubleCentred(method === 'corr_cov' ? centre(v) : v));
+      return unit(doubleCentered(method === 'corr_cov' ? center(v) : v));
     default:
       return v;
   }
@@ -234,28 +241,35 @@ function kendall(x: Float64Array, y: Float64Array, variant: 'tau-a' | 'tau-b'): 
  * Similarity of two condensed RDMs (same length, at least 3 stimuli) by `method` (default
  * 'cosine'), rsatoolbox's definitions on vectors x, y of length m:
  * - 'cosine': x^T y / (|x||y|) (0 if either is all zero);
- * - 'corr': Pearson r (cosine of the centred vectors);
+ * - 'corr': Pearson r (cosine of the centered vectors);
  * - 'spearman': Pearson r of average-tie ranks;
  * - 'rho-a': 12 (r_x - rbar)^T (r_y - rbar) / (m^3 - m) (Spearman without tie correction);
  * - 'tau-a': (concordant - discordant) / (m(m-1)/2), pairs tied in either count 0;
  * - 'tau-b': Kendall's tau-b (scipy.stats.kendalltau's default);
  * - 'cosine_cov' / 'corr_cov': cosine / Pearson after whitening with the RDM covariance under
- *   i.i.d. noise (Frobenius cosine of double-centred matrices, see `doubleCentred`).
+ *   i.i.d. noise (Frobenius cosine of double-centered matrices, see `doubleCentered`).
  * NaN pairs are dropped; they must sit at the same positions in both RDMs.
  */
-export function compareRdms(x: ArrayLike<number>, y: ArrayLike<number>, method: CompareMethod = 'cosine'): number {
-  return compareRdmBatch([x], y, method)[0];
+export function compareRdms(x: RdmLike, y: RdmLike, options: CompareOptions = {}): number {
+  return compareBatch('rsa.compareRdms', [x], y, options, ['x', 'y'])[0];
 }
 
 /**
  * Similarities of every RDM in `batch` to the reference `ref` (one prepared reference, so a
  * batch costs one reference transform). Returns a Float64Array of batch.length values.
  */
-export function compareRdmBatch(batch: ArrayLike<number>[], ref: ArrayLike<number>, method: CompareMethod = 'cosine'): Float64Array {
-  const where = 'compareRdmBatch';
-  checkOneOf(where, 'method', method, COMPARE_METHODS);
+export function compareRdmBatch(batch: RdmLike[], ref: RdmLike, options: CompareOptions = {}): Float64Array {
+  return compareBatch('rsa.compareRdmBatch', batch, ref, options);
+}
+
+/** The comparators' one implementation; `names` are the arguments' names for errors when not (batch[i], ref). */
+function compareBatch(where: string, batch: RdmLike[], ref: RdmLike, options: CompareOptions, names?: [string, string]): Float64Array {
+  const nameOf = (i: number): string => (names ? names[0] : `batch[${i}]`);
+  const refName = names ? names[1] : 'ref';
+  checkKnownKeys(where, options, ['method']);
+  const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
   if (!Array.isArray(batch) || batch.length === 0) throw new NestlabArgumentError(where, 'batch', 'a non-empty array of condensed RDMs', batch);
-  const r = checkVector(where, 'ref', ref);
+  const r = checkVector(where, refName, ref);
   const rMask = nanMask(r);
   // rank methods never modify their input, so NaN-free inputs need no copy
   const noCopy = method === 'spearman' || method === 'rho-a' || method === 'tau-a' || method === 'tau-b';
@@ -263,12 +277,12 @@ export function compareRdmBatch(batch: ArrayLike<number>[], ref: ArrayLike<numbe
   const rp = prepare(rv, method, r.length);
   const out = new Float64Array(batch.length);
   batch.forEach((b, i) => {
-    const v = checkVector(where, `batch[${i}]`, b);
+    const v = checkVector(where, nameOf(i), b);
     if (v.length !== r.length) {
-      throw new NestlabArgumentError(where, `batch[${i}]`, `an RDM of the same size as ref (length ${r.length}, ${rdmSize(r.length)} stimuli)`, `length ${v.length} (${rdmSize(v.length, where, `batch[${i}]`, 1)} stimuli)`);
+      throw new NestlabArgumentError(where, nameOf(i), `an RDM of the same size as ${refName} (length ${r.length}, ${rdmSize(r.length)} stimuli)`, `length ${v.length} (${rdmSize(v.length, where, nameOf(i), 1)} stimuli)`);
     }
     const mask = nanMask(v);
-    if (!sameMask(mask, rMask)) throw new NestlabArgumentError(where, `batch[${i}]`, 'NaN entries at the same positions as in ref', 'different NaN positions');
+    if (!sameMask(mask, rMask)) throw new NestlabArgumentError(where, nameOf(i), `NaN entries at the same positions as in ${refName}`, 'different NaN positions');
     const bv = applyMask(v, mask, noCopy);
     if (method === 'tau-a' || method === 'tau-b') out[i] = kendall(bv, rv, method);
     else out[i] = dot(prepare(bv, method, v.length), rp);
@@ -280,11 +294,12 @@ export function compareRdmBatch(batch: ArrayLike<number>[], ref: ArrayLike<numbe
  * All similarities between two lists of RDMs as a row-major Float64Array [a.length x b.length]
  * (rsatoolbox's `compare(rdm1, rdm2)` matrix).
  */
-export function compareRdmMatrix(a: ArrayLike<number>[], b: ArrayLike<number>[], method: CompareMethod = 'cosine'): Float64Array {
-  if (!Array.isArray(b) || b.length === 0) throw new NestlabArgumentError('compareRdmMatrix', 'b', 'a non-empty array of condensed RDMs', b);
+export function compareRdmMatrix(a: RdmLike[], b: RdmLike[], options: CompareOptions = {}): Float64Array {
+  const where = 'rsa.compareRdmMatrix';
+  if (!Array.isArray(b) || b.length === 0) throw new NestlabArgumentError(where, 'b', 'a non-empty array of RDMs', b);
   const out = new Float64Array(a.length * b.length);
   b.forEach((ref, j) => {
-    const col = compareRdmBatch(a, ref, method);
+    const col = compareBatch(where, a, ref, options);
     for (let i = 0; i < a.length; i++) out[i * b.length + j] = col[i];
   });
   return out;

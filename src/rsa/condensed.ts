@@ -1,14 +1,89 @@
 /**
- * Condensed RDM vectors: the upper triangle of an n x n dissimilarity matrix in row-major order,
- * (0,1), (0,2), ..., (0,n-1), (1,2), ..., exactly as scipy's `pdist`/`squareform` and
- * rsatoolbox's `get_vectors()` store it (research/trsa.md section 2). Length m = n(n-1)/2.
+ * The RDM value type and its condensed layout: the upper triangle of an n x n dissimilarity
+ * matrix in row-major order, (0,1), (0,2), ..., (0,n-1), (1,2), ..., exactly as scipy's
+ * `pdist`/`squareform` and rsatoolbox's `get_vectors()` store it (docs/methods/rsa.md §1).
+ * Length m = n(n-1)/2. An `Rdm` carries, beside the values, what they measure and optional
+ * descriptors of the stimuli (rsatoolbox's `dissimilarity_measure` and `pattern_descriptors`),
+ * so comparisons, transforms and plots can say what they show.
  *
  * Hand-written: these are index helpers of a few lines each; no npm package uses this layout.
  */
 import { NestlabArgumentError } from '../errors.js';
 
-/** A condensed RDM: m = n(n-1)/2 dissimilarities, pair (i, j), i < j, at `pairIndex(n, i, j)`. */
-export type Condensed = Float64Array;
+/** Per-stimulus descriptors: name -> one value per stimulus (e.g. { label: [3, 1, 4, ...] }). */
+export type PatternDescriptors = Record<string, readonly (string | number)[]>;
+
+/** A representational dissimilarity matrix over n stimuli, condensed, with its metadata. */
+export interface Rdm {
+  /** The n(n-1)/2 dissimilarities, pair (i, j), i < j, at `pairIndex(n, i, j)`. */
+  values: Float64Array;
+  /** Number of stimuli. */
+  n: number;
+  /** What the values measure: the RDM method ('euclidean', 'correlation', ...) or the transform that made them. */
+  measure: string;
+  /** Descriptors of the stimuli, each of length n (optional). */
+  patternDescriptors?: PatternDescriptors;
+}
+
+/** An Rdm, or its bare condensed values (measure unknown). */
+export type RdmLike = Rdm | ArrayLike<number>;
+
+/** True for an Rdm object (not a bare vector). */
+export function isRdm(x: unknown): x is Rdm {
+  return x !== null && typeof x === 'object' && 'values' in x && 'measure' in x && 'n' in x;
+}
+
+/** The condensed values of an Rdm or a bare vector. */
+export function valuesOf(x: RdmLike): ArrayLike<number> {
+  return isRdm(x) ? x.values : x;
+}
+
+/** The measure of an Rdm ('dissimilarity' for a bare vector). */
+export function measureOf(x: RdmLike): string {
+  return isRdm(x) ? x.measure : 'dissimilarity';
+}
+
+/** The pattern descriptors of an Rdm (undefined for a bare vector). */
+export function descriptorsOf(x: RdmLike): PatternDescriptors | undefined {
+  return isRdm(x) ? x.patternDescriptors : undefined;
+}
+
+/** An Rdm from condensed `values` (n from their length): what every function returning an RDM builds. */
+export function makeRdm(values: Float64Array, measure: string, patternDescriptors?: PatternDescriptors): Rdm {
+  const n = rdmSize(values.length, 'rsa.rdm', 'values', 1);
+  return patternDescriptors === undefined ? { values, n, measure } : { values, n, measure, patternDescriptors };
+}
+
+/**
+ * An Rdm from your own dissimilarities: a condensed vector (length n(n-1)/2) or a square
+ * symmetric n x n matrix (row-major, length n²; its diagonal is ignored). `measure` says what
+ * they are (default 'dissimilarity'); `patternDescriptors` label the stimuli.
+ *
+ * @example rsa.rdm([1, 2, 3], { measure: 'model' }) // 3 stimuli
+ */
+export function rdm(values: ArrayLike<number>, options: { measure?: string; patternDescriptors?: PatternDescriptors } = {}): Rdm {
+  const where = 'rsa.rdm';
+  if (values == null || typeof values.length !== 'number' || typeof values === 'string') throw new NestlabArgumentError(where, 'values', 'a condensed or square matrix of numbers', values);
+  const measure = options.measure ?? 'dissimilarity';
+  if (typeof measure !== 'string') throw new NestlabArgumentError(where, 'options.measure', 'a string', measure);
+  const sq = Math.round(Math.sqrt(values.length));
+  const tri = Math.round((1 + Math.sqrt(1 + 8 * values.length)) / 2);
+  // A length that is both (e.g. 0 or 1) is read as condensed.
+  const condensed = condensedLength(tri) === values.length ? Float64Array.from(values) : sq * sq === values.length ? toCondensed(values, sq) : null;
+  if (condensed === null) throw new NestlabArgumentError(where, 'values', 'n(n-1)/2 (condensed) or n*n (square) entries', `${values.length} entries`);
+  const out = makeRdm(condensed, measure);
+  if (options.patternDescriptors !== undefined) out.patternDescriptors = checkDescriptors(where, options.patternDescriptors, out.n);
+  return out;
+}
+
+/** Validates pattern descriptors: an object of arrays of length n. */
+export function checkDescriptors(where: string, d: unknown, n: number): PatternDescriptors {
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new NestlabArgumentError(where, 'patternDescriptors', 'an object {name: values per stimulus}', d);
+  for (const [k, v] of Object.entries(d)) {
+    if (!Array.isArray(v) || v.length !== n) throw new NestlabArgumentError(where, `patternDescriptors.${k}`, `an array of ${n} values (one per stimulus)`, v);
+  }
+  return d as PatternDescriptors;
+}
 
 /** Number of pairs m = n(n-1)/2 of n stimuli. */
 export function condensedLength(n: number): number {
@@ -43,9 +118,10 @@ export function rdmSize(m: number, where = 'rdmSize', argument = 'rdm', minStimu
   return n;
 }
 
-/** Square form (n x n, row-major, zero diagonal, symmetric) of a condensed vector. */
-export function squareform(v: ArrayLike<number>): Float64Array {
-  const n = rdmSize(v.length, 'squareform', 'v', 1);
+/** Square form (n x n, row-major, zero diagonal, symmetric) of an RDM or a condensed vector. */
+export function squareform(rdm: RdmLike): Float64Array {
+  const v = valuesOf(rdm);
+  const n = rdmSize(v.length, 'rsa.squareform', 'rdm', 1);
   const out = new Float64Array(n * n);
   let k = 0;
   for (let i = 0; i < n; i++) {
@@ -63,7 +139,7 @@ export function squareform(v: ArrayLike<number>): Float64Array {
  */
 export function toCondensed(square: ArrayLike<number>, n: number, checkSymmetric = true): Float64Array {
   if (!Number.isInteger(n) || n < 1 || square.length !== n * n) {
-    throw new NestlabArgumentError('toCondensed', 'square', `n*n = ${n * n} entries`, `${square.length} entries`);
+    throw new NestlabArgumentError('rsa.rdm', 'values', `n*n = ${n * n} entries`, `${square.length} entries`);
   }
   const out = new Float64Array(condensedLength(n));
   let k = 0;
@@ -73,7 +149,7 @@ export function toCondensed(square: ArrayLike<number>, n: number, checkSymmetric
       if (checkSymmetric) {
         const b = square[j * n + i];
         if (!(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))) && !(Number.isNaN(a) && Number.isNaN(b)) && a !== b) {
-          throw new NestlabArgumentError('toCondensed', 'square', 'a symmetric matrix', `entry (${i},${j}) = ${a} but (${j},${i}) = ${b}`);
+          throw new NestlabArgumentError('rsa.rdm', 'values', 'a symmetric matrix', `entry (${i},${j}) = ${a} but (${j},${i}) = ${b}`);
         }
       }
       out[k] = a;
@@ -84,15 +160,24 @@ export function toCondensed(square: ArrayLike<number>, n: number, checkSymmetric
 
 /**
  * The RDM of the stimuli `indices` (with repeats allowed, as rsatoolbox's `subsample_pattern`):
- * entry (a, b) is d(indices[a], indices[b]); pairs of two copies of one stimulus are NaN.
+ * entry (a, b) is d(indices[a], indices[b]); pairs of two copies of one stimulus are NaN. The
+ * pattern descriptors follow the stimuli.
  */
-export function subsampleRdm(v: ArrayLike<number>, indices: ArrayLike<number>): Float64Array {
-  const n = rdmSize(v.length, 'subsampleRdm', 'v', 2);
+export function subsampleRdm(rdm: RdmLike, indices: ArrayLike<number>): Rdm {
+  const out = subsampleValues(valuesOf(rdm), indices);
+  const d = descriptorsOf(rdm);
+  const picked = d === undefined ? undefined : Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Array.from(indices, (i) => v[i])]));
+  return makeRdm(out, measureOf(rdm), picked);
+}
+
+/** subsampleRdm on bare condensed values (the bootstrap's inner loop). */
+export function subsampleValues(v: ArrayLike<number>, indices: ArrayLike<number>): Float64Array {
+  const n = rdmSize(v.length, 'rsa.subsampleRdm', 'rdm', 2);
   const k = indices.length;
   for (let a = 0; a < k; a++) {
     const i = indices[a];
     if (!Number.isInteger(i) || i < 0 || i >= n) {
-      throw new NestlabArgumentError('subsampleRdm', `indices[${a}]`, `a stimulus index in [0, ${n})`, i);
+      throw new NestlabArgumentError('rsa.subsampleRdm', `indices[${a}]`, `a stimulus index in [0, ${n})`, i);
     }
   }
   const out = new Float64Array(condensedLength(k));

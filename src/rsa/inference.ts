@@ -4,19 +4,21 @@
  * authors' leave-one-subject-out nearest-centroid identification accuracy.
  *
  * Definitions follow rsatoolbox/inference (evaluate.py, noise_ceiling.py, util/pooling.py) and the
- * tRSA code (utils_stats.loo_eval), as summarised in research/trsa.md sections 4.2, 4.4 and 5.7.
+ * tRSA code (utils_stats.loo_eval), as summarized in docs/methods/rsa.md.
  * Hand-written: these are short loops over condensed vectors; the random steps use nestlab's Rng.
  */
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
-import { rdmSize, subsampleRdm } from './condensed.js';
-import { COMPARE_METHODS, compareRdmBatch, type CompareMethod } from './compare.js';
-import { normalTwoSidedP, rankdata } from './stats.js';
+import { makeRdm, measureOf, rdmSize, subsampleValues, valuesOf, type Rdm, type RdmLike } from './condensed.js';
+import { COMPARE_METHODS, compareRdmBatch, type CompareMethod, type CompareOptions } from './compare.js';
+import { rankdata } from '../math/order.js';
+import { normalTwoSidedP, studentTwoSidedP } from '../math/special.js';
 
-function checkRdmList(where: string, argument: string, rdms: unknown, minCount = 1): ArrayLike<number>[] {
-  if (!Array.isArray(rdms) || rdms.length < minCount) {
-    throw new NestlabArgumentError(where, argument, `an array of at least ${minCount} condensed RDMs`, rdms);
+function checkRdmList(where: string, argument: string, list: unknown, minCount = 1): ArrayLike<number>[] {
+  if (!Array.isArray(list) || list.length < minCount) {
+    throw new NestlabArgumentError(where, argument, `an array of at least ${minCount} RDMs`, list);
   }
+  const rdms = list.map((r) => (r == null ? r : valuesOf(r as RdmLike)));
   const m = (rdms[0] as ArrayLike<number>)?.length;
   rdms.forEach((r, i) => {
     if (r == null || typeof (r as ArrayLike<number>).length !== 'number') throw new NestlabArgumentError(where, `${argument}[${i}]`, 'a condensed RDM', r);
@@ -45,10 +47,14 @@ function onFinite(v: ArrayLike<number>, f: (x: Float64Array) => Float64Array): F
  * cosine-type: mean of r / sqrt(mean(r^2)); corr-type: mean of z-scores (ddof 0) minus its min;
  * rank methods: mean of average ranks.
  */
-export function poolRdms(rdms: ArrayLike<number>[], method: CompareMethod): Float64Array {
-  const where = 'poolRdms';
-  checkOneOf(where, 'method', method, COMPARE_METHODS);
-  const list = checkRdmList(where, 'rdms', rdms);
+export function poolRdms(rdms: RdmLike[], options: CompareOptions = {}): Rdm {
+  const where = 'rsa.poolRdms';
+  checkKnownKeys(where, options, ['method']);
+  const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
+  return makeRdm(pool(where, checkRdmList(where, 'rdms', rdms), method), `pooled (${method}) ${measureOf(rdms[0])}`);
+}
+
+function pool(where: string, list: ArrayLike<number>[], method: CompareMethod): Float64Array {
   const m = list[0].length;
   const acc = new Float64Array(m);
   for (const r of list) {
@@ -92,68 +98,24 @@ export interface NoiseCeiling {
 }
 
 /** Noise ceiling of a set of subject RDMs (at least 2) for a comparison method (rsatoolbox `boot_noise_ceiling`). */
-export function noiseCeiling(rdms: ArrayLike<number>[], method: CompareMethod = 'cosine'): NoiseCeiling {
-  const list = checkRdmList('noiseCeiling', 'rdms', rdms, 2);
-  const all = poolRdms(list, method);
-  const upper = compareRdmBatch(list, all, method);
+export function noiseCeiling(rdms: RdmLike[], options: CompareOptions = {}): NoiseCeiling {
+  const where = 'rsa.noiseCeiling';
+  checkKnownKeys(where, options, ['method']);
+  const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
+  return ceiling(where, checkRdmList(where, 'rdms', rdms, 2), method);
+}
+
+function ceiling(where: string, list: ArrayLike<number>[], method: CompareMethod): NoiseCeiling {
+  const all = pool(where, list, method);
+  const upper = compareRdmBatch(list, all, { method });
   let up = 0;
   let lo = 0;
   list.forEach((r, i) => {
     up += upper[i];
-    const pooled = poolRdms(list.filter((_, j) => j !== i), method);
-    lo += compareRdmBatch([r], pooled, method)[0];
+    const pooled = pool(where, list.filter((_, j) => j !== i), method);
+    lo += compareRdmBatch([r], pooled, { method })[0];
   });
   return { lower: lo / list.length, upper: up / list.length };
-}
-
-/** Two-sided p-value of Student's t with `df` degrees of freedom (regularised incomplete beta). */
-export function studentTwoSidedP(t: number, df: number): number {
-  if (!Number.isFinite(t)) return Number.isNaN(t) ? NaN : 0;
-  const x = df / (df + t * t);
-  return Math.min(1, incompleteBeta(x, df / 2, 0.5));
-}
-
-function logGamma(x: number): number {
-  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
-  let y = x;
-  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015;
-  for (const ci of c) ser += ci / ++y;
-  return -tmp + Math.log((2.5066282746310005 * ser) / x);
-}
-
-/** Regularised incomplete beta I_x(a, b) by Lentz's continued fraction (Numerical Recipes 6.4). */
-function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
-  let f = 1;
-  let c = 1;
-  let d = 1 - ((a + b) * x) / (a + 1);
-  if (Math.abs(d) < 1e-300) d = 1e-300;
-  d = 1 / d;
-  f = d;
-  for (let m = 1; m <= 300; m++) {
-    const m2 = 2 * m;
-    let num = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
-    d = 1 + num * d;
-    if (Math.abs(d) < 1e-300) d = 1e-300;
-    c = 1 + num / c;
-    if (Math.abs(c) < 1e-300) c = 1e-300;
-    d = 1 / d;
-    f *= d * c;
-    num = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
-    d = 1 + num * d;
-    if (Math.abs(d) < 1e-300) d = 1e-300;
-    c = 1 + num / c;
-    if (Math.abs(c) < 1e-300) c = 1e-300;
-    d = 1 / d;
-    const del = d * c;
-    f *= del;
-    if (Math.abs(del - 1) < 1e-12) break;
-  }
-  return (front * f) / a;
 }
 
 export interface PairwiseComparison {
@@ -184,14 +146,19 @@ export interface ModelEvaluation {
  * subjects of compare(model_k, data_s); variance = population covariance over subjects / n
  * (ddof 0, as rsatoolbox); pairwise t-tests with df = n - 1.
  */
-export function evaluateModels(models: ArrayLike<number>[], data: ArrayLike<number>[], method: CompareMethod = 'cosine'): ModelEvaluation {
-  const where = 'evaluateModels';
-  checkOneOf(where, 'method', method, COMPARE_METHODS);
+export function evaluateModels(models: RdmLike[], data: RdmLike[], options: CompareOptions = {}): ModelEvaluation {
+  const where = 'rsa.evaluateModels';
+  checkKnownKeys(where, options, ['method']);
+  const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
+  return evaluateFixed(where, models, data, method);
+}
+
+function evaluateFixed(where: string, models: RdmLike[], data: RdmLike[], method: CompareMethod): ModelEvaluation {
   const ms = checkRdmList(where, 'models', models);
   const ds = checkRdmList(where, 'data', data);
   if (ms[0].length !== ds[0].length) throw new NestlabArgumentError(where, 'models', `RDMs of the data's size (length ${ds[0].length})`, `length ${ms[0].length}`);
   const nS = ds.length;
-  const per = ms.map((m) => compareRdmBatch(ds, m, method)); // per[k][s]
+  const per = ms.map((m) => compareRdmBatch(ds, m, { method })); // per[k][s]
   const scores = Float64Array.from(per, (v) => v.reduce((a, b) => a + b, 0) / nS);
   const se = Float64Array.from(per, (v, k) => Math.sqrt(v.reduce((a, b) => a + (b - scores[k]) ** 2, 0) / nS / nS));
   const pairwise: PairwiseComparison[] = [];
@@ -203,7 +170,7 @@ export function evaluateModels(models: ArrayLike<number>[], data: ArrayLike<numb
     const t = diff / sErr;
     pairwise.push({ a, b, difference: diff, standardError: sErr, t, p: nS > 1 ? studentTwoSidedP(t, nS - 1) : NaN, df: nS - 1 });
   }
-  return { method, scores, standardErrors: se, noiseCeiling: nS >= 2 ? noiseCeiling(ds, method) : null, pairwise };
+  return { method, scores, standardErrors: se, noiseCeiling: nS >= 2 ? ceiling(where, ds, method) : null, pairwise };
 }
 
 export interface BootstrapOptions {
@@ -230,16 +197,16 @@ export interface BootstrapEvaluation extends ModelEvaluation {
  * the standard deviations (ddof 1) over bootstrap samples; p-values are normal approximations.
  * Cov-weighted methods need resampling 'subjects' (NaN pairs are not supported there).
  */
-export function bootstrapEvaluate(models: ArrayLike<number>[], data: ArrayLike<number>[], options: BootstrapOptions = {}): BootstrapEvaluation {
-  const where = 'bootstrapEvaluate';
+export function bootstrapEvaluate(models: RdmLike[], data: RdmLike[], options: BootstrapOptions = {}): BootstrapEvaluation {
+  const where = 'rsa.bootstrapEvaluate';
   checkKnownKeys(where, options, ['method', 'samples', 'resample', 'seed']);
   const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
   const nBoot = checkInt(where, 'options.samples', options.samples ?? 1000, 2);
   const resample = checkOneOf(where, 'options.resample', options.resample ?? 'stimuli', ['stimuli', 'subjects', 'both'] as const);
   const rng = new Rng(options.seed ?? 0);
-  const fixed = evaluateModels(models, data, method);
-  const ms = models;
-  const ds = data;
+  const fixed = evaluateFixed(where, models, data, method);
+  const ms = models.map(valuesOf);
+  const ds = data.map(valuesOf);
   const n = rdmSize(ds[0].length);
   const nM = ms.length;
   const nS = ds.length;
@@ -256,11 +223,11 @@ export function bootstrapEvaluate(models: ArrayLike<number>[], data: ArrayLike<n
     if (resample !== 'subjects') {
       const idx = Array.from({ length: n }, () => rng.int(n));
       if (new Set(idx).size < 3) continue;
-      dSample = dSample.map((d) => subsampleRdm(d, idx));
-      mSample = ms.map((m) => subsampleRdm(m, idx));
+      dSample = dSample.map((d) => subsampleValues(d, idx));
+      mSample = ms.map((m) => subsampleValues(m, idx));
     }
     for (let k = 0; k < nM; k++) {
-      const v = compareRdmBatch(dSample, mSample[k], method);
+      const v = compareRdmBatch(dSample, mSample[k], { method });
       let s = 0;
       for (let i = 0; i < v.length; i++) s += v[i];
       dist[b * nM + k] = s / v.length;
@@ -308,12 +275,13 @@ export interface IdentificationResult {
  * mean of the rows of the other subjects with that label; each row of s is assigned the label of
  * the nearest centroid. Ties go to the lowest label. Chance = 1 / number of labels.
  */
-export function identificationAccuracy(rows: ArrayLike<number>[], subjects: ArrayLike<number>, labels: ArrayLike<number>): IdentificationResult {
-  const where = 'identificationAccuracy';
-  if (!Array.isArray(rows) || rows.length < 2) throw new NestlabArgumentError(where, 'rows', 'an array of at least 2 vectors', rows);
+export function identificationAccuracy(vectors: RdmLike[], subjects: ArrayLike<number>, labels: ArrayLike<number>): IdentificationResult {
+  const where = 'rsa.identificationAccuracy';
+  if (!Array.isArray(vectors) || vectors.length < 2) throw new NestlabArgumentError(where, 'vectors', 'an array of at least 2 vectors (RDMs or statistics)', vectors);
+  const rows = vectors.map(valuesOf);
   const dim = rows[0].length;
   rows.forEach((r, i) => {
-    if (r.length !== dim) throw new NestlabArgumentError(where, `rows[${i}]`, `a vector of length ${dim} like rows[0]`, `length ${r.length}`);
+    if (r.length !== dim) throw new NestlabArgumentError(where, `vectors[${i}]`, `a vector of length ${dim} like vectors[0]`, `length ${r.length}`);
   });
   if (subjects.length !== rows.length) throw new NestlabArgumentError(where, 'subjects', `${rows.length} labels`, subjects.length);
   if (labels.length !== rows.length) throw new NestlabArgumentError(where, 'labels', `${rows.length} labels`, labels.length);

@@ -1,6 +1,6 @@
 /**
  * Representational dissimilarity matrices (RDMs) from a [stimuli x channels] matrix, with
- * rsatoolbox's definitions and scaling (rsatoolbox/rdm/calc.py; research/trsa.md section 5.3).
+ * rsatoolbox's definitions and scaling (rsatoolbox/rdm/calc.py; docs/methods/rsa.md section 5.3).
  *
  * Every method reduces to one Gram matrix Z Z^T of a transformed pattern matrix Z, computed on the
  * tfjs backend (GPU when present); the Euclidean, correlation and cosine RDMs of one matrix share a
@@ -10,7 +10,7 @@
  * cheaply).
  *
  * Numerics: the Gram matrix is float32, so dissimilarities carry a relative error of about 1e-6;
- * patterns are centred over stimuli (and over channels) before the Gram product, with exact
+ * patterns are centered over stimuli (and over channels) before the Gram product, with exact
  * identities restoring the terms (SharedGram), to avoid cancellation in |a|^2 + |b|^2 - 2ab.
  * Euclidean/correlation/cosine values are rounded to float32 (their real precision), which also
  * lets the rank-based comparators sort them with 32-bit keys.
@@ -19,7 +19,8 @@ import { tf } from '../backend/tf.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { checkMatrix, type Matrix, type MatrixLike } from '../data/matrix.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf, checkFinite } from '../errors.js';
-import { condensedLength } from './condensed.js';
+import { cholesky, transpose } from '../math/linalg.js';
+import { checkDescriptors, condensedLength, makeRdm, type PatternDescriptors, type Rdm } from './condensed.js';
 
 /** RDM methods, named as rsatoolbox's `calc_rdm` names them, plus scipy's plain Euclidean. */
 export const RDM_METHODS = ['euclidean', 'plain_euclidean', 'correlation', 'cosine', 'mahalanobis', 'poisson'] as const;
@@ -37,7 +38,7 @@ export interface RdmOptions {
    * - 'cosine': 1 - cosine of the two patterns (scipy `pdist(x, 'cosine')`).
    * - 'mahalanobis': (x_i - x_j)^T Lambda (x_i - x_j) / P with Lambda the noise precision.
    * - 'poisson': sum_k (x~_ik - x~_jk)(log x~_ik - log x~_jk) / P with x~ = (x + lambda w)/(1 + w)
-   *   (symmetrised KL of Poisson rates, rsatoolbox's code formula; counts must be >= 0).
+   *   (symmetrized KL of Poisson rates, rsatoolbox's code formula; counts must be >= 0).
    */
   method?: RdmMethod;
   /** Noise precision Lambda (P x P, symmetric positive definite) for 'mahalanobis'. */
@@ -50,9 +51,11 @@ export interface RdmOptions {
   priorLambda?: number;
   /** Poisson prior weight w (default 0.1, as rsatoolbox's prior_weight). */
   priorWeight?: number;
+  /** Descriptors of the stimuli (rows of x) to keep with the RDM, e.g. { label: [...] }. */
+  patternDescriptors?: PatternDescriptors;
 }
 
-const RDM_KEYS = ['method', 'precision', 'noiseCovariance', 'removeMean', 'priorLambda', 'priorWeight'];
+const RDM_KEYS = ['method', 'precision', 'noiseCovariance', 'removeMean', 'priorLambda', 'priorWeight', 'patternDescriptors'];
 
 /**
  * Z Z^T for Z [n, P] on the tfjs backend, read back as a row-major n x n Float32Array. `z` is not
@@ -93,24 +96,6 @@ function squareArg(where: string, argument: string, m: SquareMatrixLike, p: numb
   return out;
 }
 
-/** Lower Cholesky factor L (A = L L^T) of a symmetric positive definite matrix; throws if not SPD. */
-function cholesky(a: Float64Array, p: number, where = 'cholesky', argument = 'a'): Float64Array {
-  const l = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * p + j];
-      for (let k = 0; k < j; k++) s -= l[i * p + k] * l[j * p + k];
-      if (i === j) {
-        if (!(s > 0)) throw new NestlabArgumentError(where, argument, 'a symmetric positive definite matrix', `a non-positive pivot ${s} at row ${i}`);
-        l[i * p + i] = Math.sqrt(s);
-      } else {
-        l[i * p + j] = s / l[j * p + j];
-      }
-    }
-  }
-  return l;
-}
-
 /** Inverse of a lower-triangular matrix. */
 function invertLower(l: Float64Array, p: number): Float64Array {
   const inv = new Float64Array(p * p);
@@ -133,10 +118,10 @@ function whitening(where: string, options: { precision?: SquareMatrixLike; noise
     throw new NestlabArgumentError(where, 'options', 'either precision or noiseCovariance, not both', 'both');
   }
   if (options.precision !== undefined) {
-    return cholesky(squareArg(where, 'options.precision', options.precision, p), p, where, 'options.precision');
+    return transpose(cholesky(squareArg(where, 'options.precision', options.precision, p), p, where, 'options.precision'), p, p);
   }
   if (options.noiseCovariance !== undefined) {
-    const l = cholesky(squareArg(where, 'options.noiseCovariance', options.noiseCovariance, p), p, where, 'options.noiseCovariance');
+    const l = transpose(cholesky(squareArg(where, 'options.noiseCovariance', options.noiseCovariance, p), p, where, 'options.noiseCovariance'), p, p);
     const li = invertLower(l, p); // Sigma^-1 = L^-T L^-1, so W = L^-T
     const w = new Float64Array(p * p);
     for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) w[i * p + j] = li[j * p + i];
@@ -145,17 +130,17 @@ function whitening(where: string, options: { precision?: SquareMatrixLike; noise
   return null;
 }
 
-/** The methods that share one Gram product of the doubly-centred patterns. */
+/** The methods that share one Gram product of the doubly-centered patterns. */
 const GRAM_METHODS: readonly RdmMethod[] = ['euclidean', 'plain_euclidean', 'correlation', 'cosine'];
 
 /**
  * Everything the Gram-family RDMs need, from ONE product. With c the mean pattern over stimuli,
- * y_i = x_i - c, mu_i = mean_k y_ik and q_i = y_i - mu_i 1 (doubly centred), G = Q Q^T, and
+ * y_i = x_i - c, mu_i = mean_k y_ik and q_i = y_i - mu_i 1 (doubly centered), G = Q Q^T, and
  * a_i = q_i . c (a matrix-vector product); since q_i . 1 = 0, exactly:
  *   ||x_i - x_j||^2 = G_ii + G_jj - 2 G_ij + P (mu_i - mu_j)^2
  *   (x_i - xbar_i 1).(x_j - xbar_j 1) = G_ij + a_i + a_j + |c - cbar 1|^2
  *   x_i . x_j = G_ij + a_i + a_j + P mu_i mu_j + (mu_i + mu_j) sum(c) + |c|^2
- * Centring first keeps the float32 Gram small (no cancellation of large common offsets).
+ * Centering first keeps the float32 Gram small (no cancellation of large common offsets).
  */
 interface SharedGram {
   n: number;
@@ -193,7 +178,7 @@ async function sharedGram(m: Matrix, whiten: Float64Array | null, removeMean: bo
     if (whiten !== null) y = tf.matMul(y, tf.tensor2d(Float32Array.from(whiten), [p, p]));
     const mu = tf.mean(y, 1, true);
     const qq = tf.sub(y, mu) as tf.Tensor2D;
-    // a_i = q_i . c = q_i . (c - cbar 1) in exact arithmetic (q_i . 1 = 0); the centred form
+    // a_i = q_i . c = q_i . (c - cbar 1) in exact arithmetic (q_i . 1 = 0); the centered form
     // avoids multiplying the float32 rounding of q_i . 1 by a large cbar.
     const a = tf.matMul(qq, tf.tensor2d(Float32Array.from(c, (v) => v - cbar), [p, 1]));
     return [qq, mu, a];
@@ -210,7 +195,7 @@ async function sharedGram(m: Matrix, whiten: Float64Array | null, removeMean: bo
 }
 
 /** One Gram-family RDM from the shared Gram; values rounded to float32 (the Gram's precision). */
-function rdmFromShared(s: SharedGram, method: RdmMethod, scale: number, keepRowMeans: boolean): Float64Array {
+function rdmFromShared(where: string, s: SharedGram, method: RdmMethod, scale: number, keepRowMeans: boolean): Float64Array {
   const { n, p, g, mu, a } = s;
   const out = new Float64Array(condensedLength(n));
   const diag = new Float64Array(n);
@@ -232,7 +217,7 @@ function rdmFromShared(s: SharedGram, method: RdmMethod, scale: number, keepRowM
     }
     return out;
   }
-  // correlation / cosine: inner products of the centred (or raw) patterns, then 1 - cosine.
+  // correlation / cosine: inner products of the centered (or raw) patterns, then 1 - cosine.
   // inner(i, j) = G_ij + e_i + e_j + f_i f_j (+ const), with (e, f, const) per method (SharedGram).
   const corr = method === 'correlation';
   const e = new Float64Array(n);
@@ -246,7 +231,7 @@ function rdmFromShared(s: SharedGram, method: RdmMethod, scale: number, keepRowM
   for (let i = 0; i < n; i++) {
     const sq = diag[i] + 2 * e[i] + f[i] * f[i] + constant;
     if (!(sq > 0)) {
-      throw new NestlabArgumentError('computeRdm', 'x', `rows with nonzero ${corr ? 'variance' : 'norm'} (${method} distance is undefined otherwise)`, `a (numerically) constant row ${i}`);
+      throw new NestlabArgumentError(where, 'x', `rows with nonzero ${corr ? 'variance' : 'norm'} (${method} distance is undefined otherwise)`, `a (numerically) constant row ${i}`);
     }
     inv[i] = 1 / Math.sqrt(sq);
   }
@@ -260,7 +245,7 @@ function rdmFromShared(s: SharedGram, method: RdmMethod, scale: number, keepRowM
   return out;
 }
 
-function checkConstantRows(m: Matrix, method: RdmMethod): void {
+function checkConstantRows(where: string, m: Matrix, method: RdmMethod): void {
   const { rows: n, cols: p, data } = m;
   for (let i = 0; i < n; i++) {
     const base = i * p;
@@ -272,19 +257,22 @@ function checkConstantRows(m: Matrix, method: RdmMethod): void {
       if (v !== 0) zero = false;
     }
     if (method === 'correlation' ? constant : zero) {
-      throw new NestlabArgumentError('computeRdm', 'x', `rows with nonzero ${method === 'correlation' ? 'variance' : 'norm'} (${method} distance is undefined otherwise)`, `a constant row ${i}`);
+      throw new NestlabArgumentError(where, 'x', `rows with nonzero ${method === 'correlation' ? 'variance' : 'norm'} (${method} distance is undefined otherwise)`, `a constant row ${i}`);
     }
   }
 }
 
 /**
  * Several RDMs of the same patterns at once. 'euclidean', 'plain_euclidean', 'correlation' and
- * 'cosine' share ONE Gram product of the doubly-centred patterns (exact identities, see
+ * 'cosine' share ONE Gram product of the doubly-centered patterns (exact identities, see
  * SharedGram), so asking for Euclidean and correlation RDMs together costs one matMul, not two.
  * Returns the RDMs in the order of `methods`.
  */
-export async function computeRdms(x: MatrixLike, methods: readonly RdmMethod[], options: Omit<RdmOptions, 'method'> = {}): Promise<Float64Array[]> {
-  const where = 'computeRdm';
+export async function computeRdms(x: MatrixLike, methods: readonly RdmMethod[], options: Omit<RdmOptions, 'method'> = {}): Promise<Rdm[]> {
+  return computeWith('rsa.computeRdms', x, methods, options);
+}
+
+async function computeWith(where: string, x: MatrixLike, methods: readonly RdmMethod[], options: Omit<RdmOptions, 'method'>): Promise<Rdm[]> {
   checkKnownKeys(where, options, RDM_KEYS.filter((k) => k !== 'method'));
   if (!Array.isArray(methods) || methods.length === 0) throw new NestlabArgumentError(where, 'methods', 'a non-empty array of RDM methods', methods);
   methods.forEach((mt, i) => checkOneOf(where, methods.length === 1 ? 'options.method' : `methods[${i}]`, mt, RDM_METHODS));
@@ -296,22 +284,23 @@ export async function computeRdms(x: MatrixLike, methods: readonly RdmMethod[], 
   if (options.removeMean && methods.some((mt) => !['euclidean', 'plain_euclidean', 'mahalanobis'].includes(mt))) {
     throw new NestlabArgumentError(where, 'options.removeMean', 'used only with euclidean-type methods', methods.join(', '));
   }
+  const descriptors = options.patternDescriptors === undefined ? undefined : checkDescriptors(where, options.patternDescriptors, n);
   const out: Float64Array[] = new Array(methods.length);
   const gramIdx = methods.map((mt, i) => (GRAM_METHODS.includes(mt) ? i : -1)).filter((i) => i >= 0);
   if (gramIdx.length > 0) {
-    for (const i of gramIdx) if (methods[i] === 'correlation' || methods[i] === 'cosine') checkConstantRows(m, methods[i]);
+    for (const i of gramIdx) if (methods[i] === 'correlation' || methods[i] === 'cosine') checkConstantRows(where, m, methods[i]);
     const shared = await sharedGram(m, null, options.removeMean === true);
-    for (const i of gramIdx) out[i] = rdmFromShared(shared, methods[i], 1 / p, options.removeMean !== true);
+    for (const i of gramIdx) out[i] = rdmFromShared(where, shared, methods[i], 1 / p, options.removeMean !== true);
   }
   for (let i = 0; i < methods.length; i++) {
-    if (methods[i] === 'poisson') out[i] = await poissonRdm(m, options);
+    if (methods[i] === 'poisson') out[i] = await poissonRdm(where, m, options);
     if (methods[i] === 'mahalanobis') {
       const w = whitening(where, options, p);
       const shared = await sharedGram(m, w, options.removeMean === true);
-      out[i] = rdmFromShared(shared, 'euclidean', 1 / p, true);
+      out[i] = rdmFromShared(where, shared, 'euclidean', 1 / p, true);
     }
   }
-  return out;
+  return out.map((v, i) => makeRdm(v, methods[i], descriptors));
 }
 
 /**
@@ -324,15 +313,14 @@ export async function computeRdms(x: MatrixLike, methods: readonly RdmMethod[], 
  *
  * Example: x = [[0,0],[1,0],[0,2],[1,2]] gives [0.5, 2, 2.5, 2.5, 2, 0.5] ('euclidean').
  */
-export async function computeRdm(x: MatrixLike, options: RdmOptions = {}): Promise<Float64Array> {
-  checkKnownKeys('computeRdm', options, RDM_KEYS);
+export async function computeRdm(x: MatrixLike, options: RdmOptions = {}): Promise<Rdm> {
+  checkKnownKeys('rsa.computeRdm', options, RDM_KEYS);
   const { method, ...rest } = options;
-  return (await computeRdms(x, [method ?? 'euclidean'], rest))[0];
+  return (await computeWith('rsa.computeRdm', x, [method ?? 'euclidean'], rest))[0];
 }
 
 /** Poisson-KL RDM (see RdmOptions.method); one full product A (log A)^T on tfjs. */
-async function poissonRdm(m: Matrix, options: RdmOptions): Promise<Float64Array> {
-  const where = 'computeRdm';
+async function poissonRdm(where: string, m: Matrix, options: Omit<RdmOptions, 'method'>): Promise<Float64Array> {
   const lambda = checkNumber(where, 'options.priorLambda', options.priorLambda ?? 1, 0);
   const weight = checkNumber(where, 'options.priorWeight', options.priorWeight ?? 0.1, 0);
   const { rows: n, cols: p } = m;
@@ -369,6 +357,8 @@ export interface CrossnobisOptions {
   precision?: SquareMatrixLike;
   /** Noise covariance Sigma (P x P); Lambda = Sigma^-1. */
   noiseCovariance?: SquareMatrixLike;
+  /** Descriptors of the conditions (rows of each fold). */
+  patternDescriptors?: PatternDescriptors;
 }
 
 /**
@@ -379,9 +369,9 @@ export interface CrossnobisOptions {
  * Unbiased, so it can be negative. Computed as S S^T - sum_m Z_m Z_m^T with Z_m the whitened
  * folds and S their sum.
  */
-export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOptions = {}): Promise<Float64Array> {
-  const where = 'crossnobisRdm';
-  checkKnownKeys(where, options, ['precision', 'noiseCovariance']);
+export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOptions = {}): Promise<Rdm> {
+  const where = 'rsa.crossnobisRdm';
+  checkKnownKeys(where, options, ['precision', 'noiseCovariance', 'patternDescriptors']);
   if (!Array.isArray(folds) || folds.length < 2) {
     throw new NestlabArgumentError(where, 'folds', 'an array of at least 2 fold matrices', folds);
   }
@@ -392,7 +382,7 @@ export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOpti
   });
   const M = ms.length;
   const w = whitening(where, options, p);
-  // Z_m centred over stimuli (a common shift cancels in every difference b_i - b_j).
+  // Z_m centered over stimuli (a common shift cancels in every difference b_i - b_j).
   const zs = ms.map((f) =>
     tf.tidy(() => {
       let t: tf.Tensor2D = tf.tensor2d(f.data, [n, p], 'float32');
@@ -415,7 +405,7 @@ export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOpti
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++, k++) out[k] = (c[i * n + i] + c[j * n + j] - 2 * c[i * n + j]) * scale;
     }
-    return out;
+    return makeRdm(out, 'crossnobis', options.patternDescriptors === undefined ? undefined : checkDescriptors(where, options.patternDescriptors, n));
   } finally {
     s.dispose();
     zs.forEach((z) => z.dispose());
@@ -429,7 +419,7 @@ export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOpti
  * must occur in every run.
  */
 export function foldsFromLabels(x: MatrixLike, conditions: ArrayLike<number>, runs: ArrayLike<number>): Matrix[] {
-  const where = 'foldsFromLabels';
+  const where = 'rsa.foldsFromLabels';
   const m = checkMatrix(where, 'x', x, 1, 1);
   if (conditions.length !== m.rows) throw new NestlabArgumentError(where, 'conditions', `${m.rows} labels (one per row of x)`, conditions.length);
   if (runs.length !== m.rows) throw new NestlabArgumentError(where, 'runs', `${m.rows} labels (one per row of x)`, runs.length);

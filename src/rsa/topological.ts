@@ -2,9 +2,9 @@
  * Topological RSA (Lin & Kriegeskorte 2023, "The topology and geometry of neural
  * representations", PNAS 2024): geo-topological transforms of RDMs (RGTM, representational
  * geo-topological matrix), the RGTM family over an (l, u) grid with the paper's five named regions,
- * and graph-geodesic RDMs (RGDM). Definitions and test vectors: research/trsa.md sections 2-3.
+ * and graph-geodesic RDMs (RGDM). Definitions and test vectors: docs/methods/rsa.md §2-3.
  *
- * Canonical semantics (trsa.md 2.1, 3.3): per RDM, masks evaluated on the input values (not
+ * Canonical semantics (docs/methods/rsa.md §2-3): per RDM, masks evaluated on the input values (not
  * rsatoolbox's buggy re-masking of rescaled values), zero-weight edges kept as free edges in the
  * geodesic graph (networkx drops them; `compat: 'networkx'` reproduces that artifact).
  *
@@ -12,15 +12,15 @@
  * npm implements them.
  */
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
-import { condensedLength, rdmSize } from './condensed.js';
-import { geodesicDistances } from '../topology/graph.js';
-import { quantileSorted, rankdata, sortedCopy } from './stats.js';
+import { condensedLength, descriptorsOf, isRdm, makeRdm, measureOf, rdmSize, type Rdm, type RdmLike } from './condensed.js';
+import { geodesicDistances } from '../math/graph.js';
+import { quantileSorted, rankdata, sortedCopy } from '../math/order.js';
 
 /**
  * How l and u are read:
  * - 'quantile' (default): quantiles of the RDM's dissimilarities (numpy type 7);
  * - 'rank': the authors' released code (TopologicalRSA `gt_transform`): dissimilarities are first
- *   replaced by their min-max-normalised average ranks, then l, u are quantiles of those (without
+ *   replaced by their min-max-normalized average ranks, then l, u are quantiles of those (without
  *   ties the thresholds are exactly l and u, and RGTM = clip((r~ - l)/(u - l), 0, 1));
  * - 'absolute': l, u in dissimilarity units.
  */
@@ -29,14 +29,15 @@ export type GtMode = 'quantile' | 'rank' | 'absolute';
 export const GT_MODES: readonly GtMode[] = ['quantile', 'rank', 'absolute'];
 
 export interface GtOptions {
-  /** Lower threshold: below it a pair counts as neighbours (0). */
+  /** Lower threshold: below it a pair counts as neighbors (0). */
   l: number;
   /** Upper threshold: above it a pair counts as far (1). l <= u; l = u gives 1 - adjacency. */
   u: number;
   mode?: GtMode;
 }
 
-function checkVector(where: string, v: unknown, minStimuli = 3): ArrayLike<number> {
+function checkVector(where: string, x: unknown, minStimuli = 3): ArrayLike<number> {
+  const v = isRdm(x) ? x.values : x;
   if (v == null || typeof (v as ArrayLike<number>).length !== 'number' || typeof v === 'string') {
     throw new NestlabArgumentError(where, 'rdm', 'a condensed RDM (Float64Array or number[])', v);
   }
@@ -55,8 +56,8 @@ function checkLu(where: string, l: unknown, u: unknown, mode: GtMode): void {
   if ((l as number) > (u as number)) throw new NestlabArgumentError(where, 'l', `at most u (${u})`, l);
 }
 
-/** Min-max normalisation (x - min)/(max - min); a constant vector maps to zeros. */
-export function minmaxNormalise(v: ArrayLike<number>): Float64Array {
+/** Min-max normalization (x - min)/(max - min); a constant vector maps to zeros. */
+export function minMaxNormalize(v: ArrayLike<number>): Float64Array {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < v.length; i++) {
@@ -69,14 +70,14 @@ export function minmaxNormalise(v: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Ranks (average ties) min-max normalised to [0, 1]: the authors' `minmax(rankdata(d))`. */
-export function rankNormalise(v: ArrayLike<number>): Float64Array {
-  return minmaxNormalise(rankdata(v));
+/** Ranks (average ties) min-max normalized to [0, 1]: the authors' `minmax(rankdata(d))`. */
+export function rankNormalize(v: ArrayLike<number>): Float64Array {
+  return minMaxNormalize(rankdata(v));
 }
 
 /**
  * GT_{a,b}(x) = 0 if x < a, (x - a)/(b - a) if a <= x <= b, 1 if x > b; for a = b,
- * 0 if x <= a else 1 (trsa.md 2.1). Writes into `out`.
+ * 0 if x <= a else 1 (docs/methods/rsa.md §2). Writes into `out`.
  */
 export function applyGt(values: ArrayLike<number>, a: number, b: number, out = new Float64Array(values.length)): Float64Array {
   if (a === b) {
@@ -101,8 +102,7 @@ export interface GtPrepared {
 }
 
 /** Prepares an RDM for repeated geo-topological transforms (one sort / rank for the whole grid). */
-export function prepareGt(rdm: ArrayLike<number>, mode: GtMode = 'quantile'): GtPrepared {
-  const where = 'prepareGt';
+export function prepareGt(rdm: RdmLike, mode: GtMode = 'quantile', where = 'rsa.geoTopological'): GtPrepared {
   checkOneOf(where, 'mode', mode, GT_MODES);
   return prepareGtVector(checkVector(where, rdm), mode);
 }
@@ -118,7 +118,7 @@ export function prepareGtVector(v: ArrayLike<number>, mode: GtMode = 'quantile')
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i])) throw new NestlabArgumentError(where, 'v', 'finite dissimilarities', `${v[i]} at index ${i}`);
   }
-  const values = mode === 'rank' ? rankNormalise(v) : Float64Array.from(v);
+  const values = mode === 'rank' ? rankNormalize(v) : Float64Array.from(v);
   return { mode, values, sorted: sortedCopy(values) };
 }
 
@@ -132,28 +132,33 @@ export function gtThresholds(p: GtPrepared, l: number, u: number): [number, numb
 /**
  * The representational geo-topological matrix RGTM_{l,u} of a condensed RDM (Lin & Kriegeskorte):
  * GT_{a,b} applied to every dissimilarity, with (a, b) from (l, u) by `mode` (default 'quantile').
- * (l, u) = (0, 1) in 'quantile' mode is the min-max-normalised RDM; l = u is 1 - the adjacency
+ * (l, u) = (0, 1) in 'quantile' mode is the min-max-normalized RDM; l = u is 1 - the adjacency
  * matrix of the graph joining the pairs at or below the l-quantile.
  *
  * Example (rank mode): [1, 2, 4, 8, 16, 32] at (0.2, 0.8) -> [0, 0, 1/3, 2/3, 1, 1].
  */
-export function geoTopological(rdm: ArrayLike<number>, options: GtOptions): Float64Array {
-  const where = 'geoTopological';
+export function geoTopological(rdm: RdmLike, options: GtOptions): Rdm {
+  const where = 'rsa.geoTopological';
   checkKnownKeys(where, options, ['l', 'u', 'mode']);
   const mode = checkOneOf(where, 'options.mode', options.mode ?? 'quantile', GT_MODES);
   checkLu(where, options.l, options.u, mode);
-  const p = prepareGt(rdm, mode);
+  const p = prepareGt(rdm, mode, where);
   const [a, b] = gtThresholds(p, options.l, options.u);
-  return applyGt(p.values, a, b);
+  return makeRdm(applyGt(p.values, a, b), gtMeasure(options.l, options.u, mode, measureOf(rdm)), descriptorsOf(rdm));
+}
+
+/** The measure of a transformed RDM, e.g. "GT(l=0.4, u=0.6) of euclidean". */
+function gtMeasure(l: number, u: number, mode: GtMode, of: string): string {
+  return `GT(l=${l}, u=${u}${mode === 'quantile' ? '' : `, ${mode}`}) of ${of}`;
 }
 
 /**
  * GT with thresholds pooled over several RDMs (rsatoolbox's `geotopological_transform` on an RDMs
  * object: quantiles of all their dissimilarities jointly), masks on the input values (without
- * rsatoolbox's re-masking bug, trsa.md 2.3). Mode 'quantile' or 'absolute'.
+ * rsatoolbox's re-masking bug, docs/methods/rsa.md §2). Mode 'quantile' or 'absolute'.
  */
-export function geoTopologicalJoint(rdms: ArrayLike<number>[], options: GtOptions): Float64Array[] {
-  const where = 'geoTopologicalJoint';
+export function geoTopologicalJoint(rdms: RdmLike[], options: GtOptions): Rdm[] {
+  const where = 'rsa.geoTopologicalJoint';
   checkKnownKeys(where, options, ['l', 'u', 'mode']);
   const mode = checkOneOf(where, 'options.mode', options.mode ?? 'quantile', ['quantile', 'absolute'] as const);
   checkLu(where, options.l, options.u, mode);
@@ -171,7 +176,7 @@ export function geoTopologicalJoint(rdms: ArrayLike<number>[], options: GtOption
     a = quantileSorted(all, options.l);
     b = quantileSorted(all, options.u);
   }
-  return vs.map((v) => applyGt(v, a, b));
+  return vs.map((v, i) => makeRdm(applyGt(v, a, b), gtMeasure(options.l, options.u, mode, `${measureOf(rdms[i])}, thresholds pooled`), descriptorsOf(rdms[i])));
 }
 
 /** The paper's five named regions of the (l, u) plane (authors' `get_rgtm_type`). */
@@ -180,7 +185,7 @@ export type RgtmRegion = 'local extractor' | 'global extractor' | 'geometry sens
 export const RGTM_REGIONS: readonly RgtmRegion[] = ['local extractor', 'global extractor', 'geometry sensitive', 'topology sensitive', 'intermediate'];
 
 /**
- * Region of (l, u), tests in the authors' order with tolerance 1e-3 (trsa.md 2.2):
+ * Region of (l, u), tests in the authors' order with tolerance 1e-3 (docs/methods/rsa.md §2):
  * (l+u)/2 <= 0.2 local extractor; (l+u)/2 >= 0.8 global extractor; u - l >= 0.8 geometry
  * sensitive; l >= 0.4 and u <= 0.6 topology sensitive; otherwise intermediate.
  */
@@ -227,7 +232,7 @@ export function rgtmGrid(step = 0.05): RgtmCell[] {
  * `rgtm` buffer is reused between calls: copy it (`Float64Array.from`) to keep it. For grids over
  * large RDMs (2000 stimuli: 2M pairs x 229 cells) this avoids holding every member in memory.
  */
-export function forEachRgtm(rdm: ArrayLike<number>, cells: readonly { l: number; u: number }[], fn: (cell: { l: number; u: number }, rgtm: Float64Array, index: number) => void, mode: GtMode = 'quantile'): void {
+export function forEachRgtm(rdm: RdmLike, cells: readonly { l: number; u: number }[], fn: (cell: { l: number; u: number }, rgtm: Float64Array, index: number) => void, mode: GtMode = 'quantile'): void {
   const p = prepareGt(rdm, mode);
   const buf = new Float64Array(p.values.length);
   cells.forEach((c, i) => {
@@ -237,18 +242,20 @@ export function forEachRgtm(rdm: ArrayLike<number>, cells: readonly { l: number;
 }
 
 /** Every RGTM of `rdm` over `cells` (small RDMs; see forEachRgtm for large ones). */
-export function rgtmFamily(rdm: ArrayLike<number>, cells: readonly { l: number; u: number }[], mode: GtMode = 'quantile'): Float64Array[] {
-  const out: Float64Array[] = [];
-  forEachRgtm(rdm, cells, (_c, g) => out.push(Float64Array.from(g)), mode);
+export function rgtmFamily(rdm: RdmLike, cells: readonly { l: number; u: number }[], options: { mode?: GtMode } = {}): Rdm[] {
+  checkKnownKeys('rsa.rgtmFamily', options, ['mode']);
+  const mode = checkOneOf('rsa.rgtmFamily', 'options.mode', options.mode ?? 'quantile', GT_MODES);
+  const out: Rdm[] = [];
+  forEachRgtm(rdm, cells, (c, g) => out.push(makeRdm(Float64Array.from(g), gtMeasure(c.l, c.u, mode, measureOf(rdm)), descriptorsOf(rdm))), mode);
   return out;
 }
 
 /**
  * Graph over which geodesics run:
- * - 'threshold' (default): edge (i, j) iff the (normalised) value is < 1; meant for an RGTM, where
+ * - 'threshold' (default): edge (i, j) iff the (normalized) value is < 1; meant for an RGTM, where
  *   it removes the pairs at or above u (the authors' 'twostep', rsatoolbox's geodesic_transform);
  * - 'epsilon': keep the pairs at or below the p-quantile (authors' 'p_shortest');
- * - 'knn': keep (i, j) if j is among the k nearest neighbours of i or i among those of j
+ * - 'knn': keep (i, j) if j is among the k nearest neighbors of i or i among those of j
  *   (`knnRule: 'union'`, default), or the authors' asymmetric rule (`knnRule: 'authors'`: tested
  *   once from the lower index only).
  */
@@ -258,15 +265,15 @@ export interface GeodesicOptions {
   graph?: GeodesicGraph;
   /** Quantile for 'epsilon' (default 0.05, the authors' default). */
   p?: number;
-  /** Neighbours for 'knn' (default 1, the authors' default). */
+  /** Neighbors for 'knn' (default 1, the authors' default). */
   k?: number;
   knnRule?: 'union' | 'authors';
   /**
-   * Normalisation before building the graph: 'minmax' (default for 'threshold', as rsatoolbox and
+   * Normalization before building the graph: 'minmax' (default for 'threshold', as rsatoolbox and
    * the authors' twostep), 'rank' (min-max of average ranks; default for 'epsilon'/'knn', as the
    * authors), 'none'.
    */
-  normalise?: 'minmax' | 'rank' | 'none';
+  normalize?: 'minmax' | 'rank' | 'none';
   /** 'canonical' (default): zero weights are free edges. 'networkx': zero weights are no edge (as both Python codes). */
   compat?: 'canonical' | 'networkx';
   /** Replace the geodesic distances by their average ranks (Infinity ties at the top), as the authors' default. Default false. */
@@ -275,23 +282,23 @@ export interface GeodesicOptions {
 
 /**
  * The representational geodesic-distance matrix (RGDM): all-pairs shortest-path lengths on the
- * graph of a (normalised) RDM, edge weights = the normalised dissimilarities, as a condensed
+ * graph of a (normalized) RDM, edge weights = the normalized dissimilarities, as a condensed
  * vector; unreachable pairs are Infinity (see `finiteMaxReplace`).
  *
  * Example: g = [0, 0, 1/3, 2/3, 1, 1] (threshold graph) -> [0, 0, 1/3, 0, 1/3, 1/3].
  */
-export function geodesicRdm(rdm: ArrayLike<number>, options: GeodesicOptions = {}): Float64Array {
-  const where = 'geodesicRdm';
-  checkKnownKeys(where, options, ['graph', 'p', 'k', 'knnRule', 'normalise', 'compat', 'rankAfter']);
+export function geodesicRdm(rdm: RdmLike, options: GeodesicOptions = {}): Rdm {
+  const where = 'rsa.geodesicRdm';
+  checkKnownKeys(where, options, ['graph', 'p', 'k', 'knnRule', 'normalize', 'compat', 'rankAfter']);
   const graph = checkOneOf(where, 'options.graph', options.graph ?? 'threshold', ['threshold', 'epsilon', 'knn'] as const);
-  const normalise = checkOneOf(where, 'options.normalise', options.normalise ?? (graph === 'threshold' ? 'minmax' : 'rank'), ['minmax', 'rank', 'none'] as const);
+  const normalize = checkOneOf(where, 'options.normalize', options.normalize ?? (graph === 'threshold' ? 'minmax' : 'rank'), ['minmax', 'rank', 'none'] as const);
   const compat = checkOneOf(where, 'options.compat', options.compat ?? 'canonical', ['canonical', 'networkx'] as const);
   const knnRule = checkOneOf(where, 'options.knnRule', options.knnRule ?? 'union', ['union', 'authors'] as const);
   const v = checkVector(where, rdm);
   const n = rdmSize(v.length);
-  const x = normalise === 'minmax' ? minmaxNormalise(v) : normalise === 'rank' ? rankNormalise(v) : Float64Array.from(v);
+  const x = normalize === 'minmax' ? minMaxNormalize(v) : normalize === 'rank' ? rankNormalize(v) : Float64Array.from(v);
   for (let i = 0; i < x.length; i++) {
-    if (x[i] < 0) throw new NestlabArgumentError(where, 'rdm', "non-negative dissimilarities (edge weights) with normalise 'none'", `${x[i]} at index ${i}`);
+    if (x[i] < 0) throw new NestlabArgumentError(where, 'rdm', "non-negative dissimilarities (edge weights) with normalize 'none'", `${x[i]} at index ${i}`);
   }
   const keep = new Uint8Array(x.length);
   for (let i = 0; i < x.length; i++) keep[i] = compat === 'networkx' && x[i] === 0 ? 0 : 1;
@@ -328,10 +335,10 @@ export function geodesicRdm(rdm: ArrayLike<number>, options: GeodesicOptions = {
   const out = new Float64Array(condensedLength(n));
   idx = 0;
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++, idx++) out[idx] = d[i * n + j];
-  return options.rankAfter ? rankdata(out) : out;
+  return makeRdm(options.rankAfter ? rankdata(out) : out, `geodesic (${graph} graph${options.rankAfter ? ', ranked' : ''}) of ${measureOf(rdm)}`, descriptorsOf(rdm));
 }
 
-/** For each node, its k nearest neighbours among its existing edges (ties by index). */
+/** For each node, its k nearest neighbors among its existing edges (ties by index). */
 function knnSets(x: Float64Array, keep: Uint8Array, n: number, k: number): Set<number>[] {
   const sets: Set<number>[] = [];
   for (let i = 0; i < n; i++) {
@@ -353,10 +360,10 @@ function knnSets(x: Float64Array, keep: Uint8Array, n: number, k: number): Set<n
  * The two-step RGDM (authors' `gd_after_gt`): the geodesic RDM of RGTM_{l,u} on the threshold
  * graph (pairs at or above u cut, pairs below l free edges in canonical mode).
  */
-export function rgdm(rdm: ArrayLike<number>, options: GtOptions & { compat?: 'canonical' | 'networkx'; rankAfter?: boolean }): Float64Array {
-  checkKnownKeys('rgdm', options, ['l', 'u', 'mode', 'compat', 'rankAfter']);
+export function rgdm(rdm: RdmLike, options: GtOptions & { compat?: 'canonical' | 'networkx'; rankAfter?: boolean }): Rdm {
+  checkKnownKeys('rsa.rgdm', options, ['l', 'u', 'mode', 'compat', 'rankAfter']);
   const g = geoTopological(rdm, { l: options.l, u: options.u, mode: options.mode });
-  return geodesicRdm(g, { graph: 'threshold', normalise: 'none', compat: options.compat, rankAfter: options.rankAfter });
+  return geodesicRdm(g, { graph: 'threshold', normalize: 'none', compat: options.compat, rankAfter: options.rankAfter });
 }
 
 /** Replaces Infinity (unreachable pairs) by the largest finite value (what the authors meant `nan_to_num(posinf=...)` to do). */

@@ -1,8 +1,8 @@
 /**
  * SAE checkpoints, laid out so SAELens-style tools can read the weights:
  *
- *   <dir>/latest.json                         {"version": 1, "step", "folder", "config_hash"}
- *   <dir>/step-00000100/cfg.json              SAELens-style cfg (d_in, d_sae, k, matryoshka_widths, …)
+ *   <dir>/latest.json                         {"version": 2, "step", "folder", "config_hash"}
+ *   <dir>/step-00000100/cfg.json              SAELens-style cfg (d_in, d_sae, k, matryoshka_widths, …) + nestlab's architecture and training configs
  *   <dir>/step-00000100/sae_weights.safetensors   W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec (+ threshold)
  *   <dir>/step-00000100/trainer_state.safetensors  Adam moments, samples-since-fired (F64); step/θ in metadata
  *
@@ -18,12 +18,16 @@ import { join } from 'node:path';
 import { NestlabArgumentError } from '../errors.js';
 import { writeFileAtomic } from '../data/files.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
-import { configHash, fromSaeLensCfg, toSaeLensCfg } from './config.js';
+import { architectureHash, fromSaeLensCfg, toSaeLensCfg } from './config.js';
 import type { Sae } from './model.js';
-import type { TrainerState } from './train.js';
+import type { TrainerState } from './state.js';
 
-/** Format version of nestlab checkpoints. */
-export const CHECKPOINT_VERSION = 1;
+/**
+ * Format version of nestlab checkpoints. 2: architecture and training configs apart, the hash
+ * covers the architecture only. Version 1 folders (one combined config) still load.
+ */
+export const CHECKPOINT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 const KEEP = 2;
 
@@ -38,10 +42,10 @@ function f32(shape: number[], data: Float32Array): NamedTensor {
 export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null = null): string {
   const { dIn: d, dSae: m } = sae.cfg;
   const step = state?.step ?? 0;
-  const hash = configHash(sae.cfg);
+  const hash = architectureHash(sae.cfg);
   const folderName = `step-${String(step).padStart(8, '0')}`;
   const folder = join(dir, folderName);
-  writeSaeFiles(folder, sae);
+  saveSae(sae, folder);
   if (state !== null) {
     const t: Record<string, NamedTensor> = {};
     for (const [name, key, shape] of [
@@ -72,7 +76,8 @@ export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null
  * Writes an SAE's weights (sae_weights.safetensors, SAELens names) and cfg.json into `folder`.
  * For BatchTopK with an estimated θ, also a per-latent `threshold` [d_sae] (SAELens JumpReLU form).
  */
-export function writeSaeFiles(folder: string, sae: Sae): void {
+export function saveSae(sae: Sae, folder: string): void {
+  if (typeof folder !== 'string' || folder === '') throw new NestlabArgumentError('sae.save', 'folder', 'a folder path', folder);
   const { dIn: d, dSae: m } = sae.cfg;
   const p = sae.params;
   const tensors: Record<string, NamedTensor> = {
@@ -82,9 +87,9 @@ export function writeSaeFiles(folder: string, sae: Sae): void {
     b_dec: f32([d], p.bDec),
   };
   if (sae.cfg.activation === 'batchtopk' && sae.threshold >= 0) tensors.threshold = f32([m], new Float32Array(m).fill(sae.threshold));
-  const hash = configHash(sae.cfg);
+  const hash = architectureHash(sae.cfg);
   writeSafetensors(join(folder, 'sae_weights.safetensors'), tensors, { config_hash: hash, nestlab_checkpoint_version: String(CHECKPOINT_VERSION) });
-  const cfg = { ...toSaeLensCfg(sae.cfg), threshold: sae.threshold, nestlab_checkpoint_version: CHECKPOINT_VERSION };
+  const cfg = { ...toSaeLensCfg(sae.cfg, sae.training), threshold: sae.threshold, nestlab_checkpoint_version: CHECKPOINT_VERSION };
   writeFileAtomic(join(folder, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
@@ -104,8 +109,8 @@ function resolveFolder(path: string): string | null {
   const latest = join(path, 'latest.json');
   if (!existsSync(latest)) return null;
   const j = JSON.parse(readFileSync(latest, 'utf8')) as { version?: number; folder?: string };
-  if (j.version !== CHECKPOINT_VERSION) {
-    throw new NestlabArgumentError('loadSae', 'checkpoint', `version ${CHECKPOINT_VERSION}`, `version ${j.version}`);
+  if (!READABLE_VERSIONS.includes(Number(j.version))) {
+    throw new NestlabArgumentError('sae.load', 'checkpoint', `version ${READABLE_VERSIONS.join(' or ')}`, `version ${j.version}`);
   }
   return join(path, String(j.folder));
 }
@@ -117,16 +122,16 @@ function resolveFolder(path: string): string | null {
  */
 export function loadSae(path: string): Sae {
   const folder = resolveFolder(path);
-  if (folder === null) throw new NestlabArgumentError('loadSae', 'path', 'a folder with cfg.json + sae_weights.safetensors or latest.json', path);
+  if (folder === null) throw new NestlabArgumentError('sae.load', 'path', 'a folder with cfg.json + sae_weights.safetensors or latest.json', path);
   return loadFolder(folder).sae;
 }
 
 function loadFolder(folder: string): { sae: Sae; hash: string } {
-  const where = 'loadSae';
+  const where = 'sae.load';
   const cfgPath = join(folder, 'cfg.json');
   if (!existsSync(cfgPath)) throw new NestlabArgumentError(where, 'path', 'a folder containing cfg.json', folder);
   const json = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
-  const cfg = fromSaeLensCfg(json, where);
+  const { architecture: cfg, training } = fromSaeLensCfg(json, where);
   const { tensors } = readSafetensors(join(folder, 'sae_weights.safetensors'));
   const { dIn: d, dSae: m } = cfg;
   const params = {
@@ -137,7 +142,9 @@ function loadFolder(folder: string): { sae: Sae; hash: string } {
   };
   let threshold = typeof json.threshold === 'number' ? json.threshold : -1;
   if (threshold < 0 && tensors.threshold !== undefined) threshold = expectShape(where, 'threshold', tensors.threshold, [m])[0];
-  return { sae: { cfg, params, threshold }, hash: configHash(cfg) };
+  // The hash cfg.json was written with (version 1 hashed both configs), to match the trainer state's.
+  const hash = typeof json.config_hash === 'string' ? json.config_hash : architectureHash(cfg);
+  return { sae: { cfg, params, threshold, ...(training ? { training } : {}) }, hash };
 }
 
 /**
@@ -145,7 +152,7 @@ function loadFolder(folder: string): { sae: Sae; hash: string } {
  * Errors if the state's config hash differs from the weights' or its shapes do not match.
  */
 export function loadCheckpoint(dir: string): { sae: Sae; state: TrainerState | null } | null {
-  const where = 'loadCheckpoint';
+  const where = 'sae.train';
   const folder = resolveFolder(dir);
   if (folder === null) return null;
   const { sae, hash } = loadFolder(folder);

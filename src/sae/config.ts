@@ -1,6 +1,10 @@
 /**
- * The SAE configuration: one typed object with documented defaults (research/msae.md §9), its
- * validation, and a hash that versions checkpoints.
+ * The two SAE configurations, as SAELens keeps them apart: the architecture (what the SAE is:
+ * sizes, activation, k, Matryoshka prefixes) and the training run (loss weights, optimizer,
+ * schedule, batch order). Each is one typed object with documented defaults
+ * (docs/methods/msae.md, "trainer recipe"), validated field by field; a hash of the architecture
+ * versions checkpoints, so a resumed run may change its training (more epochs, another learning
+ * rate) but never the SAE it continues.
  *
  * Hand-written: a config is plain data; validation must name the field and what was expected.
  */
@@ -13,24 +17,28 @@ export type SaeActivation = (typeof ACTIVATIONS)[number];
 export const BDEC_INITS = ['median', 'mean', 'zero'] as const;
 export type BDecInit = (typeof BDEC_INITS)[number];
 
-/** Everything that defines an SAE and its training run. Fields in camelCase; checkpoints map them to SAELens' snake_case. */
-export interface SaeConfig {
+/** What an SAE is. Fields in camelCase; checkpoints map them to SAELens' snake_case. */
+export interface SaeArchitecture {
   /** Input dimension d (SAELens `d_in`). Required. */
   dIn: number;
   /** Dictionary size m (SAELens `d_sae`). Required. */
   dSae: number;
   /** 'topk' (k per sample), 'batchtopk' (k·B per batch in training, threshold θ at inference), 'relu' (+ L1). Default 'batchtopk'. */
   activation: SaeActivation;
-  /** Active latents per sample (mean, for batchtopk; may be fractional there, k·B is floored). Default 32. Ignored by relu. */
+  /** Active latents per sample (mean, for batchtopk; may be fractional there, k·B is floored). Default min(32, dSae). Ignored by relu. */
   k: number;
-  /** L1 coefficient of the relu activation: loss += l1Coeff · mean_b Σ_i f_i (rows are unit norm). Default 1e-3. */
-  l1Coeff: number;
   /**
    * Prefix sizes m_1 < … < m_K = dSae of the Matryoshka loss (fixed groups). Default [dSae]: a
-   * flat SAE. Use `matryoshkaPrefixes(dSae)` for the paper's [m/32, m/16+m/32, …].
+   * flat SAE. `matryoshkaPrefixes(dSae)` gives the paper's groups, `halvingPrefixes(dSae)` m/16 … m.
    */
   prefixes: number[];
-  /** Weight w_p of each prefix loss. Default 1/K each (research/msae.md §2.1, DL). */
+}
+
+/** How an SAE is trained. Every field has a default; some defaults depend on the architecture. */
+export interface SaeTraining {
+  /** L1 coefficient of the relu activation: loss += l1Coeff · mean_b Σ_i f_i. Default 1e-3. */
+  l1Coeff: number;
+  /** Weight w_p of each prefix loss (one per architecture prefix). Default 1/K each (dictionary_learning). */
   prefixWeights: number[];
   /** Latents in the AuxK reconstruction (Gao et al.). Default min(dIn/2, dSae) (floored, ≥ 1). 0 disables AuxK. */
   auxK: number;
@@ -38,8 +46,8 @@ export interface SaeConfig {
   auxAlpha: number;
   /** A latent is dead when it has not fired for this many samples (tokens). Default 10,000,000. */
   deadTokens: number;
-  /** Adam learning rate. Default 2e-4 / sqrt(dSae / 16384) (DL, "1/√m"). */
-  lr: number;
+  /** Adam learning rate. Default 2e-4 / sqrt(dSae / 16384) (dictionary_learning's "1/√m" rule). */
+  learningRate: number;
   /** Adam β1. Default 0.9. */
   beta1: number;
   /** Adam β2. Default 0.999. */
@@ -56,31 +64,41 @@ export interface SaeConfig {
   batchSize: number;
   /** Passes over the data. Default 1. */
   epochs: number;
-  /** b_dec initialisation from the first batch: geometric median (Weiszfeld), mean, or zero. Default 'median'. */
+  /** b_dec initialization from the first batch: geometric median (Weiszfeld), mean, or zero. Default 'median'. */
   bDecInit: BDecInit;
   /** BatchTopK inference threshold: EMA factor of the smallest kept activation. Default 0.999. */
   thresholdBeta: number;
   /** Step at which the threshold estimate starts. Default 1000. */
   thresholdStart: number;
-  /** Seed of initialisation and batch order. Default 0. */
+  /** Seed of initialization and batch order. Default 0. */
   seed: number;
 }
 
-const FIELDS: readonly (keyof SaeConfig)[] = [
-  'dIn', 'dSae', 'activation', 'k', 'l1Coeff', 'prefixes', 'prefixWeights', 'auxK', 'auxAlpha', 'deadTokens',
-  'lr', 'beta1', 'beta2', 'eps', 'warmupSteps', 'decayStart', 'clipNorm', 'batchSize', 'epochs', 'bDecInit',
-  'thresholdBeta', 'thresholdStart', 'seed',
+const ARCHITECTURE_FIELDS: readonly (keyof SaeArchitecture)[] = ['dIn', 'dSae', 'activation', 'k', 'prefixes'];
+
+const TRAINING_FIELDS: readonly (keyof SaeTraining)[] = [
+  'l1Coeff', 'prefixWeights', 'auxK', 'auxAlpha', 'deadTokens', 'learningRate', 'beta1', 'beta2', 'eps', 'warmupSteps',
+  'decayStart', 'clipNorm', 'batchSize', 'epochs', 'bDecInit', 'thresholdBeta', 'thresholdStart', 'seed',
 ];
 
-/** The options of `saeConfig`: dIn and dSae required, everything else optional. */
-export type SaeConfigInput = Partial<SaeConfig> & Pick<SaeConfig, 'dIn' | 'dSae'>;
+/** The options of `saeArchitecture`: dIn and dSae required, everything else optional. */
+export type SaeArchitectureInput = Partial<SaeArchitecture> & Pick<SaeArchitecture, 'dIn' | 'dSae'>;
+
+/** The options of `saeTraining`: every field optional. */
+export type SaeTrainingInput = Partial<SaeTraining>;
 
 /**
- * The paper's five fixed groups (P1 App. G.3): fractions [1/32, 1/16, 1/8, 1/4, 17/32] of m, as
- * cumulative prefix sizes ending at m (e.g. m = 4096 → [128, 384, 896, 1920, 4096]).
+ * The paper's five fixed groups (Bussmann et al. 2025, App. G.3): fractions [1/32, 1/16, 1/8,
+ * 1/4, 17/32] of m, as cumulative prefix sizes ending at m (e.g. m = 4096 → [128, 384, 896,
+ * 1920, 4096]). `options.fractions` gives other groups (all but the last).
  */
-export function matryoshkaPrefixes(dSae: number, fractions: number[] = [1 / 32, 1 / 16, 1 / 8, 1 / 4]): number[] {
-  checkInt('matryoshkaPrefixes', 'dSae', dSae, 1);
+export function matryoshkaPrefixes(dSae: number, options: { fractions?: number[] } = {}): number[] {
+  const where = 'sae.matryoshkaPrefixes';
+  checkInt(where, 'dSae', dSae, 1);
+  checkKnownKeys(where, options, ['fractions']);
+  const fractions = options.fractions ?? [1 / 32, 1 / 16, 1 / 8, 1 / 4];
+  if (!Array.isArray(fractions)) throw new NestlabArgumentError(where, 'options.fractions', 'an array of fractions in (0, 1)', fractions);
+  fractions.forEach((f, i) => checkNumber(where, `options.fractions[${i}]`, f, 0, 1));
   const out: number[] = [];
   let acc = 0;
   for (const f of fractions) {
@@ -93,97 +111,148 @@ export function matryoshkaPrefixes(dSae: number, fractions: number[] = [1 / 32, 
 }
 
 /**
- * Fills defaults and validates every field; throws NestlabArgumentError naming the field.
- * Checks: k ≤ dSae (and k·batchSize ≥ 1 for batchtopk), prefixes strictly increasing, positive,
- * ending at dSae, one weight per prefix, rates and probabilities in range.
+ * Halving prefix sizes m/16, m/8, m/4, m/2, m (floored, at least 1, duplicates dropped), e.g.
+ * 512 → [32, 64, 128, 256, 512]: nested sizes for reading any SAE prefix by prefix.
  */
-export function saeConfig(input: SaeConfigInput): SaeConfig {
-  const w = 'saeConfig';
-  if (input === null || typeof input !== 'object') throw new NestlabArgumentError(w, 'config', 'an object with dIn and dSae', input);
-  checkKnownKeys(w, input, FIELDS as string[]);
-  const dIn = checkInt(w, 'dIn', input.dIn, 1, 1 << 20);
-  const dSae = checkInt(w, 'dSae', input.dSae, 1, 1 << 24);
-  const activation = checkOneOf(w, 'activation', input.activation ?? 'batchtopk', ACTIVATIONS);
-  const k = checkNumber(w, 'k', input.k ?? Math.min(32, dSae), 0, Infinity);
+export function halvingPrefixes(dSae: number): number[] {
+  checkInt('sae.halvingPrefixes', 'dSae', dSae, 1);
+  const out: number[] = [];
+  for (const f of [16, 8, 4, 2, 1]) {
+    const p = Math.max(1, Math.floor(dSae / f));
+    if (out.length === 0 || p > out[out.length - 1]) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Fills the architecture's defaults and validates every field; throws NestlabArgumentError
+ * naming the field. Checks: k ≤ dSae (an integer for topk), prefixes strictly increasing,
+ * positive, ending at dSae.
+ */
+export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.architecture'): SaeArchitecture {
+  if (input === null || typeof input !== 'object') throw new NestlabArgumentError(where, 'architecture', 'an object with dIn and dSae', input);
+  checkKnownKeys(where, input, ARCHITECTURE_FIELDS as string[], 'architecture');
+  const dIn = checkInt(where, 'architecture.dIn', input.dIn, 1, 1 << 20);
+  const dSae = checkInt(where, 'architecture.dSae', input.dSae, 1, 1 << 24);
+  const activation = checkOneOf(where, 'architecture.activation', input.activation ?? 'batchtopk', ACTIVATIONS);
+  const k = checkNumber(where, 'architecture.k', input.k ?? Math.min(32, dSae), 0, Infinity);
   if (activation !== 'relu') {
-    if (k > dSae) throw new NestlabArgumentError(w, 'k', `at most dSae = ${dSae}`, k);
-    if (k <= 0) throw new NestlabArgumentError(w, 'k', 'positive', k);
-    if (activation === 'topk' && !Number.isInteger(k)) throw new NestlabArgumentError(w, 'k', 'an integer for activation "topk" (fractional k is for "batchtopk")', k);
+    if (k > dSae) throw new NestlabArgumentError(where, 'architecture.k', `at most dSae = ${dSae}`, k);
+    if (k <= 0) throw new NestlabArgumentError(where, 'architecture.k', 'positive', k);
+    if (activation === 'topk' && !Number.isInteger(k)) {
+      throw new NestlabArgumentError(where, 'architecture.k', 'an integer for activation "topk" (fractional k is for "batchtopk")', k);
+    }
   }
-  const l1Coeff = checkNumber(w, 'l1Coeff', input.l1Coeff ?? 1e-3, 0);
   const prefixes = input.prefixes ?? [dSae];
-  if (!Array.isArray(prefixes) || prefixes.length === 0) throw new NestlabArgumentError(w, 'prefixes', 'a non-empty array of prefix sizes ending at dSae', prefixes);
+  if (!Array.isArray(prefixes) || prefixes.length === 0) {
+    throw new NestlabArgumentError(where, 'architecture.prefixes', 'a non-empty array of prefix sizes ending at dSae', prefixes);
+  }
   prefixes.forEach((p, i) => {
-    checkInt(w, `prefixes[${i}]`, p, 1, dSae);
-    if (i > 0 && p <= prefixes[i - 1]) throw new NestlabArgumentError(w, 'prefixes', 'strictly increasing sizes', `[${prefixes.join(', ')}]`);
+    checkInt(where, `architecture.prefixes[${i}]`, p, 1, dSae);
+    if (i > 0 && p <= prefixes[i - 1]) throw new NestlabArgumentError(where, 'architecture.prefixes', 'strictly increasing sizes', `[${prefixes.join(', ')}]`);
   });
-  if (prefixes[prefixes.length - 1] !== dSae) throw new NestlabArgumentError(w, 'prefixes', `sizes ending at dSae = ${dSae}`, `[${prefixes.join(', ')}]`);
-  const prefixWeights = input.prefixWeights ?? prefixes.map(() => 1 / prefixes.length);
+  if (prefixes[prefixes.length - 1] !== dSae) {
+    throw new NestlabArgumentError(where, 'architecture.prefixes', `sizes ending at dSae = ${dSae}`, `[${prefixes.join(', ')}]`);
+  }
+  return { dIn, dSae, activation, k, prefixes: [...prefixes] };
+}
+
+/**
+ * Fills the training defaults for `arch` and validates every field; throws NestlabArgumentError
+ * naming the field. Checks: one prefix weight per prefix, k·batchSize ≥ 1 for batchtopk, rates
+ * and probabilities in range.
+ */
+export function saeTraining(input: SaeTrainingInput | undefined, arch: SaeArchitecture, where = 'sae.training'): SaeTraining {
+  const t = input ?? {};
+  if (t === null || typeof t !== 'object') throw new NestlabArgumentError(where, 'training', 'an object of training options', t);
+  checkKnownKeys(where, t, TRAINING_FIELDS as string[], 'training');
+  const { dIn, dSae, prefixes } = arch;
+  const l1Coeff = checkNumber(where, 'training.l1Coeff', t.l1Coeff ?? 1e-3, 0);
+  const prefixWeights = t.prefixWeights ?? prefixes.map(() => 1 / prefixes.length);
   if (!Array.isArray(prefixWeights) || prefixWeights.length !== prefixes.length) {
-    throw new NestlabArgumentError(w, 'prefixWeights', `an array of ${prefixes.length} weights (one per prefix)`, prefixWeights);
+    throw new NestlabArgumentError(where, 'training.prefixWeights', `an array of ${prefixes.length} weights (one per prefix)`, prefixWeights);
   }
-  prefixWeights.forEach((x, i) => checkNumber(w, `prefixWeights[${i}]`, x, 0));
-  const auxK = checkInt(w, 'auxK', input.auxK ?? Math.max(1, Math.min(dSae, Math.floor(dIn / 2))), 0, dSae);
-  const auxAlpha = checkNumber(w, 'auxAlpha', input.auxAlpha ?? 1 / 32, 0);
-  const deadTokens = checkInt(w, 'deadTokens', input.deadTokens ?? 10_000_000, 1);
-  const lr = checkNumber(w, 'lr', input.lr ?? 2e-4 / Math.sqrt(dSae / 16384), 0, 10);
-  if (lr <= 0) throw new NestlabArgumentError(w, 'lr', 'positive', lr);
-  const beta1 = checkNumber(w, 'beta1', input.beta1 ?? 0.9, 0, 0.999999);
-  const beta2 = checkNumber(w, 'beta2', input.beta2 ?? 0.999, 0, 0.99999999);
-  const eps = checkNumber(w, 'eps', input.eps ?? 1e-8, 0);
-  const warmupSteps = checkInt(w, 'warmupSteps', input.warmupSteps ?? 1000, 0);
-  const decayStart = checkNumber(w, 'decayStart', input.decayStart ?? 0.8, 0, 1);
-  const clipNorm = checkNumber(w, 'clipNorm', input.clipNorm ?? 1, 0);
-  const batchSize = checkInt(w, 'batchSize', input.batchSize ?? 4096, 1, 1 << 24);
-  if (activation === 'batchtopk' && Math.floor(k * batchSize) < 1) {
-    throw new NestlabArgumentError(w, 'k', `such that k·batchSize ≥ 1 (batchSize ${batchSize})`, k);
+  prefixWeights.forEach((x, i) => checkNumber(where, `training.prefixWeights[${i}]`, x, 0));
+  const auxK = checkInt(where, 'training.auxK', t.auxK ?? Math.max(1, Math.min(dSae, Math.floor(dIn / 2))), 0, dSae);
+  const auxAlpha = checkNumber(where, 'training.auxAlpha', t.auxAlpha ?? 1 / 32, 0);
+  const deadTokens = checkInt(where, 'training.deadTokens', t.deadTokens ?? 10_000_000, 1);
+  const learningRate = checkNumber(where, 'training.learningRate', t.learningRate ?? 2e-4 / Math.sqrt(dSae / 16384), 0, 10);
+  if (learningRate <= 0) throw new NestlabArgumentError(where, 'training.learningRate', 'positive', learningRate);
+  const beta1 = checkNumber(where, 'training.beta1', t.beta1 ?? 0.9, 0, 0.999999);
+  const beta2 = checkNumber(where, 'training.beta2', t.beta2 ?? 0.999, 0, 0.99999999);
+  const eps = checkNumber(where, 'training.eps', t.eps ?? 1e-8, 0);
+  const warmupSteps = checkInt(where, 'training.warmupSteps', t.warmupSteps ?? 1000, 0);
+  const decayStart = checkNumber(where, 'training.decayStart', t.decayStart ?? 0.8, 0, 1);
+  const clipNorm = checkNumber(where, 'training.clipNorm', t.clipNorm ?? 1, 0);
+  const batchSize = checkInt(where, 'training.batchSize', t.batchSize ?? 4096, 1, 1 << 24);
+  if (arch.activation === 'batchtopk' && Math.floor(arch.k * batchSize) < 1) {
+    throw new NestlabArgumentError(where, 'training.batchSize', `such that k·batchSize ≥ 1 (k = ${arch.k})`, batchSize);
   }
-  const epochs = checkNumber(w, 'epochs', input.epochs ?? 1, 0);
-  if (epochs <= 0) throw new NestlabArgumentError(w, 'epochs', 'positive', epochs);
-  const bDecInit = checkOneOf(w, 'bDecInit', input.bDecInit ?? 'median', BDEC_INITS);
-  const thresholdBeta = checkNumber(w, 'thresholdBeta', input.thresholdBeta ?? 0.999, 0, 1);
-  const thresholdStart = checkInt(w, 'thresholdStart', input.thresholdStart ?? 1000, 0);
-  const seed = checkInt(w, 'seed', input.seed ?? 0);
+  const epochs = checkNumber(where, 'training.epochs', t.epochs ?? 1, 0);
+  if (epochs <= 0) throw new NestlabArgumentError(where, 'training.epochs', 'positive', epochs);
+  const bDecInit = checkOneOf(where, 'training.bDecInit', t.bDecInit ?? 'median', BDEC_INITS);
+  const thresholdBeta = checkNumber(where, 'training.thresholdBeta', t.thresholdBeta ?? 0.999, 0, 1);
+  const thresholdStart = checkInt(where, 'training.thresholdStart', t.thresholdStart ?? 1000, 0);
+  const seed = checkInt(where, 'training.seed', t.seed ?? 0);
   return {
-    dIn, dSae, activation, k, l1Coeff, prefixes: [...prefixes], prefixWeights: [...prefixWeights], auxK, auxAlpha,
-    deadTokens, lr, beta1, beta2, eps, warmupSteps, decayStart, clipNorm, batchSize, epochs, bDecInit,
-    thresholdBeta, thresholdStart, seed,
+    l1Coeff, prefixWeights: [...prefixWeights], auxK, auxAlpha, deadTokens, learningRate, beta1, beta2, eps, warmupSteps,
+    decayStart, clipNorm, batchSize, epochs, bDecInit, thresholdBeta, thresholdStart, seed,
   };
 }
 
 /**
- * A short stable hash (first 16 hex digits of SHA-256) of the canonical JSON of every config
- * field in a fixed order; checkpoints carry it so a resume with another config is refused.
+ * A short stable hash (first 16 hex digits of SHA-256) of the canonical JSON of the architecture
+ * in a fixed field order; checkpoints carry it so a resume onto another SAE is refused.
  */
-export function configHash(cfg: SaeConfig): string {
-  const canonical = JSON.stringify(FIELDS.map((f) => [f, cfg[f]]));
+export function architectureHash(arch: SaeArchitecture): string {
+  const canonical = JSON.stringify(ARCHITECTURE_FIELDS.map((f) => [f, arch[f]]));
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-/** The SAELens-style cfg JSON (snake_case) of a config, plus nestlab's full config and hash. */
-export function toSaeLensCfg(cfg: SaeConfig): Record<string, unknown> {
-  const architecture = cfg.activation === 'relu' ? 'standard' : cfg.activation === 'topk' ? 'topk' : 'batchtopk';
+/** The SAELens-style cfg JSON (snake_case) of an SAE, plus nestlab's own configs and the architecture hash. */
+export function toSaeLensCfg(arch: SaeArchitecture, training?: SaeTraining): Record<string, unknown> {
+  const architecture = arch.activation === 'relu' ? 'standard' : arch.activation === 'topk' ? 'topk' : 'batchtopk';
   return {
-    architecture: cfg.prefixes.length > 1 ? `matryoshka_${architecture}` : architecture,
-    d_in: cfg.dIn,
-    d_sae: cfg.dSae,
-    k: cfg.k,
-    activation_fn: cfg.activation,
-    l1_coefficient: cfg.l1Coeff,
-    matryoshka_widths: cfg.prefixes,
-    prefix_weights: cfg.prefixWeights,
+    architecture: arch.prefixes.length > 1 ? `matryoshka_${architecture}` : architecture,
+    d_in: arch.dIn,
+    d_sae: arch.dSae,
+    k: arch.k,
+    activation_fn: arch.activation,
+    matryoshka_widths: arch.prefixes,
+    ...(training ? { l1_coefficient: training.l1Coeff, prefix_weights: training.prefixWeights } : {}),
     apply_b_dec_to_input: true,
     normalize_activations: 'none',
     dtype: 'float32',
-    config_hash: configHash(cfg),
-    nestlab_config: cfg,
+    config_hash: architectureHash(arch),
+    nestlab_architecture: arch,
+    ...(training ? { nestlab_training: training } : {}),
   };
 }
 
-/** Reads a config back from `toSaeLensCfg` output (its `nestlab_config`), validating it. */
-export function fromSaeLensCfg(json: Record<string, unknown>, where = 'fromSaeLensCfg'): SaeConfig {
-  const inner = json.nestlab_config;
-  if (inner && typeof inner === 'object') return saeConfig(inner as SaeConfigInput);
+/**
+ * Reads the architecture (and the training config, when recorded) back from a cfg.json:
+ * nestlab's own fields when present (version 2, or the combined `nestlab_config` of version 1),
+ * else what a plain SAELens cfg has.
+ */
+export function fromSaeLensCfg(json: Record<string, unknown>, where = 'sae.load'): { architecture: SaeArchitecture; training?: SaeTraining } {
+  const own = json.nestlab_architecture;
+  if (own && typeof own === 'object') {
+    const architecture = saeArchitecture(own as SaeArchitectureInput, where);
+    const t = json.nestlab_training;
+    return { architecture, ...(t && typeof t === 'object' ? { training: saeTraining(t as SaeTrainingInput, architecture, where) } : {}) };
+  }
+  const v1 = json.nestlab_config;
+  if (v1 && typeof v1 === 'object') {
+    // Version 1 kept both configs in one object (and called the learning rate `lr`).
+    const all = { ...(v1 as Record<string, unknown>) };
+    if ('lr' in all) {
+      all.learningRate = all.lr;
+      delete all.lr;
+    }
+    const pick = (fields: readonly string[]) => Object.fromEntries(Object.entries(all).filter(([k]) => fields.includes(k)));
+    const architecture = saeArchitecture(pick(ARCHITECTURE_FIELDS) as unknown as SaeArchitectureInput, where);
+    return { architecture, training: saeTraining(pick(TRAINING_FIELDS) as SaeTrainingInput, architecture, where) };
+  }
   // A plain SAELens cfg: take what it has.
   const dIn = json.d_in;
   const dSae = json.d_sae;
@@ -192,5 +261,5 @@ export function fromSaeLensCfg(json: Record<string, unknown>, where = 'fromSaeLe
   const activation: SaeActivation = arch.includes('batchtopk') ? 'batchtopk' : arch.includes('topk') ? 'topk' : 'relu';
   const widths = Array.isArray(json.matryoshka_widths) ? (json.matryoshka_widths as number[]) : [dSae];
   const prefixes = widths[widths.length - 1] === dSae ? widths : [...widths, dSae];
-  return saeConfig({ dIn, dSae, activation, k: typeof json.k === 'number' ? json.k : undefined, prefixes });
+  return { architecture: saeArchitecture({ dIn, dSae, activation, k: typeof json.k === 'number' ? json.k : undefined, prefixes }, where) };
 }

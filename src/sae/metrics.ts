@@ -5,9 +5,9 @@
  * Hand-written: each metric is a few sums over sparse codes; the Hungarian matching (Kuhn 1955,
  * the O(n²m) potentials form) is 40 lines and no npm package fits a Float64 cost matrix.
  */
-import { minCostAssignment } from '../topology/distances.js';
+import { minCostAssignment } from '../math/assignment.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { checkMatrix, columnMeans, type Matrix } from '../data/matrix.js';
 import type { HierarchicalData } from '../data/hierarchical.js';
 import { decodeSae, encodeSae, truncateCode, type Sae, type SparseCode } from './model.js';
 
@@ -46,8 +46,7 @@ export async function evaluateSae(sae: Sae, x: Matrix, options: { prefixes?: num
   const code = options.code ?? (await encodeSae(sae, xm));
   if (code.rows !== xm.rows) throw new NestlabArgumentError(where, 'options.code.rows', `x.rows = ${xm.rows}`, code.rows);
   const { rows: n, cols: d } = xm;
-  const mean = new Float64Array(d);
-  for (let b = 0; b < n; b++) for (let i = 0; i < d; i++) mean[i] += xm.data[b * d + i] / n;
+  const mean = columnMeans(xm);
   let total = 0;
   for (let b = 0; b < n; b++) for (let i = 0; i < d; i++) total += (xm.data[b * d + i] - mean[i]) ** 2;
   total /= n;
@@ -55,7 +54,7 @@ export async function evaluateSae(sae: Sae, x: Matrix, options: { prefixes?: num
   for (let a = 0; a < code.idx.length; a++) fires[code.idx[a]]++;
   return prefixes.map((p) => {
     const c = truncateCode(code, p);
-    const xhat = decodeSae(sae, c, p);
+    const xhat = decodeSae(sae, c, { prefix: p });
     let sq = 0;
     for (let i = 0; i < xhat.data.length; i++) sq += (xhat.data[i] - xm.data[i]) ** 2;
     const mse = sq / n;
@@ -123,7 +122,7 @@ export function meanMaxCosine(cos: Matrix): number {
 }
 
 /**
- * One distinct latent per true feature maximising the summed cosine (Hungarian algorithm on
+ * One distinct latent per true feature maximizing the summed cosine (Hungarian algorithm on
  * −cos; requires features ≤ latents). Returns latentOf[feature].
  */
 export function matchLatents(cos: Matrix): Int32Array {
@@ -236,4 +235,12 @@ export async function absorption(sae: Sae, data: HierarchicalData, options: { sa
   const silent = perParent.reduce((a, p) => a + p.silent, 0);
   const carried = perParent.reduce((a, p) => a + p.carried, 0);
   return { rate: events > 0 ? silent / events : 0, carriedRate: events > 0 ? carried / events : 0, perParent, events, match };
+}
+
+/** Latent indices ordered by how often they fire on x (most first; ties by index). */
+export async function latentsByFrequency(sae: Sae, x: Matrix): Promise<Int32Array> {
+  const code = await encodeSae(sae, x);
+  const count = new Float64Array(sae.cfg.dSae);
+  for (const i of code.idx) count[i]++;
+  return Int32Array.from(Array.from({ length: sae.cfg.dSae }, (_, i) => i).sort((a, b) => count[b] - count[a] || a - b));
 }

@@ -1,5 +1,5 @@
 /**
- * The sparse autoencoder itself: parameters, initialisation, the encoder pre-activations, the
+ * The sparse autoencoder itself: parameters, initialization, the encoder pre-activations, the
  * TopK / BatchTopK / ReLU selection, and inference (encode, decode, reconstruct at a prefix).
  *
  * Shapes (row vectors, as in SAELens and research/msae.md §1): x ∈ ℝ^d, W_enc [d, m],
@@ -15,10 +15,10 @@
  */
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
-import { NestlabArgumentError, checkInt } from '../errors.js';
-import { quickselect } from '../similarity/cka.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { saeConfig, type SaeConfig, type SaeConfigInput } from './config.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
+import { kthLargest } from '../math/order.js';
+import { checkMatrix, columnMeans, normalizeRowsInPlace, type Matrix } from '../data/matrix.js';
+import { BDEC_INITS, saeArchitecture, type BDecInit, type SaeArchitecture, type SaeArchitectureInput, type SaeTraining } from './config.js';
 
 /** The four trained tensors, row-major Float32Arrays (the master copy; tfjs tensors are made per step). */
 export interface SaeParams {
@@ -30,6 +30,11 @@ export interface SaeParams {
   wDec: Float32Array;
   /** [dIn] */
   bDec: Float32Array;
+}
+
+/** Parameters of the given sizes, all zero (also the layout of gradients and Adam moments). */
+export function zeroParams(dIn: number, dSae: number): SaeParams {
+  return { wEnc: new Float32Array(dIn * dSae), bEnc: new Float32Array(dSae), wDec: new Float32Array(dSae * dIn), bDec: new Float32Array(dIn) };
 }
 
 /**
@@ -44,12 +49,25 @@ export interface SparseCode {
   val: Float32Array;
 }
 
-/** A trained or initialised SAE: its config, parameters and (BatchTopK) inference threshold. */
+/** A trained or initialized SAE: its architecture, parameters and (BatchTopK) inference threshold. */
 export interface Sae {
-  cfg: SaeConfig;
+  /** The architecture (SAELens keeps it in `sae.cfg` too). */
+  cfg: SaeArchitecture;
   params: SaeParams;
   /** BatchTopK inference threshold θ (mean smallest kept activation); -1 while not estimated. */
   threshold: number;
+  /** The training config it was trained with, when known (trainers and checkpoints record it). */
+  training?: SaeTraining;
+}
+
+/** Options of `createSae`. */
+export interface CreateSaeOptions {
+  /** Seed of the initialization. Default 0. */
+  seed?: number;
+  /** b_dec from `sample`: geometric median, mean, or zero. Default 'median'. */
+  bDecInit?: BDecInit;
+  /** Rows [n, dIn] for the b_dec initialization. Default none (b_dec = 0). */
+  sample?: Matrix;
 }
 
 /** Below this many multiply-adds (B·d·m) the encoder product runs in JS instead of tfjs. */
@@ -61,8 +79,7 @@ export const JS_ENCODER_MAX_MACS = 1 << 22;
  */
 export function geometricMedian(x: Matrix, maxIter = 100): Float32Array {
   const { rows: n, cols: d, data } = x;
-  const g = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) g[j] += data[i * d + j] / n;
+  const g = columnMeans(x);
   const next = new Float64Array(d);
   for (let it = 0; it < maxIter; it++) {
     next.fill(0);
@@ -90,34 +107,21 @@ export function geometricMedian(x: Matrix, maxIter = 100): Float32Array {
   return Float32Array.from(g);
 }
 
-/** Column means of the rows. */
-function columnMean(x: Matrix): Float32Array {
-  const g = new Float64Array(x.cols);
-  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) g[j] += x.data[i * x.cols + j];
-  return Float32Array.from(g, (v) => v / x.rows);
-}
-
-/** Scales every row of an [rows, cols] matrix to unit L2 norm (rows of norm 0 are left as they are). */
-export function normalizeRowsInPlace(w: Float32Array, rows: number, cols: number): void {
-  for (let i = 0; i < rows; i++) {
-    const o = i * cols;
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += w[o + j] * w[o + j];
-    if (s <= 0) continue;
-    const inv = 1 / Math.sqrt(s);
-    for (let j = 0; j < cols; j++) w[o + j] *= inv;
-  }
-}
-
 /**
- * A new SAE. Tied init (research/msae.md §4): W_dec rows kaiming-uniform (U(±√(6/d))... then
- * normalised to unit norm), W_enc = W_decᵀ (a copy), b_enc = 0, b_dec = geometric median / mean
- * of `sample` (zero without a sample or with bDecInit 'zero'). Every draw comes from Rng(cfg.seed).
+ * A new SAE. Tied init (docs/methods/msae.md §4): W_dec rows kaiming-uniform (U(±√(6/d))... then
+ * normalized to unit norm), W_enc = W_decᵀ (a copy), b_enc = 0, b_dec = geometric median / mean
+ * of `options.sample` (zero without a sample or with bDecInit 'zero'). Every draw comes from
+ * Rng(options.seed).
  */
-export function createSae(config: SaeConfigInput | SaeConfig, sample?: Matrix): Sae {
-  const cfg = saeConfig(config);
+export function createSae(architecture: SaeArchitectureInput, options: CreateSaeOptions = {}): Sae {
+  const where = 'sae.create';
+  const cfg = saeArchitecture(architecture, where);
+  checkKnownKeys(where, options, ['seed', 'bDecInit', 'sample']);
+  const seed = checkInt(where, 'options.seed', options.seed ?? 0);
+  const bDecInit = checkOneOf(where, 'options.bDecInit', options.bDecInit ?? 'median', BDEC_INITS);
+  const sample = options.sample;
   const { dIn: d, dSae: m } = cfg;
-  const rng = new Rng(cfg.seed);
+  const rng = new Rng(seed);
   const bound = Math.sqrt(6 / d);
   const wDec = new Float32Array(m * d);
   for (let i = 0; i < wDec.length; i++) wDec[i] = (2 * rng.uniform() - 1) * bound;
@@ -125,10 +129,10 @@ export function createSae(config: SaeConfigInput | SaeConfig, sample?: Matrix): 
   const wEnc = new Float32Array(d * m);
   for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) wEnc[j * m + i] = wDec[i * d + j];
   let bDec = new Float32Array(d);
-  if (sample !== undefined && cfg.bDecInit !== 'zero') {
-    const s = checkMatrix('createSae', 'sample', sample, 1, d);
-    if (s.cols !== d) throw new NestlabArgumentError('createSae', 'sample.cols', `dIn = ${d}`, s.cols);
-    bDec = cfg.bDecInit === 'median' ? geometricMedian(s) : columnMean(s);
+  if (sample !== undefined && bDecInit !== 'zero') {
+    const s = checkMatrix(where, 'options.sample', sample, 1, d);
+    if (s.cols !== d) throw new NestlabArgumentError(where, 'options.sample.cols', `dIn = ${d}`, s.cols);
+    bDec = bDecInit === 'median' ? geometricMedian(s) : Float32Array.from(columnMeans(s));
   }
   return { cfg, params: { wEnc, bEnc: new Float32Array(m), wDec, bDec }, threshold: -1 };
 }
@@ -137,9 +141,10 @@ export function createSae(config: SaeConfigInput | SaeConfig, sample?: Matrix): 
 export function cloneSae(sae: Sae): Sae {
   const p = sae.params;
   return {
-    cfg: { ...sae.cfg, prefixes: [...sae.cfg.prefixes], prefixWeights: [...sae.cfg.prefixWeights] },
+    cfg: { ...sae.cfg, prefixes: [...sae.cfg.prefixes] },
     params: { wEnc: p.wEnc.slice(), bEnc: p.bEnc.slice(), wDec: p.wDec.slice(), bDec: p.bDec.slice() },
     threshold: sae.threshold,
+    ...(sae.training ? { training: { ...sae.training, prefixWeights: [...sae.training.prefixWeights] } } : {}),
   };
 }
 
@@ -262,7 +267,7 @@ function tfPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: numbe
 }
 
 /**
- * pre = (x − b_dec)·W_enc + b_enc for a batch x ([rows, dIn] row-major). Returns the centred
+ * pre = (x − b_dec)·W_enc + b_enc for a batch x ([rows, dIn] row-major). Returns the centered
  * input too (the encoder gradient needs it). Tiny problems run in JS, others on tfjs.
  */
 export function encoderPre(sae: Sae, x: Float32Array, rows: number, forceJs = false): { xc: Float32Array; pre: PreActivations } {
@@ -311,11 +316,6 @@ function codeFromCandidates(c: RowTopK, rows: number, m: number, keep: (v: numbe
   const code = { rows, dSae: m, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
   sortRows(code.ptr, code.idx, code.val);
   return code;
-}
-
-/** k-th largest value of `a` (1-based k ≤ a.length), by quickselect on a copy. */
-export function kthLargest(a: Float32Array, k: number): number {
-  return quickselect(a.slice(), a.length - k);
 }
 
 /** Per-row TopK: the k largest pre-activations of each row, then ReLU (Gao et al. eq. 2). */
@@ -393,7 +393,7 @@ export async function selectAbove(pre: PreActivations, threshold = 0): Promise<S
 
 /** The code restricted to latents < prefix (Matryoshka inference at prefix p). */
 export function truncateCode(code: SparseCode, prefix: number): SparseCode {
-  checkInt('truncateCode', 'prefix', prefix, 1, code.dSae);
+  checkInt('sae.truncateCode', 'prefix', prefix, 1, code.dSae);
   if (prefix === code.dSae) return code;
   const ptr = new Int32Array(code.rows + 1);
   const idxs: number[] = [];
@@ -424,17 +424,31 @@ export function codeToDense(code: SparseCode): Matrix {
 
 const INFER_CHUNK = 2048;
 
+/** Options of `encodeSae`. */
+export interface EncodeOptions {
+  /** Keep only latents < prefix (Matryoshka inference at a prefix). Default: all. */
+  prefix?: number;
+  /** Return a dense [rows, dSae] Matrix instead of the sparse code. Default false. */
+  dense?: boolean;
+}
+
 /**
  * Encodes rows of `x` with the inference activation: TopK per row; BatchTopK as JumpReLU with the
  * estimated θ (f = r·[r > θ]; while θ is not estimated, top k·B over each chunk of rows); ReLU.
- * With `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, BB/DL `encode`).
+ * With `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, BB/DL `encode`). The code is
+ * sparse (CSR) unless `dense: true`.
  */
-export async function encodeSae(sae: Sae, x: Matrix, options: { prefix?: number } = {}): Promise<SparseCode> {
-  const where = 'encodeSae';
+export async function encodeSae(sae: Sae, x: Matrix, options: EncodeOptions & { dense: true }): Promise<Matrix>;
+export async function encodeSae(sae: Sae, x: Matrix, options?: EncodeOptions & { dense?: false }): Promise<SparseCode>;
+export async function encodeSae(sae: Sae, x: Matrix, options?: EncodeOptions): Promise<SparseCode | Matrix>;
+export async function encodeSae(sae: Sae, x: Matrix, options: EncodeOptions = {}): Promise<SparseCode | Matrix> {
+  const where = 'sae.encode';
+  checkKnownKeys(where, options, ['prefix', 'dense']);
   const { dIn: d, dSae: m } = sae.cfg;
   const xm = checkMatrix(where, 'x', x, 1, 1);
   if (xm.cols !== d) throw new NestlabArgumentError(where, 'x.cols', `dIn = ${d}`, xm.cols);
   const prefix = checkInt(where, 'options.prefix', options.prefix ?? m, 1, m);
+  if (options.dense !== undefined && typeof options.dense !== 'boolean') throw new NestlabArgumentError(where, 'options.dense', 'true or false', options.dense);
   const parts: SparseCode[] = [];
   for (let s = 0; s < xm.rows; s += INFER_CHUNK) {
     const rows = Math.min(INFER_CHUNK, xm.rows - s);
@@ -448,7 +462,8 @@ export async function encodeSae(sae: Sae, x: Matrix, options: { prefix?: number 
       pre.dispose();
     }
   }
-  return truncateCode(concatCodes(parts, m), prefix);
+  const code = truncateCode(concatCodes(parts, m), prefix);
+  return options.dense ? codeToDense(code) : code;
 }
 
 function concatCodes(parts: SparseCode[], m: number): SparseCode {
@@ -470,11 +485,16 @@ function concatCodes(parts: SparseCode[], m: number): SparseCode {
   return { rows, dSae: m, ptr, idx, val };
 }
 
-/** x̂ = f_{0:p}·W_dec[0:p] + b_dec for a sparse code (only active rows of W_dec are read). */
-export function decodeSae(sae: Sae, code: SparseCode, prefix = sae.cfg.dSae): Matrix {
+/**
+ * x̂ = f_{0:p}·W_dec[0:p] + b_dec for a sparse code (only active rows of W_dec are read), with
+ * p = `options.prefix` (default all latents).
+ */
+export function decodeSae(sae: Sae, code: SparseCode, options: { prefix?: number } = {}): Matrix {
+  const where = 'sae.decode';
+  checkKnownKeys(where, options, ['prefix']);
   const d = sae.cfg.dIn;
-  checkInt('decodeSae', 'prefix', prefix, 1, sae.cfg.dSae);
-  if (code.dSae !== sae.cfg.dSae) throw new NestlabArgumentError('decodeSae', 'code.dSae', `dSae = ${sae.cfg.dSae}`, code.dSae);
+  const prefix = checkInt(where, 'options.prefix', options.prefix ?? sae.cfg.dSae, 1, sae.cfg.dSae);
+  if (code.dSae !== sae.cfg.dSae) throw new NestlabArgumentError(where, 'code.dSae', `dSae = ${sae.cfg.dSae}`, code.dSae);
   const out = new Float32Array(code.rows * d);
   const w = sae.params.wDec;
   for (let b = 0; b < code.rows; b++) {
@@ -491,9 +511,11 @@ export function decodeSae(sae: Sae, code: SparseCode, prefix = sae.cfg.dSae): Ma
   return { data: out, rows: code.rows, cols: d };
 }
 
-/** Reconstruction of `x` through the first `prefix` latents (default all). */
-export async function reconstructSae(sae: Sae, x: Matrix, prefix = sae.cfg.dSae): Promise<Matrix> {
-  return decodeSae(sae, await encodeSae(sae, x, { prefix }), prefix);
+/** Reconstruction of `x` through the first `options.prefix` latents (default all): decode(encode(x)). */
+export async function reconstructSae(sae: Sae, x: Matrix, options: { prefix?: number } = {}): Promise<Matrix> {
+  checkKnownKeys('sae.reconstruct', options, ['prefix']);
+  const prefix = options.prefix ?? sae.cfg.dSae;
+  return decodeSae(sae, await encodeSae(sae, x, { prefix }), { prefix });
 }
 
 /**
@@ -503,11 +525,11 @@ export async function reconstructSae(sae: Sae, x: Matrix, prefix = sae.cfg.dSae)
  */
 export function permuteLatents(sae: Sae, order: ArrayLike<number>): Sae {
   const { dIn: d, dSae: m } = sae.cfg;
-  if (order.length !== m) throw new NestlabArgumentError('permuteLatents', 'order', `a permutation of ${m} latents`, `${order.length} entries`);
+  if (order.length !== m) throw new NestlabArgumentError('sae.permuteLatents', 'order', `a permutation of ${m} latents`, `${order.length} entries`);
   const seen = new Uint8Array(m);
   for (let i = 0; i < m; i++) {
     const o = order[i];
-    if (!Number.isInteger(o) || o < 0 || o >= m || seen[o]) throw new NestlabArgumentError('permuteLatents', `order[${i}]`, `an unused latent index in [0, ${m})`, o);
+    if (!Number.isInteger(o) || o < 0 || o >= m || seen[o]) throw new NestlabArgumentError('sae.permuteLatents', `order[${i}]`, `an unused latent index in [0, ${m})`, o);
     seen[o] = 1;
   }
   const out = cloneSae(sae);

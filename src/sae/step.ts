@@ -12,23 +12,15 @@
  * Objective (research/msae.md §2.1, §3, spec weights):
  *   L = Σ_p w_p · mean_b ‖x − (f_{0:p}·W_dec[0:p] + b_dec)‖²          (Matryoshka; one prefix = flat)
  *     + l1Coeff · mean_b Σ_i f_i                                       (relu only)
- *     + α · min(#dead/k_aux, 1) · mean_b ‖ê − e‖² / mean_b ‖e − ē‖²      (AuxK, DL normalisation)
+ *     + α · min(#dead/k_aux, 1) · mean_b ‖ê − e‖² / mean_b ‖e − ē‖²      (AuxK, DL normalization)
  * with f = ReLU(pre) on the selected set (the selection is a constant mask: no gradient flows
  * through TopK, Gao et al.), e = x − x̂_full (detached), ê = z·W_dec, z = ReLU(pre) on the aux set
- * (top k_aux among dead latents). The AuxK term is 0 when its normaliser is 0.
+ * (top k_aux among dead latents). The AuxK term is 0 when its normalizer is 0.
  */
 import { tf } from '../backend/tf.js';
-import type { SaeConfig } from './config.js';
+import type { SaeArchitecture, SaeTraining } from './config.js';
 import type { SaeParams, SparseCode } from './model.js';
 import { simdKernels } from './simd.js';
-
-/** Gradients in the parameters' layouts ([d,m], [m], [m,d], [d]). */
-export interface SaeGrads {
-  wEnc: Float32Array;
-  bEnc: Float32Array;
-  wDec: Float32Array;
-  bDec: Float32Array;
-}
 
 /** The loss terms of one batch. */
 export interface StepLosses {
@@ -48,7 +40,7 @@ export interface AuxInput {
   scale: number;
 }
 
-/** y[yo + i] += a · x[xo + i] for i < n (unrolled by 4: V8 does not vectorise). */
+/** y[yo + i] += a · x[xo + i] for i < n (unrolled by 4: V8 does not vectorize). */
 function axpy(n: number, a: number, x: Float32Array, xo: number, y: Float32Array, yo: number): void {
   let i = 0;
   for (; i + 3 < n; i += 4) {
@@ -88,25 +80,19 @@ function dotAxpy(n: number, v: number, s: Float32Array, so: number, w: Float32Ar
   return d0 + d1 + d2 + d3;
 }
 
-/** Index of the prefix group of latent j (first p with j < prefixes[p]). */
-function groupOf(prefixes: number[], j: number): number {
-  let g = 0;
-  while (j >= prefixes[g]) g++;
-  return g;
-}
-
 /**
  * Loss and gradients touching only active latents. `x` is the batch [B, d], `xc` = x − b_dec,
  * `code` the selected latents (CSR, idx increasing), `aux` the AuxK code or null.
  */
 export function sparseLossAndGrads(
   params: SaeParams,
-  cfg: SaeConfig,
+  cfg: SaeArchitecture,
+  training: Pick<SaeTraining, 'prefixWeights' | 'l1Coeff'>,
   x: Float32Array,
   xc: Float32Array,
   code: SparseCode,
   aux: AuxInput | null,
-): { losses: StepLosses; grads: SaeGrads } {
+): { losses: StepLosses; grads: SaeParams } {
   const d = cfg.dIn;
   const m = cfg.dSae;
   const B = code.rows;
@@ -141,9 +127,9 @@ export function sparseLossAndGrads(
   const prefixSq = new Float64Array(K);
   const err = new Float32Array(K * d); // err_g = x̂_g − x for this row
   const eFull = aux ? new Float32Array(B * d) : null; // e = x − x̂_full
-  const l1g = cfg.activation === 'relu' ? cfg.l1Coeff / B : 0;
+  const l1g = cfg.activation === 'relu' ? training.l1Coeff / B : 0;
   let l1sum = 0;
-  const coef = cfg.prefixWeights.map((w) => (2 * w) / B);
+  const coef = training.prefixWeights.map((w) => (2 * w) / B);
 
   for (let b = 0; b < B; b++) {
     const xo = b * d;
@@ -233,8 +219,8 @@ export function sparseLossAndGrads(
 
   const prefixMse = Array.from(prefixSq, (v) => v / B);
   let totalLoss = 0;
-  prefixMse.forEach((v, g) => (totalLoss += cfg.prefixWeights[g] * v));
-  const l1 = cfg.activation === 'relu' ? (cfg.l1Coeff * l1sum) / B : 0;
+  prefixMse.forEach((v, g) => (totalLoss += training.prefixWeights[g] * v));
+  const l1 = cfg.activation === 'relu' ? (training.l1Coeff * l1sum) / B : 0;
   totalLoss += auxLoss + l1;
   return { losses: { total: totalLoss, prefixMse, aux: auxLoss, l1 }, grads: { wEnc: gWenc, bEnc: gbEnc, wDec: gWdec, bDec: bDecOut } };
 }
@@ -265,11 +251,12 @@ function maskOf(code: SparseCode): Float32Array {
  */
 export async function denseLossAndGrads(
   params: SaeParams,
-  cfg: SaeConfig,
+  cfg: SaeArchitecture,
+  training: Pick<SaeTraining, 'prefixWeights' | 'l1Coeff'>,
   x: Float32Array,
   code: SparseCode,
   aux: AuxInput | null,
-): Promise<{ losses: StepLosses; grads: SaeGrads }> {
+): Promise<{ losses: StepLosses; grads: SaeParams }> {
   const d = cfg.dIn;
   const m = cfg.dSae;
   const B = code.rows;
@@ -283,7 +270,7 @@ export async function denseLossAndGrads(
     const r = tf.relu(pre);
     return { r, f: tf.mul(r, mask) };
   };
-  // detached e = x − x̂_full and its normaliser mean_b ‖e − ē‖² (read with await data(): webgpu-safe)
+  // detached e = x − x̂_full and its normalizer mean_b ‖e − ē‖² (read with await data(): webgpu-safe)
   let auxScale = 0;
   let eConst: tf.Tensor | null = null;
   if (aux && auxMask && aux.code.idx.length > 0 && aux.scale > 0) {
@@ -305,10 +292,10 @@ export async function denseLossAndGrads(
         const xhat = tf.add(tf.matMul(tf.slice(f, [0, 0], [B, p]), tf.slice(wDec, [0, 0], [p, d])), bDec);
         const mse = tf.keep(tf.mean(tf.sum(tf.square(tf.sub(xhat, xt)), 1)));
         lossTerms.push(mse);
-        total = tf.add(total, tf.mul(mse, cfg.prefixWeights[g]));
+        total = tf.add(total, tf.mul(mse, training.prefixWeights[g]));
       });
       if (cfg.activation === 'relu') {
-        const l1 = tf.keep(tf.mul(tf.mean(tf.sum(f, 1)), cfg.l1Coeff));
+        const l1 = tf.keep(tf.mul(tf.mean(tf.sum(f, 1)), training.l1Coeff));
         lossTerms.push(l1);
         total = tf.add(total, l1);
       }

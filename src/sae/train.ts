@@ -4,88 +4,30 @@
  * warm-up and linear decay, AuxK dead-latent bookkeeping, the BatchTopK inference threshold,
  * per-epoch progress, and checkpoints that resume bit-identically.
  *
- * Step order (research/msae.md §4, DL): gradients → remove each decoder row's parallel component
- * (g_i ← g_i − (g_i·ŵ_i)ŵ_i) → clip the global norm → Adam → renormalise the decoder rows.
+ * Step order (docs/methods/msae.md §4, dictionary_learning): gradients → remove each decoder row's parallel component
+ * (g_i ← g_i − (g_i·ŵ_i)ŵ_i) → clip the global norm → Adam → renormalize the decoder rows.
  *
- * Why hand-written: the optimiser runs on the Float32Array master parameters (the sparse
+ * Why hand-written: the optimizer runs on the Float32Array master parameters (the sparse
  * gradients are already there, and resuming needs the exact Adam moments); it is 20 lines.
  */
 import { initBackend } from '../backend/select.js';
-import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
-import { NestlabArgumentError, checkFinite, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { configHash, saeConfig, type SaeConfig, type SaeConfigInput } from './config.js';
-import { createSae, encoderPre, normalizeRowsInPlace, selectAbove, selectBatchTopK, selectTopK, type Sae, type SparseCode } from './model.js';
-import { denseLossAndGrads, sparseLossAndGrads, type AuxInput, type SaeGrads, type StepLosses } from './step.js';
+import { NestlabArgumentError, NestlabComputationError, checkFinite, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
+import type { Matrix } from '../data/matrix.js';
+import { matrixSource, type BatchSource } from '../data/batches.js';
+import { architectureHash, saeArchitecture, saeTraining, type SaeArchitectureInput, type SaeTraining, type SaeTrainingInput } from './config.js';
+import { normalizeRowsInPlace } from '../data/matrix.js';
+import { createSae, encoderPre, selectAbove, selectBatchTopK, selectTopK, type Sae, type SaeParams, type SparseCode } from './model.js';
+import { denseLossAndGrads, sparseLossAndGrads, type AuxInput, type StepLosses } from './step.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-
-// ---------------------------------------------------------------------------------------------
-// Batches
-
-/** Where training batches come from. Random access by (epoch, index) makes resuming exact. */
-export interface BatchSource {
-  /** Rows in one epoch. */
-  readonly rows: number;
-  /** Columns (= dIn). */
-  readonly cols: number;
-  /**
-   * Batch `index` of epoch `epoch`: `batchSize` rows, row-major. Must be a deterministic function
-   * of (seed, epoch, index, batchSize); batches of one epoch should cover the data once.
-   */
-  batch(epoch: number, index: number, batchSize: number, seed: number): Float32Array | Promise<Float32Array>;
-}
+import { createTrainerState, type TrainerState } from './state.js';
 
 /**
- * An in-memory Matrix as a BatchSource: each epoch visits the rows in a fresh permutation drawn
- * from Rng(seed·65537 + epoch + 1); the last incomplete batch of an epoch is dropped.
- */
-export function matrixSource(m: Matrix): BatchSource {
-  const x = checkMatrix('matrixSource', 'data', m, 1, 1);
-  let cached: { key: string; perm: Uint32Array } | null = null;
-  return {
-    rows: x.rows,
-    cols: x.cols,
-    batch(epoch, index, batchSize, seed) {
-      const key = `${seed}/${epoch}`;
-      if (cached === null || cached.key !== key) cached = { key, perm: new Rng(seed * 65537 + epoch + 1).permutation(x.rows) };
-      const out = new Float32Array(batchSize * x.cols);
-      for (let r = 0; r < batchSize; r++) {
-        const i = cached.perm[index * batchSize + r];
-        out.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), r * x.cols);
-      }
-      return out;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Optimiser state
-
-/** Everything besides the parameters that a resumed run needs. */
-export interface TrainerState {
-  /** Steps completed. */
-  step: number;
-  /** Adam first and second moments, in the parameters' layouts. */
-  adamM: SaeGrads;
-  adamV: SaeGrads;
-  /** Samples since each latent last fired (AuxK dead detection). */
-  tokensSinceFired: Float64Array;
-}
-
-/** A fresh trainer state for `sae` (zero moments, no latent dead yet). */
-export function createTrainerState(sae: Sae): TrainerState {
-  const { dIn: d, dSae: m } = sae.cfg;
-  const zeros = (): SaeGrads => ({ wEnc: new Float32Array(d * m), bEnc: new Float32Array(m), wDec: new Float32Array(m * d), bDec: new Float32Array(d) });
-  return { step: 0, adamM: zeros(), adamV: zeros(), tokensSinceFired: new Float64Array(m) };
-}
-
-/**
- * Learning rate at `step` (0-based) of a `totalSteps` run: lr · min(1, (step+1)/warmupSteps),
+ * Learning rate at `step` (0-based) of a `totalSteps` run: learningRate · min(1, (step+1)/warmupSteps),
  * times a linear decay to 0 over the steps after decayStart·totalSteps.
  */
-export function learningRate(cfg: SaeConfig, step: number, totalSteps: number): number {
-  let lr = cfg.lr;
+export function learningRateAt(cfg: SaeTraining, step: number, totalSteps: number): number {
+  let lr = cfg.learningRate;
   if (cfg.warmupSteps > 0) lr *= Math.min(1, (step + 1) / cfg.warmupSteps);
   const start = cfg.decayStart * totalSteps;
   if (cfg.decayStart < 1 && step >= start) lr *= Math.max(0, (totalSteps - step) / (totalSteps - start));
@@ -97,7 +39,7 @@ const KEYS = ['wEnc', 'bEnc', 'wDec', 'bDec'] as const;
 /** What one step reports. */
 export interface StepInfo {
   step: number;
-  lr: number;
+  learningRate: number;
   losses: StepLosses;
   /** Latents dead before this step. */
   dead: number;
@@ -106,7 +48,7 @@ export interface StepInfo {
 }
 
 /** Which gradient implementation to use: the sparse hand-written one (default) or tfjs autograd of the dense loss. */
-export type GradPath = 'sparse' | 'dense';
+export type GradientPath = 'sparse' | 'dense';
 
 /** The selected code of one batch (training-time activation). */
 async function selectTraining(sae: Sae, pre: Awaited<ReturnType<typeof encoderPre>>['pre']): Promise<{ code: SparseCode; minKept: number }> {
@@ -120,7 +62,15 @@ async function selectTraining(sae: Sae, pre: Awaited<ReturnType<typeof encoderPr
  * One training step on a batch x ([rows, dIn] row-major), updating `sae` and `state` in place.
  * `totalSteps` sets the learning-rate schedule.
  */
-export async function trainStep(sae: Sae, state: TrainerState, x: Float32Array, rows: number, totalSteps: number, path: GradPath = 'sparse'): Promise<StepInfo> {
+export async function trainStep(
+  sae: Sae,
+  state: TrainerState,
+  training: SaeTraining,
+  x: Float32Array,
+  rows: number,
+  totalSteps: number,
+  gradients: GradientPath = 'sparse',
+): Promise<StepInfo> {
   const cfg = sae.cfg;
   const m = cfg.dSae;
   const { xc, pre } = encoderPre(sae, x, rows);
@@ -129,39 +79,39 @@ export async function trainStep(sae: Sae, state: TrainerState, x: Float32Array, 
   let aux: AuxInput | null = null;
   const dead = new Uint8Array(m);
   let nDead = 0;
-  for (let j = 0; j < m; j++) if (state.tokensSinceFired[j] >= cfg.deadTokens) (dead[j] = 1), nDead++;
+  for (let j = 0; j < m; j++) if (state.tokensSinceFired[j] >= training.deadTokens) (dead[j] = 1), nDead++;
   try {
     ({ code, minKept } = await selectTraining(sae, pre));
-    if (nDead > 0 && cfg.auxK > 0 && cfg.auxAlpha > 0) {
-      const kAux = Math.min(cfg.auxK, nDead);
+    if (nDead > 0 && training.auxK > 0 && training.auxAlpha > 0) {
+      const kAux = Math.min(training.auxK, nDead);
       const auxCode = await selectTopK({ ...pre, rowTopK: (r: number) => pre.rowTopK(r, dead) }, kAux);
-      aux = { code: auxCode, scale: cfg.auxAlpha * Math.min(nDead / cfg.auxK, 1) };
+      aux = { code: auxCode, scale: training.auxAlpha * Math.min(nDead / training.auxK, 1) };
     }
   } finally {
     pre.dispose();
   }
-  const { losses, grads } = path === 'sparse' ? sparseLossAndGrads(sae.params, cfg, x, xc, code, aux) : await denseLossAndGrads(sae.params, cfg, x, code, aux);
-  const lr = learningRate(cfg, state.step, totalSteps);
-  applyUpdate(sae, state, grads, lr);
+  const { losses, grads } =
+    gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, training, x, xc, code, aux) : await denseLossAndGrads(sae.params, cfg, training, x, code, aux);
+  const lr = learningRateAt(training, state.step, totalSteps);
+  applyUpdate(sae, state, training, grads, lr);
 
   // bookkeeping: dead latents, BatchTopK threshold
   for (let j = 0; j < m; j++) state.tokensSinceFired[j] += rows;
   for (let a = 0; a < code.idx.length; a++) state.tokensSinceFired[code.idx[a]] = 0;
-  if (cfg.activation === 'batchtopk' && state.step >= cfg.thresholdStart && minKept > 0) {
-    sae.threshold = sae.threshold < 0 ? minKept : cfg.thresholdBeta * sae.threshold + (1 - cfg.thresholdBeta) * minKept;
+  if (cfg.activation === 'batchtopk' && state.step >= training.thresholdStart && minKept > 0) {
+    sae.threshold = sae.threshold < 0 ? minKept : training.thresholdBeta * sae.threshold + (1 - training.thresholdBeta) * minKept;
   }
-  const info: StepInfo = { step: state.step, lr, losses, dead: nDead, l0: code.idx.length / rows };
+  const info: StepInfo = { step: state.step, learningRate: lr, losses, dead: nDead, l0: code.idx.length / rows };
   state.step++;
   return info;
 }
 
 /**
- * Decoder projection, global-norm clip, Adam (bias-corrected), decoder row renormalisation.
+ * Decoder projection, global-norm clip, Adam (bias-corrected), decoder row renormalization.
  * Exported for tests; `grads` is modified.
  */
-export function applyUpdate(sae: Sae, state: TrainerState, grads: SaeGrads, lr: number): void {
-  const cfg = sae.cfg;
-  const { dIn: d, dSae: m } = cfg;
+export function applyUpdate(sae: Sae, state: TrainerState, cfg: SaeTraining, grads: SaeParams, lr: number): void {
+  const { dIn: d, dSae: m } = sae.cfg;
   const w = sae.params.wDec;
   const g = grads.wDec;
   for (let i = 0; i < m; i++) {
@@ -216,20 +166,29 @@ export function applyUpdate(sae: Sae, state: TrainerState, grads: SaeGrads, lr: 
 // ---------------------------------------------------------------------------------------------
 // The loop
 
-export interface TrainOptions {
+/** Options of `trainSae`: the SAE's architecture, its training config, and how to run. */
+export interface TrainSaeOptions {
+  /** What to train (dIn, dSae, activation, k, prefixes). Required. */
+  architecture: SaeArchitectureInput;
+  /** How to train it (learning rate, batch size, epochs, seed, ...). Default: every default of `saeTraining`. */
+  training?: SaeTrainingInput;
   /** Per-epoch progress lines / bar. Default silent. */
   progress?: Progress;
-  /** Folder for checkpoints; with it, training resumes from the last checkpoint there. */
+  /**
+   * Folder for checkpoints; with it, training resumes from the last checkpoint there. The
+   * checkpoint's architecture must be `architecture`; the training config may differ (e.g. more
+   * epochs), and the run then continues under the new one.
+   */
   checkpointDir?: string;
   /** Save every this many steps (and at the end). Default: at the end of each epoch. */
   checkpointEvery?: number;
   /** Stop after this many completed steps, as if interrupted (the schedule still spans the whole run). */
   stopAfterSteps?: number;
   /** Gradient implementation. Default 'sparse'. */
-  path?: GradPath;
+  gradients?: GradientPath;
   /** Called after every step. */
   onStep?: (info: StepInfo) => void;
-  /** Rows for the b_dec initialisation. Default: the first batch. */
+  /** Rows for the b_dec initialization. Default: the first batch. */
   initSample?: Matrix;
 }
 
@@ -247,7 +206,9 @@ export interface EpochSummary {
   l0: number;
 }
 
-export interface TrainResult {
+/** What `trainSae` returns. */
+export interface TrainSaeResult {
+  /** The trained SAE (its `training` field holds the training config used). */
   sae: Sae;
   state: TrainerState;
   history: EpochSummary[];
@@ -258,23 +219,27 @@ export interface TrainResult {
   resumedFrom: number;
 }
 
+const TRAIN_OPTIONS = ['architecture', 'training', 'progress', 'checkpointDir', 'checkpointEvery', 'stopAfterSteps', 'gradients', 'onStep', 'initSample'];
+
 /**
- * Trains an SAE (flat or Matryoshka) on `data`. Seeded: the same config and data give the same
- * weights; with `checkpointDir`, an interrupted run resumes and ends with the same weights as an
- * uninterrupted one (parameters, Adam moments, dead counters and θ are saved; batch order is a
- * function of (seed, epoch, index)).
+ * Trains an SAE (flat or Matryoshka) on `data` (a Matrix or a BatchSource such as sharded .npy
+ * files). Seeded: the same configs and data give the same weights; with `checkpointDir`, an
+ * interrupted run resumes and ends with the same weights as an uninterrupted one (parameters,
+ * Adam moments, dead counters and θ are saved; batch order is a function of (seed, epoch, index)).
  */
-export async function trainSae(data: Matrix | BatchSource, config: SaeConfigInput, options: TrainOptions = {}): Promise<TrainResult> {
-  const where = 'trainSae';
-  checkKnownKeys(where, options, ['progress', 'checkpointDir', 'checkpointEvery', 'stopAfterSteps', 'path', 'onStep', 'initSample']);
+export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOptions): Promise<TrainSaeResult> {
+  const where = 'sae.train';
+  if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', 'an object {architecture, training?, ...}', options);
+  checkKnownKeys(where, options, TRAIN_OPTIONS);
   await initBackend();
-  const cfg = saeConfig(config);
+  const arch = saeArchitecture(options.architecture, where);
+  const cfg = saeTraining(options.training, arch, where);
   const source: BatchSource = 'batch' in data ? data : matrixSource(data);
-  if (source.cols !== cfg.dIn) throw new NestlabArgumentError(where, 'data.cols', `dIn = ${cfg.dIn}`, source.cols);
+  if (source.cols !== arch.dIn) throw new NestlabArgumentError(where, 'data.cols', `architecture.dIn = ${arch.dIn}`, source.cols);
   const perEpoch = Math.floor(source.rows / cfg.batchSize);
-  if (perEpoch < 1) throw new NestlabArgumentError(where, 'data.rows', `at least batchSize = ${cfg.batchSize}`, source.rows);
+  if (perEpoch < 1) throw new NestlabArgumentError(where, 'data.rows', `at least training.batchSize = ${cfg.batchSize}`, source.rows);
   const totalSteps = Math.ceil(cfg.epochs * perEpoch);
-  const path = checkOneOf(where, 'options.path', options.path ?? 'sparse', ['sparse', 'dense'] as const);
+  const gradients = checkOneOf(where, 'options.gradients', options.gradients ?? 'sparse', ['sparse', 'dense'] as const);
   const every = options.checkpointEvery === undefined ? perEpoch : checkInt(where, 'options.checkpointEvery', options.checkpointEvery, 1);
   const stopAt = Math.min(totalSteps, options.stopAfterSteps === undefined ? totalSteps : checkInt(where, 'options.stopAfterSteps', options.stopAfterSteps, 0));
   const progress = options.progress ?? silentProgress;
@@ -284,8 +249,11 @@ export async function trainSae(data: Matrix | BatchSource, config: SaeConfigInpu
   if (options.checkpointDir !== undefined) {
     const ck = loadCheckpoint(options.checkpointDir);
     if (ck !== null) {
-      if (configHash(ck.sae.cfg) !== configHash(cfg)) {
-        throw new NestlabArgumentError(where, 'config', `the config of the checkpoint in ${options.checkpointDir} (hash ${configHash(ck.sae.cfg)})`, `a config with hash ${configHash(cfg)}`);
+      const saved = architectureHash(ck.sae.cfg);
+      if (saved !== architectureHash(arch)) {
+        throw new NestlabArgumentError(
+          where, 'options.architecture', `the architecture of the checkpoint in ${options.checkpointDir} (${JSON.stringify(ck.sae.cfg)})`, JSON.stringify(arch),
+        );
       }
       if (ck.state === null) throw new NestlabArgumentError(where, 'options.checkpointDir', 'a checkpoint with trainer state', 'weights only');
       sae = ck.sae;
@@ -296,30 +264,31 @@ export async function trainSae(data: Matrix | BatchSource, config: SaeConfigInpu
   const batchAt = async (s: number): Promise<Float32Array> => {
     const epoch = Math.floor(s / perEpoch);
     const x = await source.batch(epoch, s % perEpoch, cfg.batchSize, cfg.seed);
-    if (x.length !== cfg.batchSize * cfg.dIn) throw new NestlabArgumentError(where, 'data.batch()', `${cfg.batchSize}·${cfg.dIn} values`, x.length);
+    if (x.length !== cfg.batchSize * arch.dIn) throw new NestlabArgumentError(where, 'data.batch()', `${cfg.batchSize}·${arch.dIn} values`, x.length);
     checkFinite(where, `batch ${s % perEpoch} of epoch ${epoch}`, x);
     return x;
   };
   if (sae === null || state === null) {
-    const sample = options.initSample ?? { data: await batchAt(0), rows: cfg.batchSize, cols: cfg.dIn };
-    sae = createSae(cfg, sample);
+    const sample = options.initSample ?? { data: await batchAt(0), rows: cfg.batchSize, cols: arch.dIn };
+    sae = createSae(arch, { seed: cfg.seed, bDecInit: cfg.bDecInit, sample });
     state = createTrainerState(sae);
   }
+  sae.training = cfg;
 
   const epochs = Math.ceil(totalSteps / perEpoch);
   const reportEvery = Math.max(1, Math.ceil(epochs / 100)); // at most ~100 progress lines
-  progress.start(epochs, cfg.prefixes.length > 1 ? 'train matryoshka SAE' : 'train SAE');
+  progress.start(epochs, arch.prefixes.length > 1 ? 'train matryoshka SAE' : 'train SAE');
   const history: EpochSummary[] = [];
-  let acc = { steps: 0, loss: 0, prefix: new Array<number>(cfg.prefixes.length).fill(0), l0: 0 };
+  let acc = { steps: 0, loss: 0, prefix: new Array<number>(arch.prefixes.length).fill(0), l0: 0 };
   let dead = 0;
   let stepsRun = 0;
   while (state.step < stopAt) {
     const s = state.step;
     const x = await batchAt(s);
-    const info = await trainStep(sae, state, x, cfg.batchSize, totalSteps, path);
+    const info = await trainStep(sae, state, cfg, x, cfg.batchSize, totalSteps, gradients);
     stepsRun++;
     if (!Number.isFinite(info.losses.total)) {
-      throw new Error(`trainSae: the loss became ${info.losses.total} at step ${s} (lr ${info.lr}); lower lr or check the data scale`);
+      throw new NestlabComputationError(where, `the loss became ${info.losses.total} at step ${s} (learning rate ${info.learningRate}); lower training.learningRate or check the data scale`);
     }
     acc.steps++;
     acc.loss += info.losses.total;
@@ -329,7 +298,7 @@ export async function trainSae(data: Matrix | BatchSource, config: SaeConfigInpu
     const endOfEpoch = state.step % perEpoch === 0 || state.step === totalSteps;
     if (endOfEpoch) {
       dead = 0;
-      for (let j = 0; j < cfg.dSae; j++) if (state.tokensSinceFired[j] >= cfg.deadTokens) dead++;
+      for (let j = 0; j < arch.dSae; j++) if (state.tokensSinceFired[j] >= cfg.deadTokens) dead++;
       const e = Math.ceil(state.step / perEpoch);
       const summary: EpochSummary = {
         epoch: e,
@@ -341,7 +310,7 @@ export async function trainSae(data: Matrix | BatchSource, config: SaeConfigInpu
       };
       history.push(summary);
       if (e % reportEvery === 0 || state.step === stopAt) progress.update(e, `loss ${summary.loss.toPrecision(4)}  L0 ${summary.l0.toFixed(2)}  dead ${dead}`);
-      acc = { steps: 0, loss: 0, prefix: new Array<number>(cfg.prefixes.length).fill(0), l0: 0 };
+      acc = { steps: 0, loss: 0, prefix: new Array<number>(arch.prefixes.length).fill(0), l0: 0 };
     }
     if (options.checkpointDir !== undefined && (state.step % every === 0 || state.step === stopAt)) {
       saveCheckpoint(options.checkpointDir, sae, state);

@@ -4,7 +4,7 @@
  * google/svcca (cca_core.py, pwcca.py).
  *
  * Canonical correlations rho_i are the singular values of Sxx^{-1/2} Sxy Syy^{-1/2}. Here the
- * three centred cross-products X_c^T X_c, Y_c^T Y_c, X_c^T Y_c are tfjs matMuls; the whitening
+ * three centered cross-products X_c^T X_c, Y_c^T Y_c, X_c^T Y_c are tfjs matMuls; the whitening
  * (eigendecomposition of the p x p and q x q Grams) and the final SVD are small Float64 problems
  * solved by ./linalg.ts, because tfjs has no eigensolver or SVD. Directions whose eigenvalue is
  * below `rankTol` times the largest are dropped (a pseudo-inverse), so rank-deficient inputs
@@ -16,9 +16,9 @@
  */
 import { tf } from '../backend/tf.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
-import type { Matrix } from '../data/matrix.js';
-import { centredProducts, checkPair, columnMeans, type CentredProducts } from './common.js';
-import { cholesky, matmul, smallSvd, solveUpperTransposed, symmetricEigen, transpose } from './linalg.js';
+import { columnMeans, type Matrix } from '../data/matrix.js';
+import { centeredProducts, checkPair, type CenteredProducts } from './common.js';
+import { cholesky, matmul, smallSvd, solveUpperTransposed, symmetricEigen, transpose } from '../math/linalg.js';
 
 /** Canonical correlations and their summary. */
 export interface CcaResult {
@@ -53,9 +53,9 @@ export interface SvccaOptions extends CcaOptions {
 export interface PwccaOptions extends CcaOptions {
   /**
    * 'paper' (default): h_i = the canonical variates of the layer with fewer units (unit-norm
-   * vectors over the samples), alpha_i = sum_j |<h_i, x_j>| over its centred units (Morcos et
+   * vectors over the samples), alpha_i = sum_j |<h_i, x_j>| over its centered units (Morcos et
    * al. 2018, Eq. 3). 'google': google/svcca pwcca.py's computation (QR of
-   * u^T (X - mean) + mean without the whitening, weights against the uncentred units), with its
+   * u^T (X - mean) + mean without the whitening, weights against the uncentered units), with its
    * crashing else-branch replaced by the symmetric rule. The two differ slightly (fixture F:
    * 0.96268 vs 0.95842).
    */
@@ -68,7 +68,7 @@ export interface PwccaResult extends CcaResult {
   similarity: number;
   /** 1 - similarity (Morcos et al.'s distance). */
   distance: number;
-  /** Normalised weights alpha_i (sum 1), aligned with rho. */
+  /** Normalized weights alpha_i (sum 1), aligned with rho. */
   weights: Float64Array;
   /** Which layer's canonical variates were weighted (the one with fewer units; X on ties). */
   side: 'X' | 'Y';
@@ -129,7 +129,7 @@ interface CcaCore {
   r: number;
 }
 
-function ccaCore(prod: CentredProducts, tx: Truncation, ty: Truncation, epsilon: number, where: string): CcaCore {
+function ccaCore(prod: CenteredProducts, tx: Truncation, ty: Truncation, epsilon: number, where: string): CcaCore {
   const wx = whiten(prod.xx, prod.p, tx, epsilon);
   const wy = whiten(prod.yy, prod.q, ty, epsilon);
   if (wx.k === 0) throw new NestlabArgumentError(where, 'X', 'a representation with non-zero variance', 'constant columns');
@@ -159,7 +159,7 @@ function readCcaOptions(where: string, options: CcaOptions): { rankTol: number; 
 
 /**
  * Canonical correlations between X (n x p) and Y (n x q): the singular values of
- * Sxx^{-1/2} Sxy Syy^{-1/2} on column-centred data (Hotelling 1936; google/svcca
+ * Sxx^{-1/2} Sxy Syy^{-1/2} on column-centered data (Hotelling 1936; google/svcca
  * `get_cca_similarity`). Invariant to invertible linear maps and translations of either input.
  *
  * @throws NestlabArgumentError on row mismatch, n < 2, non-finite or constant input.
@@ -169,7 +169,7 @@ export async function cca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, opti
   checkKnownKeys(where, options, ['rankTol', 'epsilon']);
   const { rankTol, epsilon } = readCcaOptions(where, options);
   const [x, y] = checkPair(where, X, Y, 2);
-  const prod = await centredProducts(x, y);
+  const prod = await centeredProducts(x, y);
   const tr: Truncation = { kind: 'rank', rankTol };
   return summary(ccaCore(prod, tr, tr, epsilon, where), x.rows);
 }
@@ -196,7 +196,7 @@ export async function svcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
     tr = { kind: 'variance', fraction, rankTol };
   }
   const [x, y] = checkPair(where, X, Y, 2);
-  const prod = await centredProducts(x, y);
+  const prod = await centeredProducts(x, y);
   return summary(ccaCore(prod, tr, tr, epsilon, where), x.rows);
 }
 
@@ -212,7 +212,7 @@ export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
   const { rankTol, epsilon } = readCcaOptions(where, options);
   const variant = checkOneOf(where, 'options.variant', options.variant ?? 'paper', ['paper', 'google'] as const);
   const [x, y] = checkPair(where, X, Y, 2);
-  const prod = await centredProducts(x, y);
+  const prod = await centeredProducts(x, y);
   const tr: Truncation = { kind: 'rank', rankTol };
   const core = ccaCore(prod, tr, tr, epsilon, where);
   const side: 'X' | 'Y' = x.cols <= y.cols ? 'X' : 'Y';
@@ -231,7 +231,7 @@ export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
   const cg = matmul(coefT, g, r, p, p); // coef^T G  (r x p)
   let proj: Float64Array; // r x p: <h_i, x_j>
   if (variant === 'paper') {
-    // h_i = X_c coef_i has ||h_i||^2 = coef_i^T G coef_i (= 1 up to rounding); normalise anyway.
+    // h_i = X_c coef_i has ||h_i||^2 = coef_i^T G coef_i (= 1 up to rounding); normalize anyway.
     proj = cg;
     const norms = matmul(cg, coef, r, p, r);
     for (let i = 0; i < r; i++) {
@@ -240,7 +240,7 @@ export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
     }
   } else {
     // D = X_c coef + 1 m^T (google adds neuron i's mean to direction i); P = D R^{-1} (QR);
-    // weights use P^T X with X uncentred: D^T D = coef^T G coef + n m m^T, D^T X = coef^T G + n m m^T.
+    // weights use P^T X with X uncentered: D^T D = coef^T G coef + n m m^T, D^T X = coef^T G + n m m^T.
     const n = units.rows;
     const mu = columnMeans(units);
     const m = new Float64Array(r);
@@ -251,7 +251,7 @@ export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
     for (let i = 0; i < r; i++) for (let j = 0; j < p; j++) dtx[i * p + j] += n * m[i] * mu[j];
     let R: Float64Array;
     try {
-      R = cholesky(dtd, r);
+      R = cholesky(dtd, r, where);
     } catch {
       throw new NestlabArgumentError(where, side, 'units whose canonical directions are linearly independent (google variant)', 'a rank-deficient layer');
     }

@@ -4,10 +4,10 @@
  *
  *   HSIC(K, L) = tr(K H L H) / (n-1)^2,   CKA = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)),
  *
- * with H = I - 11^T/n. For the linear kernel on column-centred X (n x p) and Y (n x q) this is
+ * with H = I - 11^T/n. For the linear kernel on column-centered X (n x p) and Y (n x q) this is
  * CKA = ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F) (the "feature-space" form, p*q*n work instead of
  * n^2). The debiased variant replaces HSIC by the unbiased U-statistic estimator (Song et al.
- * 2012; Székely–Rizzo centring as coded by Kornblith), which can be negative and needs n >= 4.
+ * 2012; Székely–Rizzo centering as coded by Kornblith), which can be negative and needs n >= 4.
  *
  * Everything over the samples is a tfjs matrix product; sums are finished in Float64 in JS.
  */
@@ -15,9 +15,10 @@ import { tf } from '../backend/tf.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
-import { centredTensor, checkPair, readAndDispose, readSumSquares } from './common.js';
+import { median } from '../math/order.js';
+import { centeredTensor, checkPair, readAndDispose, readSumSquares } from './common.js';
 
-/** Options of {@link linearCKA}. */
+/** Options of {@link linearCka}. */
 export interface LinearCkaOptions {
   /** Unbiased HSIC estimator (Song et al. 2012) instead of the plug-in one; needs n >= 4. Default false. */
   debiased?: boolean;
@@ -29,15 +30,15 @@ export interface LinearCkaOptions {
   form?: 'auto' | 'feature' | 'gram';
 }
 
-/** Options of {@link rbfCKA}. */
+/** Options of {@link rbfCka}. */
 export interface RbfCkaOptions {
   /**
    * Bandwidth as a fraction of the median distance (Kornblith's `threshold`): sigma^2 =
-   * threshold^2 * median(D^2), the median taken over the full n x n matrix of squared distances,
+   * bandwidthFraction^2 * median(D^2), the median taken over the full n x n matrix of squared distances,
    * zero diagonal included, as in the reference code. Default 0.5 (the demo's value). Not allowed
    * together with `sigma`.
    */
-  threshold?: number;
+  bandwidthFraction?: number;
   /** Absolute bandwidth sigma (platonic-rep's `cka(kernel_metric='rbf')` uses sigma = 1). */
   sigma?: number;
   /** Unbiased HSIC (n >= 4). Default false. */
@@ -58,17 +59,17 @@ function debiasedDot(xty: number, rx: Float64Array, ry: Float64Array, sx: number
 
 function finish(where: string, num: number, nx: number, ny: number): number {
   if (!(nx > 0) || !Number.isFinite(nx)) {
-    throw new NestlabArgumentError(where, 'X', 'a representation with non-zero (centred) variance; CKA is 0/0 otherwise', 'constant columns');
+    throw new NestlabArgumentError(where, 'X', 'a representation with non-zero (centered) variance; CKA is 0/0 otherwise', 'constant columns');
   }
   if (!(ny > 0) || !Number.isFinite(ny)) {
-    throw new NestlabArgumentError(where, 'Y', 'a representation with non-zero (centred) variance; CKA is 0/0 otherwise', 'constant columns');
+    throw new NestlabArgumentError(where, 'Y', 'a representation with non-zero (centered) variance; CKA is 0/0 otherwise', 'constant columns');
   }
   return num / (nx * ny);
 }
 
 /**
  * Linear CKA between representations X (n x p) and Y (n x q) of the same n stimuli:
- * ||Y_c^T X_c||_F^2 / (||X_c^T X_c||_F ||Y_c^T Y_c||_F) after column centring (Kornblith et al.
+ * ||Y_c^T X_c||_F^2 / (||X_c^T X_c||_F ||Y_c^T Y_c||_F) after column centering (Kornblith et al.
  * 2019, Eq. for linear CKA; `feature_space_linear_cka`). With `debiased: true`, the unbiased HSIC
  * estimator (`feature_space_linear_cka(..., debiased=True)`). Invariant to orthogonal maps,
  * isotropic scaling and translations of either argument; 1 for identical inputs.
@@ -76,8 +77,8 @@ function finish(where: string, num: number, nx: number, ny: number): number {
  * @throws NestlabArgumentError when rows differ, n < 2 (n < 4 debiased), values are not finite,
  *   or a representation is constant.
  */
-export async function linearCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: LinearCkaOptions = {}): Promise<number> {
-  const where = 'linearCKA';
+export async function linearCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: LinearCkaOptions = {}): Promise<number> {
+  const where = 'linearCka';
   checkKnownKeys(where, options, ['debiased', 'form']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);
   let form = checkOneOf(where, 'options.form', options.form ?? 'auto', ['auto', 'feature', 'gram'] as const);
@@ -88,8 +89,8 @@ export async function linearCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D
   if (form === 'auto') form = n * (p * p + q * q + p * q) <= n * n * (p + q) ? 'feature' : 'gram';
   if (form === 'gram') {
     const [kx, ky] = tf.tidy(() => {
-      const xc = centredTensor(x);
-      const yc = centredTensor(y);
+      const xc = centeredTensor(x);
+      const yc = centeredTensor(y);
       return [matMulT(xc, xc, false, true), matMulT(yc, yc, false, true)];
     });
     try {
@@ -100,8 +101,8 @@ export async function linearCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D
     }
   }
   const ts = tf.tidy(() => {
-    const xc = centredTensor(x);
-    const yc = centredTensor(y);
+    const xc = centeredTensor(x);
+    const yc = centeredTensor(y);
     const out = [matMulT(xc, yc, true), matMulT(xc, xc, true), matMulT(yc, yc, true)];
     if (debiased) out.push(tf.sum(tf.square(xc), 1), tf.sum(tf.square(yc), 1));
     return out;
@@ -127,11 +128,11 @@ export async function linearCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D
 }
 
 /**
- * Centres a Gram matrix on tfjs as Kornblith's `center_gram`: biased = H K H; unbiased = the
- * U-statistic centring (zero diagonal, column means / (n-2), corrected by their sum / (2(n-1)),
+ * Centers a Gram matrix on tfjs as Kornblith's `center_gram`: biased = H K H; unbiased = the
+ * U-statistic centering (zero diagonal, column means / (n-2), corrected by their sum / (2(n-1)),
  * subtracted from rows and columns, diagonal zeroed again).
  */
-function centreGram(k: tf.Tensor2D, unbiased: boolean): tf.Tensor2D {
+function centerGram(k: tf.Tensor2D, unbiased: boolean): tf.Tensor2D {
   return tf.tidy(() => {
     const n = k.shape[0];
     if (unbiased) {
@@ -149,11 +150,11 @@ function centreGram(k: tf.Tensor2D, unbiased: boolean): tf.Tensor2D {
 }
 
 /** <Kc, Lc>, ||Kc||, ||Lc|| with row sums on tfjs and the final sums in Float64. */
-async function gramCka(k: tf.Tensor2D, l: tf.Tensor2D, debiased: boolean, centre: boolean): Promise<{ num: number; nx: number; ny: number }> {
+async function gramCka(k: tf.Tensor2D, l: tf.Tensor2D, debiased: boolean, center: boolean): Promise<{ num: number; nx: number; ny: number }> {
   const [a, b, c] = tf.tidy(() => {
-    // Linear Grams of centred data are already H K H; the unbiased estimator re-centres anyway.
-    const kc = centre || debiased ? centreGram(k, debiased) : k;
-    const lc = centre || debiased ? centreGram(l, debiased) : l;
+    // Linear Grams of centered data are already H K H; the unbiased estimator re-centers anyway.
+    const kc = center || debiased ? centerGram(k, debiased) : k;
+    const lc = center || debiased ? centerGram(l, debiased) : l;
     return [tf.sum(tf.mul(kc, lc), 1), tf.sum(tf.square(kc), 1), tf.sum(tf.square(lc), 1)];
   });
   const [ra, rb, rc] = await Promise.all([readAndDispose(a), readAndDispose(b), readAndDispose(c)]);
@@ -164,7 +165,7 @@ async function gramCka(k: tf.Tensor2D, l: tf.Tensor2D, debiased: boolean, centre
 /** Squared Euclidean distances between the rows of m, as an n x n tensor with an exact zero diagonal. */
 function squaredDistances(m: Matrix): tf.Tensor2D {
   return tf.tidy(() => {
-    const xc = centredTensor(m);
+    const xc = centeredTensor(m);
     const n = m.rows;
     const r = tf.sum(tf.square(xc), 1);
     const g = matMulT(xc, xc, false, true);
@@ -173,62 +174,24 @@ function squaredDistances(m: Matrix): tf.Tensor2D {
   });
 }
 
-/** k-th smallest value (0-based) of `a`, reordering `a` in place (Hoare quickselect). */
-export function quickselect(a: Float32Array | Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-/** numpy.median of the values (mean of the two middle values for an even count); reorders `a`. */
-export function median(a: Float32Array | Float64Array): number {
-  const m = a.length;
-  if (m === 0) return NaN;
-  if (m % 2 === 1) return quickselect(a, (m - 1) / 2);
-  const upper = quickselect(a, m / 2);
-  // After selecting m/2, everything left of it is <= it: the lower middle is their maximum.
-  let lower = -Infinity;
-  for (let i = 0; i < m / 2; i++) if (a[i] > lower) lower = a[i];
-  return (lower + upper) / 2;
-}
-
 /**
  * CKA with Gaussian (RBF) kernels k(x, x') = exp(-||x - x'||^2 / (2 sigma^2)) (Kornblith et al.
- * 2019, `gram_rbf` + `cka`). By default sigma is relative: sigma^2 = threshold^2 * median of the
+ * 2019, `gram_rbf` + `cka`). By default sigma is relative: sigma^2 = bandwidthFraction^2 * median of the
  * squared distances over the full n x n matrix including its zero diagonal (as in the reference
- * code; threshold = 0.5 by default), which makes the measure invariant to isotropic scaling.
+ * code, where it is called `threshold`; 0.5 by default), which makes the measure invariant to isotropic scaling.
  * Pass `sigma` for an absolute bandwidth instead. Cost: two n x n Gram matrices on tfjs.
  *
- * @throws NestlabArgumentError as {@link linearCKA}, and when both threshold and sigma are given.
+ * @throws NestlabArgumentError as {@link linearCka}, and when both bandwidthFraction and sigma are given.
  */
-export async function rbfCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: RbfCkaOptions = {}): Promise<number> {
-  const where = 'rbfCKA';
-  checkKnownKeys(where, options, ['threshold', 'sigma', 'debiased']);
+export async function rbfCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: RbfCkaOptions = {}): Promise<number> {
+  const where = 'rbfCka';
+  checkKnownKeys(where, options, ['bandwidthFraction', 'sigma', 'debiased']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);
-  if (options.threshold !== undefined && options.sigma !== undefined) {
-    throw new NestlabArgumentError(where, 'options', 'either threshold (relative bandwidth) or sigma (absolute), not both', 'both');
+  if (options.bandwidthFraction !== undefined && options.sigma !== undefined) {
+    throw new NestlabArgumentError(where, 'options', 'either bandwidthFraction (relative bandwidth) or sigma (absolute), not both', 'both');
   }
   const sigma = options.sigma === undefined ? undefined : checkNumber(where, 'options.sigma', options.sigma, Number.MIN_VALUE);
-  const threshold = checkNumber(where, 'options.threshold', options.threshold ?? 0.5, Number.MIN_VALUE);
+  const bandwidthFraction = checkNumber(where, 'options.bandwidthFraction', options.bandwidthFraction ?? 0.5, Number.MIN_VALUE);
   const [x, y] = checkPair(where, X, Y, debiased ? 4 : 2);
   const grams: tf.Tensor2D[] = [];
   try {
@@ -244,7 +207,7 @@ export async function rbfCKA(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, o
           if (!(med > 0)) {
             throw new NestlabArgumentError(where, name, 'rows that are mostly distinct (the median squared distance is 0, so the relative bandwidth is 0)', 'median 0');
           }
-          s2 = threshold * threshold * med;
+          s2 = bandwidthFraction * bandwidthFraction * med;
         }
         grams.push(tf.tidy(() => tf.exp(tf.div(tf.neg(d2), 2 * s2)) as tf.Tensor2D));
       } finally {

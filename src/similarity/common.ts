@@ -1,6 +1,6 @@
 /**
  * Shared plumbing for src/similarity: argument checks for a pair of representations, and the
- * tfjs products every measure is built from (column-centred cross-products X^T Y).
+ * tfjs products every measure is built from (column-centered cross-products X^T Y).
  *
  * Products with a transposed operand go through `matMulT`, which picks the fast form per backend
  * and turns X^T X into a Gram-matrix (ssyrk) call on the BLAS.
@@ -26,7 +26,7 @@ export function checkPair(where: string, X: unknown, Y: unknown, minRows: number
  * A Matrix on tfjs with its column means removed (inside tidy, or dispose it). The means are a
  * product 1^T X / n: one pass on every backend, where tf.mean over axis 0 transposes first on wasm.
  */
-export function centredTensor(m: Matrix): tf.Tensor2D {
+export function centeredTensor(m: Matrix): tf.Tensor2D {
   return tf.tidy(() => {
     const t = tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
     const means = tf.div(tf.matMul(tf.ones([1, m.rows]), t), m.rows);
@@ -52,16 +52,8 @@ export async function readAndDispose(t: tf.Tensor): Promise<Float64Array> {
   }
 }
 
-/** Column means of a Matrix in Float64. */
-export function columnMeans(m: Matrix): Float64Array {
-  const mu = new Float64Array(m.cols);
-  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) mu[j] += m.data[i * m.cols + j];
-  for (let j = 0; j < m.cols; j++) mu[j] /= m.rows;
-  return mu;
-}
-
-/** Centred cross-products of X and Y, read back in Float64 (row-major). */
-export interface CentredProducts {
+/** Centered cross-products of X and Y, read back in Float64 (row-major). */
+export interface CenteredProducts {
   /** X_c^T X_c, p x p. */
   xx: Float64Array;
   /** Y_c^T Y_c, q x q. */
@@ -74,10 +66,10 @@ export interface CentredProducts {
 }
 
 /** X_c^T X_c, Y_c^T Y_c and X_c^T Y_c on tfjs (three matMuls), read back in Float64. */
-export async function centredProducts(x: Matrix, y: Matrix): Promise<CentredProducts> {
+export async function centeredProducts(x: Matrix, y: Matrix): Promise<CenteredProducts> {
   const [txx, tyy, txy] = tf.tidy(() => {
-    const xc = centredTensor(x);
-    const yc = centredTensor(y);
+    const xc = centeredTensor(x);
+    const yc = centeredTensor(y);
     return [matMulT(xc, xc, true), matMulT(yc, yc, true), matMulT(xc, yc, true)];
   });
   const [xx, yy, xy] = await Promise.all([readAndDispose(txx), readAndDispose(tyy), readAndDispose(txy)]);

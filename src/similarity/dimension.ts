@@ -3,7 +3,7 @@
  * Laio, Sci. Rep. 2017; as scikit-dimension's `skdim.id.TwoNN`), the participation ratio of the
  * covariance spectrum, and the spectrum itself.
  *
- * The neighbour search is ./knn.ts (tfjs blocks + Float64 re-ranking); the participation ratio
+ * The neighbor search is ./knn.ts (tfjs blocks + Float64 re-ranking); the participation ratio
  * needs no eigendecomposition: sum(lambda) = tr(C) and sum(lambda^2) = ||C||_F^2 for a symmetric
  * C, both read off the tfjs product X_c^T X_c (or X_c X_c^T when n < p).
  */
@@ -11,12 +11,12 @@ import { tf } from '../backend/tf.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { centredTensor, readAndDispose } from './common.js';
-import { knnOf } from './knn.js';
-import { symmetricEigen } from './linalg.js';
+import { centeredTensor, readAndDispose } from './common.js';
+import { knnSearch } from './knn.js';
+import { symmetricEigen } from '../math/linalg.js';
 
-/** Options of {@link twoNN}. */
-export interface TwoNNOptions {
+/** Options of {@link twoNn}. */
+export interface TwoNnOptions {
   /** Fraction of the largest ratios mu discarded before the fit (skdim `discard_fraction`). Default 0.1. */
   discardFraction?: number;
   /** 'fit' (default): least-squares line through the origin of -log(1 - F(mu)) on log(mu); 'mle': (N - 1) / sum log(mu). */
@@ -24,10 +24,10 @@ export interface TwoNNOptions {
 }
 
 /** TwoNN estimate and what it was computed from. */
-export interface TwoNNResult {
+export interface TwoNnResult {
   /** Estimated intrinsic dimension. */
   dimension: number;
-  /** Points used (rows whose nearest neighbour is at a positive distance). */
+  /** Points used (rows whose nearest neighbor is at a positive distance). */
   used: number;
   /** Rows dropped because they duplicate another row (r1 = 0, mu undefined). */
   duplicates: number;
@@ -35,7 +35,7 @@ export interface TwoNNResult {
 
 /**
  * TwoNN intrinsic dimension (Facco et al. 2017): with r1, r2 the distances from each point to its
- * first and second nearest neighbour, mu = r2 / r1 follows F(mu) = 1 - mu^{-d} under local
+ * first and second nearest neighbor, mu = r2 / r1 follows F(mu) = 1 - mu^{-d} under local
  * uniformity. 'fit' regresses -log(1 - i/N) on log(mu_(i)) through the origin over the sorted
  * ratios, after discarding the largest `discardFraction` of them, with F_emp(i) = i/N,
  * i = 0, 1, ... (skdim's TwoNN); 'mle' is (N - 1) / sum log mu. Known biases: boundaries of the
@@ -45,13 +45,13 @@ export interface TwoNNResult {
  * @throws NestlabArgumentError when X has fewer than 3 rows (or fewer than 3 distinct rows), or
  *   is not finite.
  */
-export async function twoNN(X: Matrix | tf.Tensor2D, options: TwoNNOptions = {}): Promise<TwoNNResult> {
-  const where = 'twoNN';
+export async function twoNn(X: Matrix | tf.Tensor2D, options: TwoNnOptions = {}): Promise<TwoNnResult> {
+  const where = 'twoNn';
   checkKnownKeys(where, options, ['discardFraction', 'estimator']);
   const discard = checkNumber(where, 'options.discardFraction', options.discardFraction ?? 0.1, 0, 0.9);
   const estimator = checkOneOf(where, 'options.estimator', options.estimator ?? 'fit', ['fit', 'mle'] as const);
   const x = checkMatrix(where, 'X', X, 3);
-  const nn = await knnOf(x, 2, 'euclidean');
+  const nn = await knnSearch(x, null, 2, 'euclidean');
   const mus: number[] = [];
   let duplicates = 0;
   for (let i = 0; i < x.rows; i++) {
@@ -61,7 +61,7 @@ export async function twoNN(X: Matrix | tf.Tensor2D, options: TwoNNOptions = {})
     else mus.push(r2 / r1);
   }
   const N = mus.length;
-  if (N < 3) throw new NestlabArgumentError(where, 'X', 'at least 3 rows with a positive distance to their nearest neighbour', `${N} such rows`);
+  if (N < 3) throw new NestlabArgumentError(where, 'X', 'at least 3 rows with a positive distance to their nearest neighbor', `${N} such rows`);
   if (estimator === 'mle') {
     let s = 0;
     for (const mu of mus) s += Math.log(mu);
@@ -77,15 +77,15 @@ export async function twoNN(X: Matrix | tf.Tensor2D, options: TwoNNOptions = {})
     sxy += xl * yl;
     sxx += xl * xl;
   }
-  if (!(sxx > 0)) throw new NestlabArgumentError(where, 'X', 'points whose two nearest neighbours are not all equidistant', 'mu = 1 everywhere');
+  if (!(sxx > 0)) throw new NestlabArgumentError(where, 'X', 'points whose two nearest neighbors are not all equidistant', 'mu = 1 everywhere');
   return { dimension: sxy / sxx, used: N, duplicates };
 }
 
-/** The centred second-moment matrix of X on tfjs, in whichever orientation is smaller, read back. */
+/** The centered second-moment matrix of X on tfjs, in whichever orientation is smaller, read back. */
 async function smallGram(x: Matrix): Promise<{ g: Float64Array; d: number }> {
   const useFeature = x.cols <= x.rows;
   const t = tf.tidy(() => {
-    const xc = centredTensor(x);
+    const xc = centeredTensor(x);
     return useFeature ? matMulT(xc, xc, true) : matMulT(xc, xc, false, true);
   });
   const d = useFeature ? x.cols : x.rows;
@@ -113,8 +113,8 @@ export async function participationRatio(X: Matrix | tf.Tensor2D): Promise<numbe
 }
 
 /**
- * Eigenvalues of the covariance of X (n - 1 normalisation), descending, length min(n, p)
- * (Float64 eigensolver of ./linalg.ts on the smaller centred Gram).
+ * Eigenvalues of the covariance of X (n - 1 normalization), descending, length min(n, p)
+ * (Float64 eigensolver of ./linalg.ts on the smaller centered Gram).
  */
 export async function covarianceSpectrum(X: Matrix | tf.Tensor2D): Promise<Float64Array> {
   const x = checkMatrix('covarianceSpectrum', 'X', X, 2);

@@ -1,5 +1,6 @@
 /**
- * Exact k-nearest neighbours, and mutual-kNN alignment (Huh, Cheung, Wang & Isola, "The Platonic
+ * Exact k-nearest neighbors (the one kNN search every module uses: neighbor graphs, UMAP,
+ * TwoNN, retrieval), and mutual-kNN alignment (Huh, Cheung, Wang & Isola, "The Platonic
  * Representation Hypothesis", ICML 2024; minyoungg/platonic-rep, metrics.py `mutual_knn`).
  *
  * The candidate search is blocked matrix products on tfjs (a b x n block of inner products at a
@@ -19,9 +20,9 @@ export interface KnnOptions {
   metric?: 'euclidean' | 'cosine';
 }
 
-/** k nearest neighbours of every row (self excluded). */
+/** k nearest neighbors of every row (self excluded). */
 export interface KnnResult {
-  /** n x k row-major: indices[i * k + j] is the j-th nearest neighbour of row i. */
+  /** n x k row-major: indices[i * k + j] is the j-th nearest neighbor of row i. */
   indices: Int32Array;
   /** n x k distances (Euclidean, or 1 - cosine), ascending per row. */
   distances: Float64Array;
@@ -29,75 +30,93 @@ export interface KnnResult {
   k: number;
 }
 
-function rowDistance(m: Matrix, i: number, j: number, metric: 'euclidean' | 'cosine', norms: Float64Array | null): number {
-  const d = m.cols;
-  const a = m.data;
+/** Distance between row i of `a` and row j of `b` in Float64 (norms: the rows' L2 norms, for cosine). */
+function rowDistance(a: Matrix, i: number, b: Matrix, j: number, metric: 'euclidean' | 'cosine', na: Float64Array | null, nb: Float64Array | null): number {
+  const d = a.cols;
   if (metric === 'euclidean') {
     let s = 0;
     for (let c = 0; c < d; c++) {
-      const t = a[i * d + c] - a[j * d + c];
+      const t = a.data[i * d + c] - b.data[j * d + c];
       s += t * t;
     }
     return Math.sqrt(s);
   }
   let dot = 0;
-  for (let c = 0; c < d; c++) dot += a[i * d + c] * a[j * d + c];
-  const ni = norms![i];
-  const nj = norms![j];
+  for (let c = 0; c < d; c++) dot += a.data[i * d + c] * b.data[j * d + c];
+  const ni = na![i];
+  const nj = nb![j];
   return 1 - (ni > 0 && nj > 0 ? dot / (ni * nj) : 0);
 }
 
+function rowNorms(m: Matrix): Float64Array {
+  const norms = new Float64Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    let s = 0;
+    for (let c = 0; c < m.cols; c++) s += m.data[i * m.cols + c] ** 2;
+    norms[i] = Math.sqrt(s);
+  }
+  return norms;
+}
+
 /**
- * Exact k nearest neighbours of each row of X among the other rows (scikit-learn's
+ * Exact k nearest neighbors of each row of X among the other rows (scikit-learn's
  * `NearestNeighbors(n_neighbors=k).fit(X).kneighbors()` without the query point). Cost: n^2 d on
  * tfjs in blocks, plus n (k + margin) d in Float64.
  *
  * @throws NestlabArgumentError when k is not in [1, n - 1] or X is not finite.
  */
 export async function nearestNeighbors(X: Matrix | tf.Tensor2D, k: number, options: KnnOptions = {}): Promise<KnnResult> {
-  const where = 'nearestNeighbors';
+  const where = 'similarity.nearestNeighbors';
   checkKnownKeys(where, options, ['metric']);
   const metric = checkOneOf(where, 'options.metric', options.metric ?? 'euclidean', ['euclidean', 'cosine'] as const);
   const x = checkMatrix(where, 'X', X, 2);
   checkInt(where, 'k', k, 1, x.rows - 1);
-  return knnOf(x, k, metric);
+  return knnSearch(x, null, k, metric);
 }
 
-/** nearestNeighbors on a validated Matrix (internal). */
-export async function knnOf(x: Matrix, k: number, metric: 'euclidean' | 'cosine'): Promise<KnnResult> {
-  const n = x.rows;
-  const d = x.cols;
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += x.data[i * d + c] ** 2;
-    norms[i] = Math.sqrt(s);
-  }
-  const margin = Math.min(n - 1 - k, Math.max(4, k));
+/**
+ * The one exact kNN search of nestlab (on validated matrices): the k nearest rows of `database`
+ * for every row of `queries`, or, with `queries` null, for every database row among the others.
+ * Candidates come from blocked matrix products on tfjs (a block of queries x database at a time);
+ * the top k + margin candidates of each query are re-ranked with distances recomputed in Float64
+ * from the float32 inputs, so the result matches an exact search despite float32 cancellation in
+ * ||x||^2 + ||y||^2 - 2 x.y. Ties go to the lower index.
+ */
+export async function knnSearch(database: Matrix, queries: Matrix | null, k: number, metric: 'euclidean' | 'cosine'): Promise<KnnResult> {
+  const self = queries === null;
+  const q = queries ?? database;
+  const n = database.rows;
+  const nq = q.rows;
+  const d = database.cols;
+  const others = self ? n - 1 : n;
+  const dbNorms = metric === 'cosine' ? rowNorms(database) : null;
+  const qNorms = metric === 'cosine' ? (self ? dbNorms : rowNorms(q)) : null;
+  const margin = Math.min(others - k, Math.max(4, k));
   const m = k + margin; // candidates kept per row from the float32 scores
-  const block = Math.max(1, Math.min(n, Math.floor(4_000_000 / n)));
-  const indices = new Int32Array(n * k);
-  const distances = new Float64Array(n * k);
+  const block = Math.max(1, Math.min(nq, Math.floor(4_000_000 / n)));
+  const indices = new Int32Array(nq * k);
+  const distances = new Float64Array(nq * k);
+  // Euclidean: both sides centered on the database mean (translation-invariant; less cancellation);
+  // cosine: rows scaled to unit norm. Score = 2 q.x - ||x||^2 (Euclidean) or q.x (cosine): larger = closer.
+  const mean = metric === 'euclidean' ? tf.tidy(() => tf.mean(tf.tensor2d(database.data, [n, d]), 0, true)) : null;
   const all = tf.tidy(() => {
-    let t = tf.tensor2d(x.data, [n, d]);
-    if (metric === 'cosine') {
-      const nrm = tf.maximum(tf.norm(t, 'euclidean', 1, true), 1e-12);
-      t = tf.div(t, nrm);
-    } else {
-      t = tf.sub(t, tf.mean(t, 0, true)); // translation-invariant; reduces cancellation
-    }
-    return t as tf.Tensor2D;
+    const t = tf.tensor2d(database.data, [n, d]);
+    return (mean === null ? tf.div(t, tf.maximum(tf.norm(t, 'euclidean', 1, true), 1e-12)) : tf.sub(t, mean)) as tf.Tensor2D;
   });
   const allT = tf.transpose(all);
-  // Euclidean score: 2 x_i.x_j - ||x_j||^2 (larger = closer); cosine: the inner product.
   const bias = tf.tidy(() => (metric === 'euclidean' ? tf.neg(tf.sum(tf.square(all), 1)) : tf.zeros([n])));
   const candIdx = new Int32Array(m);
   const candScore = new Float64Array(m);
   try {
-    for (let start = 0; start < n; start += block) {
-      const stop = Math.min(n, start + block);
+    for (let start = 0; start < nq; start += block) {
+      const stop = Math.min(nq, start + block);
       const scoresT = tf.tidy(() => {
-        const rows = tf.slice(all, [start, 0], [stop - start, d]);
+        let rows: tf.Tensor2D;
+        if (self) rows = tf.slice(all, [start, 0], [stop - start, d]);
+        else {
+          rows = tf.tensor2d(q.data.subarray(start * d, stop * d), [stop - start, d]);
+          rows = metric === 'cosine' ? tf.div(rows, tf.maximum(tf.norm(rows, 'euclidean', 1, true), 1e-12)) : tf.sub(rows, mean!);
+        }
         const g = tf.matMul(rows, allT);
         return metric === 'euclidean' ? tf.add(tf.mul(g, 2), bias) : g;
       });
@@ -108,21 +127,21 @@ export async function knnOf(x: Matrix, k: number, metric: 'euclidean' | 'cosine'
         // Keep the m largest scores (insertion into a small sorted buffer).
         let filled = 0;
         for (let j = 0; j < n; j++) {
-          if (j === i) continue;
-          const s = scores[off + j];
-          if (filled === m && !(s > candScore[m - 1])) continue;
+          if (self && j === i) continue;
+          const sc = scores[off + j];
+          if (filled === m && !(sc > candScore[m - 1])) continue;
           let pos = filled < m ? filled++ : m - 1;
-          while (pos > 0 && candScore[pos - 1] < s) {
+          while (pos > 0 && candScore[pos - 1] < sc) {
             candScore[pos] = candScore[pos - 1];
             candIdx[pos] = candIdx[pos - 1];
             pos--;
           }
-          candScore[pos] = s;
+          candScore[pos] = sc;
           candIdx[pos] = j;
         }
         // Exact re-ranking in Float64; ties -> lower index.
         const cands: { j: number; dist: number }[] = [];
-        for (let c = 0; c < filled; c++) cands.push({ j: candIdx[c], dist: rowDistance(x, i, candIdx[c], metric, norms) });
+        for (let c = 0; c < filled; c++) cands.push({ j: candIdx[c], dist: rowDistance(q, i, database, candIdx[c], metric, qNorms, dbNorms) });
         cands.sort((a, b) => a.dist - b.dist || a.j - b.j);
         for (let c = 0; c < k; c++) {
           indices[i * k + c] = cands[c].j;
@@ -131,36 +150,36 @@ export async function knnOf(x: Matrix, k: number, metric: 'euclidean' | 'cosine'
       }
     }
   } finally {
-    tf.dispose([all, allT, bias]);
+    tf.dispose([all, allT, bias, ...(mean ? [mean] : [])]);
   }
-  return { indices, distances, n, k };
+  return { indices, distances, n: nq, k };
 }
 
 /** Options of {@link mutualKnn}. */
 export interface MutualKnnOptions {
-  /** Neighbourhood size; needs n >= k + 1. Default 10 (platonic-rep). */
+  /** Neighborhood size; needs n >= k + 1. Default 10 (platonic-rep). */
   k?: number;
 }
 
 /**
- * Mutual k-nearest-neighbour alignment (Huh et al. 2024, platonic-rep `mutual_knn`):
+ * Mutual k-nearest-neighbor alignment (Huh et al. 2024, platonic-rep `mutual_knn`):
  * (1/n) sum_i |kNN_X(i) ∩ kNN_Y(i)| / k, where kNN(i) are the k rows with the largest inner
- * product to row i after L2-normalising the rows (cosine similarity), self excluded. 1 for
+ * product to row i after L2-normalizing the rows (cosine similarity), self excluded. 1 for
  * identical inputs; about k / (n - 1) for independent ones. platonic-rep also clips features at
  * the 0.95 quantile of |x| before this (`remove_outliers`); do that beforehand if you want it.
  *
  * @throws NestlabArgumentError on row mismatch, non-finite input, or k outside [1, n - 1].
  */
 export async function mutualKnn(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: MutualKnnOptions = {}): Promise<number> {
-  const where = 'mutualKnn';
+  const where = 'similarity.mutualKnn';
   checkKnownKeys(where, options, ['k']);
   const k = checkInt(where, 'options.k', options.k ?? 10, 1);
   const [x, y] = checkPair(where, X, Y, 2);
   if (k > x.rows - 1) {
-    throw new NestlabArgumentError(where, 'options.k', `at most n - 1 = ${x.rows - 1} (too few samples for k neighbours)`, k);
+    throw new NestlabArgumentError(where, 'options.k', `at most n - 1 = ${x.rows - 1} (too few samples for k neighbors)`, k);
   }
-  const a = await knnOf(x, k, 'cosine');
-  const b = await knnOf(y, k, 'cosine');
+  const a = await knnSearch(x, null, k, 'cosine');
+  const b = await knnSearch(y, null, k, 'cosine');
   const n = x.rows;
   const mark = new Int32Array(n).fill(-1);
   let total = 0;

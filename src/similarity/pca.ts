@@ -1,17 +1,17 @@
 /**
- * Principal component analysis through the Float64 eigendecomposition of the p x p centred
+ * Principal component analysis through the Float64 eigendecomposition of the p x p centered
  * second-moment matrix (./linalg.ts; tfjs has no SVD or eigensolver), with the n-sized products
  * (X_c^T X_c and the projection X_c V) on tfjs. Matches scikit-learn's `PCA(n_components=k)`
- * (components, explained variance with n - 1 normalisation, scores) up to the sign of each
+ * (components, explained variance with n - 1 normalization, scores) up to the sign of each
  * component; signs here are fixed so that the largest-magnitude loading of each component is
  * positive.
  */
 import { tf } from '../backend/tf.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { checkInt, checkKnownKeys } from '../errors.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { centredTensor, columnMeans, readAndDispose } from './common.js';
-import { symmetricEigen } from './linalg.js';
+import { checkMatrix, columnMeans, type Matrix } from '../data/matrix.js';
+import { centeredTensor, readAndDispose } from './common.js';
+import { symmetricEigen } from '../math/linalg.js';
 
 /** Options of {@link pca}. */
 export interface PcaOptions {
@@ -23,13 +23,13 @@ export interface PcaOptions {
 export interface PcaResult {
   /** k x p: the principal axes as rows (sklearn `components_`). */
   components: Matrix;
-  /** Variance along each axis (n - 1 normalisation; sklearn `explained_variance_`). */
+  /** Variance along each axis (n - 1 normalization; sklearn `explained_variance_`). */
   explainedVariance: Float64Array;
   /** Fraction of the total variance along each axis (sklearn `explained_variance_ratio_`). */
   explainedVarianceRatio: Float64Array;
   /** Column means that were removed (length p). */
   mean: Float64Array;
-  /** n x k: the centred data projected on the axes (sklearn `fit_transform`). */
+  /** n x k: the centered data projected on the axes (sklearn `fit_transform`). */
   scores: Matrix;
 }
 
@@ -44,7 +44,7 @@ export async function pca(X: Matrix | tf.Tensor2D, options: PcaOptions = {}): Pr
   const p = x.cols;
   const k = checkInt(where, 'options.components', options.components ?? Math.min(x.rows, p), 1, p);
   const g = await readAndDispose(tf.tidy(() => {
-    const xc = centredTensor(x);
+    const xc = centeredTensor(x);
     return matMulT(xc, xc, true);
   }));
   const eig = symmetricEigen(g, p);
@@ -61,7 +61,7 @@ export async function pca(X: Matrix | tf.Tensor2D, options: PcaOptions = {}): Pr
     ev[c] = Math.max(0, eig.values[c]) / (x.rows - 1);
     evr[c] = total > 0 ? Math.max(0, eig.values[c]) / total : 0;
   }
-  const scoresT = tf.tidy(() => matMulT(centredTensor(x), tf.tensor2d(comps, [k, p]), false, true));
+  const scoresT = tf.tidy(() => matMulT(centeredTensor(x), tf.tensor2d(comps, [k, p]), false, true));
   const data = Float32Array.from(await readAndDispose(scoresT));
   return {
     components: { data: comps, rows: k, cols: p },

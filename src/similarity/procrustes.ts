@@ -1,9 +1,9 @@
 /**
- * Generalised shape metrics (Williams, Kunz, Kornblith & Linderman, NeurIPS 2021), as netrep's
+ * Generalized shape metrics (Williams, Kunz, Kornblith & Linderman, NeurIPS 2021), as netrep's
  * `LinearMetric(alpha, center_columns, zero_pad, score_method)` (ahwillia/netrep,
  * netrep/metrics/linear.py and utils.whiten).
  *
- * Each representation is centred and partially whitened, phi_alpha(X) = X Z with
+ * Each representation is centered and partially whitened, phi_alpha(X) = X Z with
  * Z = V diag(alpha + (1 - alpha) lambda^{-1/2}) V^T ((lambda, V) = eig(X^T X), lambda clipped at
  * 1e-7, Z rescaled to preserve tr(X^T X)); then the best rotation aligns them (orthogonal
  * Procrustes). With Xw = phi(X), Yw = phi(Y) and ||.||_* the nuclear norm:
@@ -24,7 +24,7 @@ import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
 import { checkPair, readAndDispose } from './common.js';
-import { matmul, smallSvd, symmetricEigen, trace, transpose } from './linalg.js';
+import { matmul, smallSvd, symmetricEigen, trace, transpose } from '../math/linalg.js';
 
 /** Options of {@link shapeDistance}. */
 export interface ShapeDistanceOptions {
@@ -116,8 +116,8 @@ export async function shapeDistance(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tens
   let gxy = padRect(gxy0, p, q, d);
   let nxx = trace(gxx, d);
   let nyy = trace(gyy, d);
-  if (!(nxx > 0)) throw new NestlabArgumentError(where, 'X', 'a representation that is not all zero (after centring)', 'zero');
-  if (!(nyy > 0)) throw new NestlabArgumentError(where, 'Y', 'a representation that is not all zero (after centring)', 'zero');
+  if (!(nxx > 0)) throw new NestlabArgumentError(where, 'X', 'a representation that is not all zero (after centering)', 'zero');
+  if (!(nyy > 0)) throw new NestlabArgumentError(where, 'Y', 'a representation that is not all zero (after centering)', 'zero');
   if (alpha <= 1 - 1e-7) {
     const zx = partialWhitening(gxx, d, alpha);
     const zy = partialWhitening(gyy, d, alpha);

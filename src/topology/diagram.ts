@@ -6,6 +6,7 @@
  * (cited per function), and no maintained JavaScript package computes them.
  */
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
+import { erf } from '../math/special.js';
 import type { Barcode } from './persistence.js';
 
 /** Validates a barcode argument: equal-length typed arrays, births finite, birth <= death. */
@@ -263,13 +264,4 @@ export function persistenceImage(bars: Barcode, options: PersistenceImageOptions
     }
   }
   return { pixels, resolution: [rx, ry], birthRange: [birthRange[0], birthRange[1]], persistenceRange: [persistenceRange[0], persistenceRange[1]] };
-}
-
-/** erf(x) to ~1e-7 (Abramowitz & Stegun 7.1.26). */
-export function erf(x: number): number {
-  const s = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-  return s * y;
 }

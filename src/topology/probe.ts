@@ -1,5 +1,5 @@
 /**
- * The topology probe: Rips persistence of an activation matrix summarised as tidy rows (Betti
+ * The topology probe: Rips persistence of an activation matrix summarized as tidy rows (Betti
  * numbers at scales, longest bars, landscape norms, total persistence, entropy), with max–min
  * landmark subsampling for large n. Meant to be run on each nested prefix of a representation.
  *
@@ -8,7 +8,6 @@
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, selectRows, type Matrix } from '../data/matrix.js';
-import type { Row } from '../experiments/types.js';
 import { ripsPersistence } from './persistence.js';
 import { bettiCurve, landscapeNorm, lifetimes, persistenceEntropy, persistenceLandscape, totalPersistence } from './diagram.js';
 
@@ -53,9 +52,9 @@ export interface ProbeOptions {
   maxPoints?: number;
   /** 'maxmin' (default) or 'random' subsampling. */
   subsample?: 'maxmin' | 'random';
-  /** Scales at which Betti numbers are reported: a list, or a count of even steps from 0 to the threshold. Default 10. */
+  /** Scales at which Betti numbers are reported: a list, or a count of even steps from 0 to the maximal edge length. Default 10. */
   scales?: number[] | number;
-  /** A bar is "long" when its lifetime is at least this fraction of the Rips threshold (enclosing radius). Default 0.25. */
+  /** A bar is "long" when its lifetime is at least this fraction of the maximal edge length (the enclosing radius). Default 0.25. */
   longFraction?: number;
   /** Label copied into every row (e.g. the nested prefix size). */
   prefix?: number | string;
@@ -63,16 +62,28 @@ export interface ProbeOptions {
   seed?: number;
 }
 
+/** One probe measurement: a measure of one homology degree (at one scale, for `betti`). */
+export type ProbeRow = {
+  prefix: number | string | null;
+  nPoints: number;
+  nUsed: number;
+  maxEdgeLength: number;
+  dim: number;
+  measure: 'betti' | 'nBars' | 'nLong' | 'maxPersistence' | 'secondPersistence' | 'totalPersistence' | 'entropy' | 'landscapeL2';
+  scale: number | null;
+  value: number;
+};
+
 /**
- * Rips persistence of `activations` (rows = stimuli) summarised as long-format tidy rows
+ * Rips persistence of `activations` (rows = stimuli) summarized as long-format tidy rows
  * {prefix, dim, measure, scale, value, nPoints, nUsed}. Measures per degree: `betti` at each
- * scale; `nBars`; `nLong` (lifetime >= longFraction · threshold); `maxPersistence`,
+ * scale; `nBars`; `nLong` (lifetime >= longFraction · maxEdgeLength); `maxPersistence`,
  * `secondPersistence` (the two longest finite lifetimes); `totalPersistence` (Σ lifetimes);
  * `entropy` (persistence entropy); `landscapeL2` (L² norm of the first 5 landscapes).
- * `nUsed` is the subsample size actually used, `threshold` the Rips threshold.
+ * `nUsed` is the subsample size actually used, `maxEdgeLength` the Rips cut-off (enclosing radius).
  */
-export function topologyProbe(activations: Matrix, options: ProbeOptions = {}): Row[] {
-  const where = 'topologyProbe';
+export function topologyProbe(activations: Matrix, options: ProbeOptions = {}): ProbeRow[] {
+  const where = 'topology.topologyProbe';
   checkKnownKeys(where, options, ['maxDim', 'maxPoints', 'subsample', 'scales', 'longFraction', 'prefix', 'seed']);
   const x = checkMatrix(where, 'activations', activations, 2, 1);
   const maxDim = checkInt(where, 'options.maxDim', options.maxDim ?? 1, 0, 2);
@@ -94,25 +105,25 @@ export function topologyProbe(activations: Matrix, options: ProbeOptions = {}): 
   const sc = options.scales ?? 10;
   if (typeof sc === 'number') {
     checkInt(where, 'options.scales', sc, 1);
-    scales = Array.from({ length: sc }, (_, i) => (res.threshold * i) / Math.max(1, sc - 1));
+    scales = Array.from({ length: sc }, (_, i) => (res.maxEdgeLength * i) / Math.max(1, sc - 1));
   } else if (Array.isArray(sc)) {
     sc.forEach((s, i) => checkNumber(where, `options.scales[${i}]`, s, 0));
     scales = sc.slice();
   } else throw new NestlabArgumentError(where, 'options.scales', 'a list of scales or a count', sc);
-  const rows: Row[] = [];
-  const base = { prefix, nPoints: x.rows, nUsed: used.rows, threshold: res.threshold };
+  const rows: ProbeRow[] = [];
+  const base = { prefix, nPoints: x.rows, nUsed: used.rows, maxEdgeLength: res.maxEdgeLength };
   for (let d = 0; d <= maxDim; d++) {
     const bars = res.bars[d];
     const betti = bettiCurve(bars, scales);
     scales.forEach((s, i) => rows.push({ ...base, dim: d, measure: 'betti', scale: s, value: betti[i] }));
     const life = Array.from(lifetimes(bars)).sort((a, b) => b - a);
     const land = persistenceLandscape(
-      { births: bars.births, deaths: bars.deaths.map((v) => (Number.isFinite(v) ? v : res.threshold)) },
-      { layers: 5, grid: Array.from({ length: 101 }, (_, i) => (res.threshold * i) / 100) },
+      { births: bars.births, deaths: bars.deaths.map((v) => (Number.isFinite(v) ? v : res.maxEdgeLength)) },
+      { layers: 5, grid: Array.from({ length: 101 }, (_, i) => (res.maxEdgeLength * i) / 100) },
     );
-    const summary: [string, number][] = [
+    const summary: [ProbeRow['measure'], number][] = [
       ['nBars', bars.births.length],
-      ['nLong', life.filter((l) => l >= longFraction * res.threshold).length],
+      ['nLong', life.filter((l) => l >= longFraction * res.maxEdgeLength).length],
       ['maxPersistence', life[0] ?? 0],
       ['secondPersistence', life[1] ?? 0],
       ['totalPersistence', totalPersistence(bars)],

@@ -1,6 +1,7 @@
 /**
- * `nestlab train-sae --data mnist`: a Matryoshka BatchTopK SAE on MNIST, checkpointed so that
- * `nestlab report DIR --data mnist` can describe it.
+ * The MNIST SAE workflow behind `nestlab train-sae --data mnist` and `nestlab report DIR --data
+ * mnist`: train a Matryoshka BatchTopK SAE on MNIST with checkpoints, then write the HTML report
+ * of a checkpoint.
  *
  * Two inputs: the 784 pixels (default; decoder directions are then images), or, with
  * `hidden: true`, the first hidden layer of a small MLP classifier trained first (its weights go
@@ -10,20 +11,22 @@
  *
  * Hand-written: a thin composition of loadMnist, createMlp/trainClassifier and trainSae.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
-import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
 import { writeFileAtomic } from '../data/files.js';
 import { loadMnist } from '../data/mnist.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
 import { createMlp, layerActivations, trainClassifier } from '../models/mlp.js';
 import { trainSae } from '../sae/train.js';
+import { halvingPrefixes } from '../sae/config.js';
 import { evaluateSae, type PrefixMetrics } from '../sae/metrics.js';
-import type { SaeReportData } from './sae-report.js';
+import { loadSae } from '../sae/checkpoint.js';
+import { buildSaeReport, writeSaeReport, type SaeReportData } from '../report/sae-report.js';
 
 /** Version of source.json. */
 export const MNIST_SOURCE_VERSION = 1;
@@ -58,7 +61,7 @@ export interface TrainMnistSaeOptions {
   /** Rows per batch. Default 128. */
   batchSize?: number;
   /** Adam learning rate. Default 1e-3. */
-  lr?: number;
+  learningRate?: number;
   /** Seed of the SAE (and MLP). Default 0. */
   seed?: number;
   /** Use only the first `limit` MNIST digits (before the 4:1 train/test split), for quick runs. */
@@ -69,16 +72,6 @@ export interface TrainMnistSaeOptions {
 
 const MLP_HIDDEN = [128];
 const MLP_EPOCHS = 4;
-
-function defaultPrefixes(dSae: number): number[] {
-  const out: number[] = [];
-  for (const f of [16, 8, 4, 2]) {
-    const p = Math.floor(dSae / f);
-    if (p >= 1 && (out.length === 0 || p > out[out.length - 1])) out.push(p);
-  }
-  if (out[out.length - 1] !== dSae) out.push(dSae);
-  return out.filter((p, i, a) => i === 0 || p > a[i - 1]);
-}
 
 function mlpToTensors(model: tf.Sequential): Record<string, NamedTensor> {
   const out: Record<string, NamedTensor> = {};
@@ -155,7 +148,7 @@ export async function loadMnistReportData(dir: string, split: 'test' | 'train', 
 export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ checkpointDir: string; metrics: PrefixMetrics[] }> {
   const where = 'trainMnistSae';
   if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', 'an object {out, ...}', options);
-  checkKnownKeys(where, options, ['out', 'hidden', 'dSae', 'k', 'prefixes', 'epochs', 'steps', 'batchSize', 'lr', 'seed', 'limit', 'progress']);
+  checkKnownKeys(where, options, ['out', 'hidden', 'dSae', 'k', 'prefixes', 'epochs', 'steps', 'batchSize', 'learningRate', 'seed', 'limit', 'progress']);
   if (typeof options.out !== 'string' || options.out === '') throw new NestlabArgumentError(where, 'options.out', 'a folder path', options.out);
   if (options.hidden !== undefined && typeof options.hidden !== 'boolean') throw new NestlabArgumentError(where, 'options.hidden', 'a boolean', options.hidden);
   if (options.epochs !== undefined && options.steps !== undefined) throw new NestlabArgumentError(where, 'options.steps', 'absent when options.epochs is given (one or the other)', options.steps);
@@ -163,7 +156,7 @@ export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ ch
   const k = checkNumber(where, 'options.k', options.k ?? Math.min(16, dSae), 0, dSae);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
   const seed = checkInt(where, 'options.seed', options.seed ?? 0);
-  const lr = checkNumber(where, 'options.lr', options.lr ?? 1e-3, 0, 10);
+  const learningRate = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 0, 10);
   const limit = options.limit === undefined ? undefined : checkInt(where, 'options.limit', options.limit, 10, 10000);
   const progress = options.progress ?? silentProgress;
   await initBackend();
@@ -196,18 +189,67 @@ export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ ch
   }
   writeFileAtomic(join(options.out, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
 
-  const prefixes = options.prefixes ?? defaultPrefixes(dSae);
+  const prefixes = options.prefixes ?? halvingPrefixes(dSae);
   const perEpoch = Math.floor(xTrain.rows / batchSize);
   const totalSteps = Math.ceil(epochs * perEpoch);
-  const { sae } = await trainSae(
-    xTrain,
-    {
-      dIn: xTrain.cols, dSae, k, activation: 'batchtopk', prefixes, batchSize, epochs, lr, seed,
-      warmupSteps: Math.min(100, Math.floor(totalSteps / 10)), thresholdStart: Math.floor(totalSteps / 4),
+  const { sae } = await trainSae(xTrain, {
+    architecture: { dIn: xTrain.cols, dSae, k, activation: 'batchtopk', prefixes },
+    training: {
+      batchSize, epochs, learningRate, seed, warmupSteps: Math.min(100, Math.floor(totalSteps / 10)), thresholdStart: Math.floor(totalSteps / 4),
       deadTokens: 20000, auxK: Math.min(dSae, Math.max(1, Math.floor(xTrain.cols / 2))), bDecInit: 'mean',
     },
-    { checkpointDir: options.out, progress },
-  );
+    checkpointDir: options.out,
+    progress,
+  });
   const metrics = await evaluateSae(sae, xTest);
   return { checkpointDir: options.out, metrics };
+}
+
+/** Options of `reportFromCheckpoint`. */
+export interface ReportFromCheckpointOptions {
+  /** The dataset to describe. Only 'mnist' for now. */
+  data: 'mnist';
+  /** Which split of loadMnist (seed 0): 'test' (default; held out from trainMnistSae) or 'train'. */
+  split?: 'test' | 'train';
+  /** Use only the first `limit` rows of the split. */
+  limit?: number;
+  /** Latent cards (default 64). */
+  maxLatents?: number;
+  /** Output file. Default `<checkpointDir>/report.html`. */
+  out?: string;
+  /** Header date (tests). Default now. */
+  date?: Date;
+}
+
+/**
+ * Loads the SAE in `checkpointDir` (latest.json or a step folder), the MNIST split, and writes
+ * the report. For an SAE trained by trainMnistSae on hidden activations, the saved MLP turns the
+ * digits into its inputs and the digits are shown as pictures. Returns the file, the number of
+ * latent cards and the wall time.
+ */
+export async function reportFromCheckpoint(checkpointDir: string, options: ReportFromCheckpointOptions): Promise<{ path: string; latents: number; seconds: number }> {
+  const where = 'reportFromCheckpoint';
+  const t0 = performance.now();
+  if (typeof checkpointDir !== 'string' || !existsSync(checkpointDir) || !statSync(checkpointDir).isDirectory()) {
+    throw new NestlabArgumentError(where, 'checkpointDir', 'an existing checkpoint folder', checkpointDir);
+  }
+  if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', "an object {data: 'mnist', ...}", options);
+  checkKnownKeys(where, options, ['data', 'split', 'limit', 'maxLatents', 'out', 'date']);
+  checkOneOf(where, 'options.data', options.data, ['mnist'] as const);
+  const split = checkOneOf(where, 'options.split', options.split ?? 'test', ['test', 'train'] as const);
+  const limit = options.limit === undefined ? undefined : checkInt(where, 'options.limit', options.limit, 1);
+  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw new NestlabArgumentError(where, 'options.out', 'a file path', options.out);
+  await initBackend();
+  const sae = loadSae(checkpointDir);
+  const input = await loadMnistReportData(checkpointDir, split, limit, sae.cfg.dIn);
+  const html = await buildSaeReport(sae, input.data, {
+    dataDescription: input.description,
+    source: checkpointDir,
+    maxLatents: options.maxLatents ?? Math.min(64, sae.cfg.dSae),
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    ...(options.date ? { date: options.date } : {}),
+  });
+  const path = options.out ?? join(checkpointDir, 'report.html');
+  writeSaeReport(path, html);
+  return { path, latents: options.maxLatents ?? Math.min(64, sae.cfg.dSae), seconds: (performance.now() - t0) / 1000 };
 }

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/backend/rng.js';
 import { encodeNpy, writeNpy } from '../../src/data/npy.js';
-import { npyShardSource } from '../../src/data/shards.js';
-import { matrixSource, trainSae } from '../../src/sae/train.js';
+import { matrixSource, npyShardSource } from '../../src/data/batches.js';
+import { trainSae } from '../../src/sae/train.js';
 
 describe('.npy shards as a batch source', () => {
   const rows = 60;
@@ -31,7 +31,7 @@ describe('.npy shards as a batch source', () => {
   });
 
   it('trains an SAE to the same weights as from memory', async () => {
-    const cfg = { dIn: cols, dSae: 8, activation: 'topk' as const, k: 2, batchSize: 12, epochs: 2, warmupSteps: 1, seed: 3 };
+    const cfg = { architecture: { dIn: cols, dSae: 8, activation: 'topk' as const, k: 2 }, training: { batchSize: 12, epochs: 2, warmupSteps: 1, seed: 3 } };
     const shards = npyShardSource(paths);
     const a = await trainSae(shards, cfg);
     const b = await trainSae({ data, rows, cols }, cfg);

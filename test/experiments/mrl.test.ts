@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mrlVerdict, summarise } from '../../src/experiments/mrl-accuracy.js';
+import { mrlVerdict, summarize } from '../../src/experiments/mrl-accuracy.js';
 
 describe('mrl-accuracy verdict', () => {
   it('averages seeds per method and size', () => {
@@ -8,7 +8,7 @@ describe('mrl-accuracy verdict', () => {
       { method: 'MRL', size: 2, seed: 1, accuracy: 0.7 },
       { method: 'FF', size: 2, seed: 0, accuracy: 0.4 },
     ];
-    expect(summarise(rows)).toEqual({ MRL: { 2: 0.6 }, FF: { 2: 0.4 } });
+    expect(summarize(rows)).toEqual({ MRL: { 2: 0.6 }, FF: { 2: 0.4 } });
   });
 
   it('says reproduced when MRL matches FF and beats PCA/random at the smallest size', () => {

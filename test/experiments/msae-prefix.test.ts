@@ -1,11 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import { Rng } from '../../src/backend/rng.js';
 import { createSae, permuteLatents, reconstructSae } from '../../src/sae/model.js';
-import { halvingPrefixes, latentsByFrequency, msaePrefix } from '../../src/experiments/msae-prefix.js';
+import { msaePrefix } from '../../src/experiments/msae-prefix.js';
+import { halvingPrefixes } from '../../src/sae/config.js';
+import { latentsByFrequency } from '../../src/sae/metrics.js';
 
 describe('msae-prefix pieces', () => {
   const x = { data: new Rng(1).normalArray(64 * 12), rows: 64, cols: 12 };
-  const sae = createSae({ dIn: 12, dSae: 16, activation: 'topk', k: 3, seed: 2 }, x);
+  const sae = createSae({ dIn: 12, dSae: 16, activation: 'topk', k: 3 }, { seed: 2, sample: x });
 
   it('halves the dictionary into five nested prefixes', () => {
     expect(halvingPrefixes(512)).toEqual([32, 64, 128, 256, 512]);

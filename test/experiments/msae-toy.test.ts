@@ -3,7 +3,7 @@ import { mkdtempSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { msaeToy } from '../../src/experiments/msae-toy.js';
-import { writeFigure } from '../../src/plot/render.js';
+import { writeFigure } from '../../src/experiments/figure.js';
 
 describe('msae-toy', () => {
   it('trains flat and Matryoshka SAEs on the tree toy; the Matryoshka SAE absorbs less', async () => {
@@ -14,7 +14,7 @@ describe('msae-toy', () => {
     const abs = r.rows.filter((x) => x.kind === 'absorption');
     expect(abs.map((x) => x.model)).toEqual(['flat', 'matryoshka']);
     // smoke size (1500 steps, seed 0): flat 0.34, Matryoshka 0.00 when this test was written (pure-JS path: deterministic)
-    expect(r.meta.absorptionMatryoshka as number).toBeLessThan(r.meta.absorptionFlat as number);
+    expect(r.meta.matryoshka.absorption).toBeLessThan(r.meta.flat.absorption);
     expect(Object.keys(r.rows[0]).sort()).toEqual(Object.keys(cos[5]).sort());
     const dir = mkdtempSync(join(tmpdir(), 'msae-toy-'));
     try {

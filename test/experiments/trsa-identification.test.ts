@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/backend/rng.js';
 import { rgtmRegion, RGTM_REGIONS } from '../../src/rsa/topological.js';
-import { NOISE_LEVELS, TRSA_STATISTICS, runTrsaIdentification, sampleLu, trsaIdentification } from '../../src/experiments/trsa-identification.js';
+import { NOISE_LEVELS, TRSA_STATISTICS, sampleLu, trsaIdentification } from '../../src/experiments/trsa-identification.js';
 
 describe('trsa-identification figure', () => {
   it("samples (l, u) in every region by the authors' rejection rule", () => {
@@ -18,7 +18,7 @@ describe('trsa-identification figure', () => {
   });
 
   it('smoke run: tidy rows for every statistic and noise level, the grid, and seeded determinism', async () => {
-    const a = await runTrsaIdentification({ size: 'smoke', seed: 1 });
+    const a = await trsaIdentification.run({ size: 'smoke', seed: 1 });
     expect(a.meta.id).toBe(trsaIdentification.id);
     const noise = a.rows.filter((r) => r.kind === 'noise');
     expect(noise).toHaveLength(NOISE_LEVELS.length * TRSA_STATISTICS.length); // RDM, ranked RDM, 5 RGTM regions, geodesic
@@ -30,12 +30,12 @@ describe('trsa-identification figure', () => {
     }
     expect(a.rows.filter((r) => r.kind === 'grid')).toHaveLength(229);
     expect((a.spec as { hconcat: unknown[] }).hconcat).toHaveLength(2);
-    const b = await runTrsaIdentification({ size: 'smoke', seed: 1 });
+    const b = await trsaIdentification.run({ size: 'smoke', seed: 1 });
     expect(b.rows).toEqual(a.rows);
   }, 60_000);
 
   it('rejects unknown options', async () => {
-    await expect(runTrsaIdentification({ size: 'huge' as never })).rejects.toThrow(/options.size/);
-    await expect(runTrsaIdentification({ seeds: 3 } as never)).rejects.toThrow(/options.seeds/);
+    await expect(trsaIdentification.run({ size: 'huge' as never })).rejects.toThrow(/options.size/);
+    await expect(trsaIdentification.run({ seeds: 3 } as never)).rejects.toThrow(/options.seeds/);
   });
 });

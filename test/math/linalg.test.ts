@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/backend/rng.js';
-import { cholesky, matmul, smallSvd, solveUpperTransposed, symmetricEigen, transpose } from '../../src/similarity/linalg.js';
+import { cholesky, matmul, smallSvd, solveUpperTransposed, symmetricEigen, transpose } from '../../src/math/linalg.js';
 
 function randomSymmetric(n: number, seed: number): Float64Array {
   const rng = new Rng(seed);

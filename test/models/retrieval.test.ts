@@ -3,7 +3,8 @@ import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import { tf } from '../../src/backend/tf.js';
 import { matrix, type Matrix } from '../../src/data/matrix.js';
-import { funnelRetrieval, retrieveNearest, normalizeRows, retrievalMetrics } from '../../src/models/retrieval.js';
+import { funnelRetrieval, retrieveNearest, retrievalMetrics } from '../../src/models/retrieval.js';
+import { normalizeRows } from '../../src/data/matrix.js';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   return { data: new Rng(seed).normalArray(rows * cols), rows, cols };
@@ -29,16 +30,16 @@ describe('retrieval', () => {
   });
 
   it('computes mAP@k as MRL does (AP divided by k) and 1-NN accuracy, by hand', () => {
-    // query 0 (label 1): neighbour labels [1, 0, 1] -> precisions at hits 1/1 and 2/3 -> AP = (1 + 2/3) / 3
-    // query 1 (label 0): neighbour labels [1, 1, 0] -> precision at the hit 1/3 -> AP = (1/3) / 3
+    // query 0 (label 1): neighbor labels [1, 0, 1] -> precisions at hits 1/1 and 2/3 -> AP = (1 + 2/3) / 3
+    // query 1 (label 0): neighbor labels [1, 1, 0] -> precision at the hit 1/3 -> AP = (1/3) / 3
     const dbLabels = Int32Array.from([1, 0, 1, 1]);
-    const neighbours = Int32Array.from([0, 1, 2, 2, 3, 1]);
-    const m = retrievalMetrics(neighbours, 3, dbLabels, Int32Array.from([1, 0]));
+    const neighbors = Int32Array.from([0, 1, 2, 2, 3, 1]);
+    const m = retrievalMetrics(neighbors, 3, dbLabels, Int32Array.from([1, 0]));
     expect(m.mapAtK).toBeCloseTo(((1 + 2 / 3) / 3 + 1 / 9) / 2, 12);
     expect(m.oneNnAccuracy).toBe(0.5);
   });
 
-  it('finds the same neighbours as a brute-force cosine search, without leaking tensors', async () => {
+  it('finds the same neighbors as a brute-force cosine search, without leaking tensors', async () => {
     const db = randomMatrix(300, 8, 1);
     const q = randomMatrix(40, 8, 2);
     const before = tf.memory().numTensors;
@@ -53,11 +54,11 @@ describe('retrieval', () => {
     const q = randomMatrix(20, 16, 4);
     const exact = await retrieveNearest(db, q, 10);
     const one = await funnelRetrieval(db, q, [{ dims: 16, keep: 10 }]);
-    expect(one.neighbours).toEqual(exact);
+    expect(one.neighbors).toEqual(exact);
     expect(one.costPerQuery).toBe(16 * 500);
     // shortlisting with all 16 dims and re-ranking keeps the exact answer
     const two = await funnelRetrieval(db, q, [{ dims: 16, keep: 50 }, { dims: 16, keep: 10 }]);
-    expect(two.neighbours).toEqual(exact);
+    expect(two.neighbors).toEqual(exact);
     const cheap = await funnelRetrieval(db, q, [{ dims: 4, keep: 50 }, { dims: 16, keep: 10 }]);
     expect(cheap.costPerQuery).toBe(4 * 500 + 16 * 50);
   });

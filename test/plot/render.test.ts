@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { rowsToCsv, specToSvg, svgToPng, writeFigure } from '../../src/plot/render.js';
+import { rowsToCsv, specToSvg, svgToPng } from '../../src/plot/render.js';
 import { pngSize, unbalancedTag } from '../helpers/markup.js';
 
 const spec: TopLevelSpec = {
@@ -26,22 +26,13 @@ describe('figure rendering', () => {
     expect(unbalancedTag(svg)).toBeNull();
   });
 
-  it('rasterises at 2x: the PNG is twice the SVG size', async () => {
+  it('rasterizes at 2x: the PNG is twice the SVG size', async () => {
     const svg = await specToSvg(spec);
     const w = Number(/width="(\d+(\.\d+)?)"/.exec(svg)![1]);
     const h = Number(/height="(\d+(\.\d+)?)"/.exec(svg)![1]);
     const png = svgToPng(svg);
     expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
     expect(pngSize(png)).toEqual([Math.round(2 * w), Math.round(2 * h)]);
-  });
-
-  it('writes svg, png, csv and json atomically, the csv holding the rows', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fig-'));
-    const rows = [{ epoch: 1, loss: 2, note: 'a,b' }, { epoch: 2, loss: 1, note: null }];
-    await writeFigure({ rows, spec, meta: { id: 'demo', backend: 'cpu', seed: 0, size: 'smoke', seconds: 0 } }, dir);
-    expect(readdirSync(dir).sort()).toEqual(['demo.csv', 'demo.json', 'demo.png', 'demo.svg']);
-    expect(readFileSync(join(dir, 'demo.csv'), 'utf8')).toBe('epoch,loss,note\n1,2,"a,b"\n2,1,\n');
-    expect(JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')).id).toBe('demo');
   });
 
   it('writes a CSV header of the union of the rows\' columns', () => {

@@ -52,18 +52,18 @@ describe('umapEmbed (seeded umap-js)', () => {
     expect(await arg(umapEmbed(x, { nNeighbors: 120 }))).toBe('options.nNeighbors');
     expect(await arg(umapEmbed(x, { minDist: -0.1 }))).toBe('options.minDist');
     expect(await arg(umapEmbed(x, { nEpochs: 0 }))).toBe('options.nEpochs');
-    expect(await arg(umapEmbed(x, { neighbours: 5 } as object))).toBe('options.neighbours');
+    expect(await arg(umapEmbed(x, { neighbors: 5 } as object))).toBe('options.neighbors');
   });
 });
 
 describe('trustworthiness (Venna & Kaski)', () => {
-  it('is 1 for an embedding that keeps every neighbourhood (a rotated copy)', async () => {
+  it('is 1 for an embedding that keeps every neighborhood (a rotated copy)', async () => {
     const x = clusters(5);
     expect(await trustworthiness(x, x)).toBe(1);
   });
 
   it('hand case: 1-D points [0, 1, 3, 7] embedded at [0, 3, 1, 7] with k = 1 gives 0.5', async () => {
-    // Embedded nearest neighbours: 0->2, 1->2, 2->0, 3->1; their ranks in X are all 2 (not 1),
+    // Embedded nearest neighbors: 0->2, 1->2, 2->0, 3->1; their ranks in X are all 2 (not 1),
     // so sum (r - k) = 4 and T = 1 - 2 * 4 / (n k (2n - 3k - 1)) = 1 - 8 / 16 = 0.5.
     const x = { data: Float32Array.from([0, 1, 3, 7]), rows: 4, cols: 1 };
     const e = { data: Float32Array.from([0, 3, 1, 7]), rows: 4, cols: 1 };

@@ -1,5 +1,5 @@
 /**
- * A PNG reader for the tests (8-bit greyscale, RGB, RGBA; all five scanline filters), so that
+ * A PNG reader for the tests (8-bit grayscale, RGB, RGBA; all five scanline filters), so that
  * images made by our encoder and by Chromium can be checked pixel by pixel.
  */
 import { inflateSync } from 'node:zlib';
@@ -7,7 +7,7 @@ import { inflateSync } from 'node:zlib';
 export interface DecodedPng {
   width: number;
   height: number;
-  /** Channels per pixel: 1 grey, 3 RGB, 4 RGBA. */
+  /** Channels per pixel: 1 gray, 3 RGB, 4 RGBA. */
   channels: number;
   pixels: Uint8Array;
   /** Chunk types in file order. */
@@ -24,7 +24,7 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   let o = 8;
   let width = 0;
   let height = 0;
-  let colourType = -1;
+  let colorType = -1;
   const idat: Uint8Array[] = [];
   const chunks: string[] = [];
   while (o < bytes.length) {
@@ -36,12 +36,12 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
       width = view.getUint32(o + 8);
       height = view.getUint32(o + 12);
       if (data[8] !== 8) throw new Error(`bit depth ${data[8]}`);
-      colourType = data[9];
+      colorType = data[9];
     } else if (type === 'IDAT') idat.push(data);
     o += 12 + len;
   }
-  const channels = colourType === 0 ? 1 : colourType === 2 ? 3 : colourType === 6 ? 4 : colourType === 4 ? 2 : NaN;
-  if (!Number.isFinite(channels)) throw new Error(`colour type ${colourType}`);
+  const channels = colorType === 0 ? 1 : colorType === 2 ? 3 : colorType === 6 ? 4 : colorType === 4 ? 2 : NaN;
+  if (!Number.isFinite(channels)) throw new Error(`color type ${colorType}`);
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
   const px = new Uint8Array(stride * height);

@@ -11,7 +11,7 @@ describe('the PNG encoder', () => {
     expect(crc32(new Uint8Array(0))).toBe(0);
   });
 
-  it('writes a greyscale image that inflates back to the same pixels', () => {
+  it('writes a grayscale image that inflates back to the same pixels', () => {
     const width = 5;
     const height = 3;
     const pixels = Uint8Array.from({ length: width * height }, (_, i) => (i * 17) % 256);
@@ -46,6 +46,6 @@ describe('the PNG encoder', () => {
   it('rejects bad images with a clear error', () => {
     expect(() => encodePng({ width: 2, height: 2, channels: 1, pixels: new Uint8Array(3) })).toThrow(/image.pixels must be a Uint8Array of width·height·channels = 4 bytes/);
     expect(() => encodePng({ width: 0, height: 2, channels: 1, pixels: new Uint8Array(0) })).toThrow(NestlabArgumentError);
-    expect(() => encodePng({ width: 1, height: 1, channels: 4 as 3, pixels: new Uint8Array(4) })).toThrow(/channels must be 1 \(grey\) or 3 \(RGB\)/);
+    expect(() => encodePng({ width: 1, height: 1, channels: 4 as 3, pixels: new Uint8Array(4) })).toThrow(/channels must be 1 \(gray\) or 3 \(RGB\)/);
   });
 });

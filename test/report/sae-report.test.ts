@@ -8,7 +8,7 @@ import { loadMnist } from '../../src/data/mnist.js';
 import { trainSae } from '../../src/sae/train.js';
 import { cloneSae, type Sae } from '../../src/sae/model.js';
 import { NestlabArgumentError } from '../../src/errors.js';
-import { buildSaeReport, divergingColour, prefixGroup, summarizeLatents, writeSaeReport } from '../../src/report/sae-report.js';
+import { buildSaeReport, divergingColor, prefixGroup, summarizeLatents, writeSaeReport } from '../../src/report/sae-report.js';
 import { decodePng, isPng } from './png-decode.js';
 import { unbalancedTag } from '../helpers/markup.js';
 
@@ -32,7 +32,8 @@ beforeAll(async () => {
   test = mnist.test; // 120 digits
   // A tiny Matryoshka BatchTopK SAE, a few steps on 480 digits: enough for a report to describe.
   ({ sae } = await trainSae(mnist.train.x, {
-    dIn: 784, dSae: 32, k: 4, prefixes: PREFIXES, batchSize: 96, epochs: 2, lr: 2e-3, warmupSteps: 2, thresholdStart: 4, bDecInit: 'mean',
+    architecture: { dIn: 784, dSae: 32, k: 4, prefixes: PREFIXES },
+    training: { batchSize: 96, epochs: 2, learningRate: 2e-3, warmupSteps: 2, thresholdStart: 4, bDecInit: 'mean' },
   }));
 });
 
@@ -113,10 +114,10 @@ describe('latent summaries', () => {
   });
 
   it('maps the diverging scale through white at zero', () => {
-    expect(divergingColour(0)).toEqual([247, 247, 247]);
-    expect(divergingColour(-1)).toEqual([5, 48, 97]);
-    expect(divergingColour(1)).toEqual([103, 0, 31]);
-    expect(divergingColour(5)).toEqual([103, 0, 31]);
+    expect(divergingColor(0)).toEqual([247, 247, 247]);
+    expect(divergingColor(-1)).toEqual([5, 48, 97]);
+    expect(divergingColor(1)).toEqual([103, 0, 31]);
+    expect(divergingColor(5)).toEqual([103, 0, 31]);
   });
 });
 
@@ -136,7 +137,7 @@ describe('buildSaeReport on other inputs', () => {
     const feats = new Float32Array(rows * 6);
     for (let i = 0; i < rows; i++) for (let j = 0; j < 6; j++) feats[i * 6 + j] = test.x.data[i * 784 + 300 + 20 * j];
     const x = { data: feats, rows, cols: 6 };
-    const { sae: small } = await train(x, { dIn: 6, dSae: 8, k: 2, prefixes: [2, 8], batchSize: 40, epochs: 1, bDecInit: 'mean' });
+    const { sae: small } = await train(x, { architecture: { dIn: 6, dSae: 8, k: 2, prefixes: [2, 8] }, training: { batchSize: 40, epochs: 1, bDecInit: 'mean' } });
     const plain = await buildSaeReport(small, { x }, { maxLatents: 8, title: 'Six pixels' });
     expect(plain).toContain('<title>Six pixels</title>');
     expect(plain).toContain('<table class="top">');
@@ -180,16 +181,16 @@ describe('rendering in a browser', () => {
     ], { stdio: 'ignore', timeout: 90_000 });
     const img = decodePng(new Uint8Array(readFileSync(shot)));
     expect([img.width, img.height]).toEqual([1200, 1600]);
-    // a blank or broken page is (almost) one colour; the report has text, charts and digits
+    // a blank or broken page is (almost) one color; the report has text, charts and digits
     let dark = 0;
-    const colours = new Set<number>();
+    const colors = new Set<number>();
     for (let i = 0; i < img.width * img.height; i++) {
       const o = i * img.channels;
       const [r, g, b] = [img.pixels[o], img.pixels[o + 1], img.pixels[o + 2]];
       if (r + g + b < 300) dark++;
-      colours.add((r << 16) | (g << 8) | b);
+      colors.add((r << 16) | (g << 8) | b);
     }
     expect(dark / (img.width * img.height)).toBeGreaterThan(0.01);
-    expect(colours.size).toBeGreaterThan(50);
+    expect(colors.size).toBeGreaterThan(50);
   });
 });

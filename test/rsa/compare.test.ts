@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compareRdmBatch, compareRdmMatrix, compareRdms, doubleCentred, kendallCounts, type CompareMethod } from '../../src/rsa/compare.js';
-import { argsort, quantileSorted, rankdata } from '../../src/rsa/stats.js';
+import { compareRdmBatch, compareRdmMatrix, compareRdms, doubleCentered, kendallCounts, type CompareMethod } from '../../src/rsa/compare.js';
+import { argsort, quantileSorted, rankdata } from '../../src/math/order.js';
 
-// Test vectors T6 / T6b of research/trsa.md (checked there against rsatoolbox and scipy).
+// Test vectors T6 / T6b of docs/methods/rsa.md §13 (checked against rsatoolbox and scipy).
 // x is the squared-Euclidean RDM of the 4 x 2 example [[0,0],[1,0],[0,2],[1,2]].
 const x = [0.5, 2, 2.5, 2.5, 2, 0.5];
 const y = [1, 3, 2, 5, 4, 0.5];
@@ -52,7 +52,7 @@ describe('compareRdms on the hand-checked vectors', () => {
     ['corr_cov', 0.8668115778],
   ];
   it.each(table)('%s(x, y) = %f', (method, want) => {
-    expect(compareRdms(x, y, method)).toBeCloseTo(want, 9);
+    expect(compareRdms(x, y, { method: method })).toBeCloseTo(want, 9);
   });
 
   it('T6b: a, b, c with ties', () => {
@@ -67,14 +67,14 @@ describe('compareRdms on the hand-checked vectors', () => {
       corr_cov: [0.8285714286, 0.9561828875],
     };
     for (const [method, [ab, ac]] of Object.entries(want)) {
-      const got = compareRdmBatch([b, c], a, method as CompareMethod);
+      const got = compareRdmBatch([b, c], a, { method: method as CompareMethod });
       expect(got[0], `${method} a.b`).toBeCloseTo(ab, 9);
       expect(got[1], `${method} a.c`).toBeCloseTo(ac, 9);
     }
   });
 
-  it('the double-centred matrix of x matches the hand-derived K = H(-D/2)H', () => {
-    const K = doubleCentred(x);
+  it('the double-centered matrix of x matches the hand-derived K = H(-D/2)H', () => {
+    const K = doubleCentered(x);
     const want = [0.625, 0.375, -0.375, -0.625, 0.375, 0.625, -0.625, -0.375, -0.375, -0.625, 0.625, 0.375, -0.625, -0.375, 0.375, 0.625];
     want.forEach((w, i) => expect(K[i]).toBeCloseTo(w, 12));
   });
@@ -82,7 +82,7 @@ describe('compareRdms on the hand-checked vectors', () => {
   it('kendall counts: concordant - discordant, ties in x, y and both', () => {
     // a vs c: pairs tied in c: (0,1), (2,3), (4,5) -> 3 ties; the other 12 are concordant
     expect(kendallCounts(a, c)).toEqual({ conMinusDis: 12, total: 15, xTies: 0, yTies: 3, jointTies: 0 });
-    // b vs a: 3 swapped neighbours are discordant: 12 - 3 = 9
+    // b vs a: 3 swapped neighbors are discordant: 12 - 3 = 9
     expect(kendallCounts(b, a).conMinusDis).toBe(9);
   });
 
@@ -91,17 +91,17 @@ describe('compareRdms on the hand-checked vectors', () => {
     const s = Array.from({ length: 45 }, (_, i) => Math.abs(Math.cos(i * 0.7)) + 0.05 * i);
     const warped = r.map((v) => Math.exp(3 * v) + v ** 3);
     for (const method of ['spearman', 'rho-a', 'tau-a', 'tau-b'] as const) {
-      expect(compareRdms(warped, s, method)).toBeCloseTo(compareRdms(r, s, method), 12);
+      expect(compareRdms(warped, s, { method: method })).toBeCloseTo(compareRdms(r, s, { method: method }), 12);
     }
-    expect(Math.abs(compareRdms(warped, s, 'corr') - compareRdms(r, s, 'corr'))).toBeGreaterThan(1e-3);
+    expect(Math.abs(compareRdms(warped, s, { method: 'corr' }) - compareRdms(r, s, { method: 'corr' }))).toBeGreaterThan(1e-3);
   });
 
   it('is symmetric, 1 for identical RDMs, 0 cosine against a zero RDM', () => {
     for (const m of ['cosine', 'corr', 'spearman', 'tau-b', 'cosine_cov'] as const) {
-      expect(compareRdms(x, y, m)).toBeCloseTo(compareRdms(y, x, m), 12);
-      expect(compareRdms(y, y, m)).toBeCloseTo(1, 12);
+      expect(compareRdms(x, y, { method: m })).toBeCloseTo(compareRdms(y, x, { method: m }), 12);
+      expect(compareRdms(y, y, { method: m })).toBeCloseTo(1, 12);
     }
-    expect(compareRdms([0, 0, 0, 0, 0, 0], y, 'cosine')).toBe(0);
+    expect(compareRdms([0, 0, 0, 0, 0, 0], y, { method: 'cosine' })).toBe(0);
   });
 
   it('drops NaN pairs present in both; the matrix form lists every pair', () => {
@@ -114,18 +114,18 @@ describe('compareRdms on the hand-checked vectors', () => {
     const mq = q.reduce((s, v) => s + v, 0) / 5;
     const cov = p.reduce((s, v, i) => s + (v - mp) * (q[i] - mq), 0);
     const r = cov / Math.sqrt(p.reduce((s, v) => s + (v - mp) ** 2, 0) * q.reduce((s, v) => s + (v - mq) ** 2, 0));
-    expect(compareRdms(xn, yn, 'corr')).toBeCloseTo(r, 12);
-    const mtx = compareRdmMatrix([x, y], [a, b, c], 'spearman');
+    expect(compareRdms(xn, yn, { method: 'corr' })).toBeCloseTo(r, 12);
+    const mtx = compareRdmMatrix([x, y], [a, b, c], { method: 'spearman' });
     expect(mtx.length).toBe(6);
-    expect(mtx[1 * 3 + 0]).toBeCloseTo(compareRdms(y, a, 'spearman'), 12);
+    expect(mtx[1 * 3 + 0]).toBeCloseTo(compareRdms(y, a, { method: 'spearman' }), 12);
   });
 
   it('rejects mismatched sizes, mismatched NaN, Infinity, tiny RDMs and unknown methods', () => {
-    expect(() => compareRdms(x, [1, 2, 3], 'cosine')).toThrow(/same size as ref \(length 3, 3 stimuli\)/);
-    expect(() => compareRdms([0.5, NaN, 2.5, 2.5, 2, 0.5], y, 'cosine')).toThrow(/same positions/);
+    expect(() => compareRdms(x, [1, 2, 3], { method: 'cosine' })).toThrow(/rsa.compareRdms: x must be an RDM of the same size as y \(length 3, 3 stimuli\)/);
+    expect(() => compareRdms([0.5, NaN, 2.5, 2.5, 2, 0.5], y, { method: 'cosine' })).toThrow(/same positions/);
     expect(() => compareRdms([0.5, Infinity, 2.5, 2.5, 2, 0.5], y)).toThrow(/finite dissimilarities/);
     expect(() => compareRdms([1], [2])).toThrow(/at least 3 stimuli/);
-    expect(() => compareRdms(x, y, 'kendall' as never)).toThrow(/method must be one of/);
-    expect(() => compareRdms([0.5, NaN, 2.5, 2.5, 2, 0.5], [1, NaN, 2, 5, 4, 0.5], 'cosine_cov')).toThrow(/not implemented/);
+    expect(() => compareRdms(x, y, { method: 'kendall' as never })).toThrow(/method must be one of/);
+    expect(() => compareRdms([0.5, NaN, 2.5, 2.5, 2, 0.5], [1, NaN, 2, 5, 4, 0.5], { method: 'cosine_cov' })).toThrow(/not implemented/);
   });
 });

@@ -3,16 +3,17 @@ import { initBackend } from '../../src/backend/select.js';
 import { tf } from '../../src/backend/tf.js';
 import { fromRows } from '../../src/data/matrix.js';
 import { computeRdm, computeRdms, crossnobisRdm, foldsFromLabels } from '../../src/rsa/rdm.js';
-import { pairIndex, rdmSize, squareform, subsampleRdm, toCondensed } from '../../src/rsa/condensed.js';
+import { pairIndex, rdm, rdmSize, squareform, subsampleRdm, toCondensed, valuesOf, type RdmLike } from '../../src/rsa/condensed.js';
 
 // Pair order everywhere: (0,1), (0,2), (0,3), (1,2), (1,3), (2,3) (scipy pdist / squareform).
 // RDMs are float32 Gram products on tfjs, so hand values are checked to 1e-6.
-const close = (got: ArrayLike<number>, want: number[], tol = 1e-6) => {
+const close = (r: RdmLike, want: number[], tol = 1e-6) => {
+  const got = valuesOf(r);
   expect(got.length).toBe(want.length);
   want.forEach((w, i) => expect(Math.abs(got[i] - w), `entry ${i}: ${got[i]} vs ${w}`).toBeLessThan(tol));
 };
 
-// T1 of research/trsa.md: 4 stimuli x 2 channels.
+// T1 of docs/methods/rsa.md §13: 4 stimuli x 2 channels.
 const X = fromRows([[0, 0], [1, 0], [0, 2], [1, 2]]);
 
 beforeAll(async () => {
@@ -31,11 +32,22 @@ describe('condensed helpers', () => {
   });
 
   it('subsamples stimuli with repeats, NaN between copies of one stimulus', () => {
-    const s = subsampleRdm([1, 2, 3, 4, 5, 6], [3, 0, 0]);
-    // pairs (3,0)=3, (3,0)=3, (0,0)=NaN
-    expect(s[0]).toBe(3);
-    expect(s[1]).toBe(3);
-    expect(Number.isNaN(s[2])).toBe(true);
+    const s = subsampleRdm(rdm([1, 2, 3, 4, 5, 6], { measure: 'm', patternDescriptors: { name: ['a', 'b', 'c', 'd'] } }), [3, 0, 0]);
+    // pairs (3,0)=3, (3,0)=3, (0,0)=NaN; the descriptors follow the stimuli
+    expect(s.values[0]).toBe(3);
+    expect(s.values[1]).toBe(3);
+    expect(Number.isNaN(s.values[2])).toBe(true);
+    expect(s.patternDescriptors).toEqual({ name: ['d', 'a', 'a'] });
+    expect(s.measure).toBe('m');
+  });
+
+  it('builds an Rdm from condensed or square values, and refuses other lengths', () => {
+    const a = rdm([1, 2, 3]);
+    expect(a).toEqual({ values: Float64Array.of(1, 2, 3), n: 3, measure: 'dissimilarity' });
+    expect(rdm([0, 1, 2, 1, 0, 3, 2, 3, 0], { measure: 'model' }).values).toEqual(Float64Array.of(1, 2, 3));
+    expect(() => rdm([1, 2, 3, 4, 5])).toThrow(/rsa.rdm: values must be n\(n-1\)\/2 \(condensed\) or n\*n \(square\) entries, got 5 entries/);
+    expect(() => rdm([0, 1, 2, 0])).toThrow(/rsa.rdm: values must be a symmetric matrix/);
+    expect(() => rdm([1, 2, 3], { patternDescriptors: { label: [1, 2] } })).toThrow(/patternDescriptors.label must be an array of 3 values/);
   });
 });
 
@@ -74,7 +86,7 @@ describe('computeRdm on hand-computed 4 x 2 examples', () => {
   it("'correlation' is 1 - Pearson r across channels (T3, and a 2-channel case)", async () => {
     // With 2 channels r = +1 for rising rows, -1 for falling ones.
     close(await computeRdm(fromRows([[0, 1], [1, 0], [2, 3], [5, 1]]), { method: 'correlation' }), [2, 0, 2, 2, 0, 2]);
-    // T3: centred rows [-1,0,1], [1,0,-1], [-1,1,0], [-1/3,-4/3,5/3]; (0,2): r = 1/2 -> 0.5
+    // T3: centered rows [-1,0,1], [1,0,-1], [-1,1,0], [-1/3,-4/3,5/3]; (0,2): r = 1/2 -> 0.5
     const Xc = fromRows([[1, 2, 3], [3, 2, 1], [1, 3, 2], [2, 1, 4]]);
     close(await computeRdm(Xc, { method: 'correlation' }), [2, 0.5, 0.3453463293, 1.5, 1.6546536707, 1.3273268354]);
   });
@@ -97,20 +109,22 @@ describe('computeRdm on hand-computed 4 x 2 examples', () => {
     const want = [0.25, 2, 1.75, 2.25, 1, 0.75];
     close(await crossnobisRdm([X, B]), want);
     close(await crossnobisRdm([X, B], { precision: [1, 0, 0, 1] }), want);
-    // the same data as 8 labelled measurements, conditions given in shuffled order
+    // the same data as 8 labeled measurements, conditions given in shuffled order
     const rows = fromRows([[1, 2], [0, 0], [0.5, 0], [1, 0], [0, 2], [1, 1.5], [-0.5, 2], [1, 0.5]]);
     const folds = foldsFromLabels(rows, [3, 0, 0, 1, 2, 3, 2, 1], [0, 0, 1, 0, 0, 1, 1, 1]);
     close(await crossnobisRdm(folds), want);
   });
 
   it('shares one Gram product between Euclidean, correlation and cosine RDMs (exact identities)', async () => {
-    // 700 stimuli with a large common offset: the shared, doubly-centred Gram must still match
+    // 700 stimuli with a large common offset: the shared, doubly-centered Gram must still match
     // direct float64 formulas.
     const n = 700;
     const p = 5;
     const data = new Float32Array(n * p).map((_, i) => Math.sin(i * 0.37) * 3 + (i % 7) + 50);
     const m = { data, rows: n, cols: p };
-    const [sq, plain, corr, cos] = await computeRdms(m, ['euclidean', 'plain_euclidean', 'correlation', 'cosine']);
+    const rdms = await computeRdms(m, ['euclidean', 'plain_euclidean', 'correlation', 'cosine']);
+    expect(rdms.map((r) => r.measure)).toEqual(['euclidean', 'plain_euclidean', 'correlation', 'cosine']);
+    const [sq, plain, corr, cos] = rdms.map((r) => r.values);
     const row = (i: number) => Array.from(data.subarray(i * p, (i + 1) * p));
     const direct = (i: number, j: number) => {
       const a = row(i);
@@ -132,7 +146,7 @@ describe('computeRdm on hand-computed 4 x 2 examples', () => {
       expect(cos[k]).toBeCloseTo(want[3], 5);
     }
     const single = await computeRdm(m, { method: 'correlation' });
-    expect(Array.from(single)).toEqual(Array.from(corr));
+    expect(Array.from(single.values)).toEqual(Array.from(corr));
   });
 
   it('does not leak tensors', async () => {

@@ -1,23 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/backend/rng.js';
-import { geodesicDistances } from '../../src/topology/graph.js';
+import { geodesicDistances } from '../../src/math/graph.js';
 import {
   finiteMaxReplace,
   forEachRgtm,
   geoTopological,
   geoTopologicalJoint,
   geodesicRdm,
-  minmaxNormalise,
-  rankNormalise,
+  minMaxNormalize,
+  rankNormalize,
   rgdm,
   rgtmFamily,
   rgtmGrid,
   rgtmRegion,
 } from '../../src/rsa/topological.js';
+import { rdm, valuesOf, type RdmLike } from '../../src/rsa/condensed.js';
 
-// Test vectors T7/T8/T11 of research/trsa.md. Pair order (0,1), (0,2), (0,3), (1,2), (1,3), (2,3).
+// Test vectors T7/T8/T11 of docs/methods/rsa.md §13. Pair order (0,1), (0,2), (0,3), (1,2), (1,3), (2,3).
 const d = [1, 2, 4, 8, 16, 32];
-const close = (got: ArrayLike<number>, want: number[], tol = 1e-9) => {
+const close = (rdm: RdmLike, want: number[], tol = 1e-9) => {
+  const got = valuesOf(rdm);
   expect(got.length).toBe(want.length);
   want.forEach((w, i) => {
     if (w === Infinity) expect(got[i], `entry ${i}`).toBe(Infinity);
@@ -34,6 +36,14 @@ describe('geo-topological transform (RGTM)', () => {
     close(geoTopological(d, { l: 0.5, u: 0.5 + 1e-5, mode: 'rank' }), [0, 0, 0, 1, 1, 1]);
     // ties: x = [.5, 2, 2.5, 2.5, 2, .5] -> ranks [1.5, 3.5, 5.5, 5.5, 3.5, 1.5] -> [0, .5, 1, 1, .5, 0]
     close(geoTopological([0.5, 2, 2.5, 2.5, 2, 0.5], { l: 0.2, u: 0.8, mode: 'rank' }), [0, 0.5, 1, 1, 0.5, 0]);
+  });
+
+  it('returns an Rdm that says what it measures and keeps the stimuli descriptors', () => {
+    const r = geoTopological(rdm(d, { measure: 'euclidean', patternDescriptors: { label: ['a', 'b', 'c', 'd'] } }), { l: 0.2, u: 0.8 });
+    expect(r.measure).toBe('GT(l=0.2, u=0.8) of euclidean');
+    expect(r.n).toBe(4);
+    expect(r.patternDescriptors).toEqual({ label: ['a', 'b', 'c', 'd'] });
+    expect(geodesicRdm(r).measure).toBe('geodesic (threshold graph) of GT(l=0.2, u=0.8) of euclidean');
   });
 
   it('quantile mode (default): thresholds are numpy quantiles of the dissimilarities (T7b, T7c)', () => {
@@ -53,19 +63,19 @@ describe('geo-topological transform (RGTM)', () => {
 
   it('absolute mode and the adjacency limit l = u', () => {
     close(geoTopological(d, { l: 2, u: 16, mode: 'absolute' }), [0, 0, 1 / 7, 3 / 7, 1, 1]);
-    // l = u = 4: pairs at or below 4 are neighbours (0), the rest far (1): 1 - adjacency
+    // l = u = 4: pairs at or below 4 are neighbors (0), the rest far (1): 1 - adjacency
     close(geoTopological(d, { l: 4, u: 4, mode: 'absolute' }), [0, 0, 0, 1, 1, 1]);
   });
 
-  it('l = min and u = max gives the min-max-normalised RDM (T11)', () => {
+  it('l = min and u = max gives the min-max-normalized RDM (T11)', () => {
     const x = [0.5, 2, 2.5, 2.5, 2, 0.5];
-    close(minmaxNormalise(x), [0, 0.75, 1, 1, 0.75, 0]);
+    close(minMaxNormalize(x), [0, 0.75, 1, 1, 0.75, 0]);
     close(geoTopological(x, { l: 0, u: 1 }), [0, 0.75, 1, 1, 0.75, 0]);
     close(geoTopological(x, { l: 0.5, u: 2.5, mode: 'absolute' }), [0, 0.75, 1, 1, 0.75, 0]);
     const r = new Rng(3);
     const big = Array.from({ length: 190 }, () => r.uniform() * 7 + 1);
-    close(geoTopological(big, { l: 0, u: 1 }), Array.from(minmaxNormalise(big)), 1e-12);
-    close(geoTopological(big, { l: 0, u: 1, mode: 'rank' }), Array.from(rankNormalise(big)), 1e-12);
+    close(geoTopological(big, { l: 0, u: 1 }), Array.from(minMaxNormalize(big)), 1e-12);
+    close(geoTopological(big, { l: 0, u: 1, mode: 'rank' }), Array.from(rankNormalize(big)), 1e-12);
   });
 
   it('rejects l > u, out-of-range quantiles, NaN and too-small RDMs', () => {
@@ -93,8 +103,12 @@ describe('RGTM family over the (l, u) grid', () => {
 
   it('forEachRgtm equals geoTopological cell by cell', () => {
     const cells = rgtmGrid(0.25);
-    const fam = rgtmFamily(d, cells, 'rank');
-    cells.forEach((c, i) => close(fam[i], Array.from(geoTopological(d, { l: c.l, u: c.u, mode: 'rank' }))));
+    const fam = rgtmFamily(d, cells, { mode: 'rank' });
+    cells.forEach((c, i) => {
+      const single = geoTopological(d, { l: c.l, u: c.u, mode: 'rank' });
+      close(fam[i], Array.from(single.values));
+      expect(fam[i].measure).toBe(single.measure);
+    });
     let count = 0;
     forEachRgtm(d, cells, () => count++);
     expect(count).toBe(cells.length);
@@ -121,7 +135,7 @@ describe('geodesic RDMs (RGDM)', () => {
     close(geodesicRdm(v, { graph: 'epsilon', p: 0.5, compat: 'networkx' }), [Infinity, 0.2, 0.4, Infinity, Infinity, 0.6]);
     close(geodesicRdm(v, { graph: 'knn', k: 1, knnRule: 'authors', compat: 'networkx' }), [0.8, 0.2, Infinity, 0.6, Infinity, Infinity]);
     close(geodesicRdm(v, { graph: 'knn', k: 2, knnRule: 'authors', compat: 'networkx' }), [0.8, 0.2, 0.4, 0.6, 0.8, 0.6]);
-    // symmetric union rule, canonical: every node's nearest neighbour is 0 -> a star at 0
+    // symmetric union rule, canonical: every node's nearest neighbor is 0 -> a star at 0
     close(geodesicRdm(v, { graph: 'knn', k: 1 }), [0, 0.2, 0.4, 0.2, 0.4, 0.6]);
   });
 

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSae } from '../../src/sae/model.js';
-import { saveCheckpoint, loadSae, loadCheckpoint, writeSaeFiles } from '../../src/sae/checkpoint.js';
-import { createTrainerState } from '../../src/sae/train.js';
-import { configHash } from '../../src/sae/config.js';
+import { saveCheckpoint, loadSae, loadCheckpoint, saveSae } from '../../src/sae/checkpoint.js';
+import { createTrainerState } from '../../src/sae/state.js';
+import { architectureHash, saeTraining } from '../../src/sae/config.js';
 import { readSafetensors, writeSafetensors } from '../../src/data/safetensors.js';
 
 function tmp(): string {
@@ -18,6 +18,7 @@ describe('SAE checkpoints', () => {
     try {
       const sae = createSae({ dIn: 5, dSae: 12, k: 2, prefixes: [3, 12] });
       sae.threshold = 0.25;
+      sae.training = saeTraining({ learningRate: 3e-3, epochs: 2 }, sae.cfg);
       const state = createTrainerState(sae);
       state.step = 42;
       state.adamV.wDec[7] = 0.5;
@@ -29,13 +30,14 @@ describe('SAE checkpoints', () => {
       expect(tensors.W_dec.shape).toEqual([12, 5]);
       expect(tensors.b_enc.shape).toEqual([12]);
       expect(tensors.b_dec.shape).toEqual([5]);
-      expect(metadata.config_hash).toBe(configHash(sae.cfg));
+      expect(metadata.config_hash).toBe(architectureHash(sae.cfg));
       const cfg = JSON.parse(readFileSync(join(folder, 'cfg.json'), 'utf8'));
       expect([cfg.d_in, cfg.d_sae, cfg.k]).toEqual([5, 12, 2]);
       expect(cfg.matryoshka_widths).toEqual([3, 12]);
       const loaded = loadCheckpoint(dir)!;
       expect(loaded.sae.params).toEqual(sae.params);
       expect(loaded.sae.cfg).toEqual(sae.cfg);
+      expect(loaded.sae.training).toEqual(sae.training);
       expect(loaded.sae.threshold).toBe(0.25);
       expect(loaded.state!.step).toBe(42);
       expect(loaded.state!.adamV.wDec[7]).toBe(0.5);
@@ -61,7 +63,7 @@ describe('SAE checkpoints', () => {
     const dir = tmp();
     try {
       const sae = createSae({ dIn: 5, dSae: 12, k: 2 });
-      writeSaeFiles(dir, sae);
+      saveSae(sae, dir);
       const path = join(dir, 'sae_weights.safetensors');
       const { tensors } = readSafetensors(path);
       tensors.W_dec = { dtype: 'F32', shape: [5, 12], data: tensors.W_dec.data };
@@ -70,7 +72,7 @@ describe('SAE checkpoints', () => {
       // a cfg that disagrees with the file
       const cfgPath = join(dir, 'cfg.json');
       const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-      cfg.nestlab_config.dIn = 6;
+      cfg.nestlab_architecture.dIn = 6;
       writeFileSync(cfgPath, JSON.stringify(cfg));
       expect(() => loadSae(dir)).toThrow(/W_enc must be shape \[6, 12\]/);
     } finally {

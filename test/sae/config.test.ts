@@ -1,65 +1,77 @@
 import { describe, it, expect } from 'vitest';
-import { saeConfig, configHash, matryoshkaPrefixes, toSaeLensCfg, fromSaeLensCfg } from '../../src/sae/config.js';
+import { saeArchitecture, saeTraining, architectureHash, matryoshkaPrefixes, halvingPrefixes, toSaeLensCfg, fromSaeLensCfg } from '../../src/sae/config.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 
-describe('saeConfig', () => {
-  it('fills the documented defaults', () => {
-    const c = saeConfig({ dIn: 512, dSae: 4096 });
-    expect(c.activation).toBe('batchtopk');
-    expect(c.k).toBe(32);
-    expect(c.prefixes).toEqual([4096]);
-    expect(c.prefixWeights).toEqual([1]);
-    expect(c.auxK).toBe(256);
-    expect(c.auxAlpha).toBeCloseTo(1 / 32);
-    expect(c.lr).toBeCloseTo(2e-4 / Math.sqrt(4096 / 16384));
-    expect(c.batchSize).toBe(4096);
+describe('SAE architecture and training configs', () => {
+  it('fill the documented defaults, training defaults derived from the architecture', () => {
+    const a = saeArchitecture({ dIn: 512, dSae: 4096 });
+    expect(a).toEqual({ dIn: 512, dSae: 4096, activation: 'batchtopk', k: 32, prefixes: [4096] });
+    const t = saeTraining({}, a);
+    expect(t.prefixWeights).toEqual([1]);
+    expect(t.auxK).toBe(256);
+    expect(t.auxAlpha).toBeCloseTo(1 / 32);
+    expect(t.learningRate).toBeCloseTo(2e-4 / Math.sqrt(4096 / 16384));
+    expect(t.batchSize).toBe(4096);
   });
 
   it('gives equal prefix weights 1/K by default', () => {
-    const c = saeConfig({ dIn: 8, dSae: 64, k: 4, prefixes: [8, 16, 64] });
-    expect(c.prefixWeights).toEqual([1 / 3, 1 / 3, 1 / 3]);
+    const a = saeArchitecture({ dIn: 8, dSae: 64, k: 4, prefixes: [8, 16, 64] });
+    expect(saeTraining(undefined, a).prefixWeights).toEqual([1 / 3, 1 / 3, 1 / 3]);
   });
 
-  it('builds the paper groups with matryoshkaPrefixes', () => {
+  it('builds the paper groups with matryoshkaPrefixes, and halving prefixes', () => {
     expect(matryoshkaPrefixes(4096)).toEqual([128, 384, 896, 1920, 4096]);
-    expect(matryoshkaPrefixes(20, [0.15, 0.4])).toEqual([3, 11, 20]);
+    expect(matryoshkaPrefixes(20, { fractions: [0.15, 0.4] })).toEqual([3, 11, 20]);
+    expect(halvingPrefixes(512)).toEqual([32, 64, 128, 256, 512]);
+    expect(halvingPrefixes(20)).toEqual([1, 2, 5, 10, 20]);
+    expect(halvingPrefixes(3)).toEqual([1, 3]); // duplicates dropped
   });
 
-  it('rejects bad configs with errors naming the field', () => {
-    const bad: [object, RegExp][] = [
-      [{ dIn: 8, dSae: 16, k: 17 }, /k must be at most dSae = 16/],
-      [{ dIn: 8, dSae: 16, prefixes: [8, 4, 16] }, /prefixes must be strictly increasing/],
-      [{ dIn: 8, dSae: 16, prefixes: [4, 8] }, /prefixes must be sizes ending at dSae = 16/],
-      [{ dIn: 8, dSae: 16, prefixes: [0, 16] }, /prefixes\[0\]/],
-      [{ dIn: 8, dSae: 16, prefixes: [8, 16], prefixWeights: [1] }, /prefixWeights/],
+  it('reject bad fields with errors naming the field', () => {
+    const badArchitecture: [object, RegExp][] = [
+      [{ dIn: 8, dSae: 16, k: 17 }, /architecture.k must be at most dSae = 16/],
+      [{ dIn: 8, dSae: 16, prefixes: [8, 4, 16] }, /architecture.prefixes must be strictly increasing/],
+      [{ dIn: 8, dSae: 16, prefixes: [4, 8] }, /architecture.prefixes must be sizes ending at dSae = 16/],
+      [{ dIn: 8, dSae: 16, prefixes: [0, 16] }, /architecture.prefixes\[0\]/],
       [{ dIn: 8, dSae: 16, activation: 'topk', k: 2.5 }, /integer for activation "topk"/],
-      [{ dIn: 8, dSae: 16, activation: 'jumprelu' }, /activation/],
-      [{ dIn: 0, dSae: 16 }, /dIn/],
-      [{ dIn: 8, dSae: 16, lr: Number.NaN }, /lr/],
-      [{ dIn: 8, dSae: 16, kk: 3 }, /kk/],
-      [{ dIn: 8, dSae: 16, k: 0.001, batchSize: 10 }, /k·batchSize ≥ 1/],
+      [{ dIn: 8, dSae: 16, activation: 'jumprelu' }, /architecture.activation/],
+      [{ dIn: 0, dSae: 16 }, /architecture.dIn/],
+      [{ dIn: 8, dSae: 16, kk: 3 }, /architecture.kk must be one of the known options/],
+      [{ dIn: 8, dSae: 16, learningRate: 1e-3 }, /architecture.learningRate must be one of the known options/],
     ];
-    for (const [cfg, msg] of bad) {
-      expect(() => saeConfig(cfg as never)).toThrow(NestlabArgumentError);
-      expect(() => saeConfig(cfg as never)).toThrow(msg);
+    for (const [cfg, msg] of badArchitecture) {
+      expect(() => saeArchitecture(cfg as never)).toThrow(NestlabArgumentError);
+      expect(() => saeArchitecture(cfg as never)).toThrow(msg);
     }
+    const a = saeArchitecture({ dIn: 8, dSae: 16, k: 0.001, prefixes: [8, 16] });
+    const badTraining: [object, RegExp][] = [
+      [{ prefixWeights: [1] }, /training.prefixWeights must be an array of 2 weights/],
+      [{ learningRate: Number.NaN }, /training.learningRate/],
+      [{ batchSize: 10 }, /training.batchSize must be such that k·batchSize ≥ 1/],
+      [{ lr: 1 }, /training.lr must be one of the known options/],
+    ];
+    for (const [cfg, msg] of badTraining) expect(() => saeTraining(cfg as never, a)).toThrow(msg);
   });
 
-  it('hashes the config stably and sensitively', () => {
-    const a = saeConfig({ dIn: 8, dSae: 16, k: 2 });
-    expect(configHash(a)).toBe(configHash(saeConfig({ dIn: 8, dSae: 16, k: 2 })));
-    expect(configHash(a)).not.toBe(configHash(saeConfig({ dIn: 8, dSae: 16, k: 3 })));
-    expect(configHash(a)).toMatch(/^[0-9a-f]{16}$/);
+  it('hash the architecture stably and sensitively, and not the training', () => {
+    const a = saeArchitecture({ dIn: 8, dSae: 16, k: 2 });
+    expect(architectureHash(a)).toBe(architectureHash(saeArchitecture({ dIn: 8, dSae: 16, k: 2 })));
+    expect(architectureHash(a)).not.toBe(architectureHash(saeArchitecture({ dIn: 8, dSae: 16, k: 3 })));
+    expect(architectureHash(a)).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('round-trips through the SAELens-style cfg JSON', () => {
-    const a = saeConfig({ dIn: 8, dSae: 16, k: 2, prefixes: [4, 16] });
-    const j = toSaeLensCfg(a);
+  it('round-trip through the SAELens-style cfg JSON, and read version-1 and plain SAELens cfgs', () => {
+    const a = saeArchitecture({ dIn: 8, dSae: 16, k: 2, prefixes: [4, 16] });
+    const t = saeTraining({ learningRate: 3e-3, epochs: 2 }, a);
+    const j = toSaeLensCfg(a, t);
     expect(j.d_in).toBe(8);
     expect(j.d_sae).toBe(16);
     expect(j.matryoshka_widths).toEqual([4, 16]);
     expect(j.architecture).toBe('matryoshka_batchtopk');
-    expect(fromSaeLensCfg(JSON.parse(JSON.stringify(j)))).toEqual(a);
-    expect(fromSaeLensCfg({ d_in: 8, d_sae: 16, architecture: 'topk', k: 4 }).activation).toBe('topk');
+    expect(fromSaeLensCfg(JSON.parse(JSON.stringify(j)))).toEqual({ architecture: a, training: t });
+    expect(fromSaeLensCfg({ d_in: 8, d_sae: 16, architecture: 'topk', k: 4 }).architecture.activation).toBe('topk');
+    const v1 = fromSaeLensCfg({ nestlab_config: { dIn: 8, dSae: 16, k: 2, prefixes: [4, 16], lr: 3e-3, epochs: 2 } });
+    expect(v1.architecture).toEqual(a);
+    expect(v1.training).toEqual(t);
   });
 });

@@ -13,7 +13,7 @@ beforeAll(async () => {
 function sae(rows: number[][], prefixes?: number[]): Sae {
   const d = rows[0].length;
   const m = rows.length;
-  const s = createSae({ dIn: d, dSae: m, activation: 'relu', prefixes: prefixes ?? [m], bDecInit: 'zero' });
+  const s = createSae({ dIn: d, dSae: m, activation: 'relu', prefixes: prefixes ?? [m] }, { bDecInit: 'zero' });
   rows.forEach((r, i) => {
     const n = Math.hypot(...r);
     r.forEach((v, j) => {

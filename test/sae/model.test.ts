@@ -2,10 +2,11 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import {
-  createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, rowTopKJs, kthLargest, geometricMedian,
+  createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, rowTopKJs, geometricMedian,
   encodeSae, decodeSae, reconstructSae, codeToDense, truncateCode, JS_ENCODER_MAX_MACS,
 } from '../../src/sae/model.js';
 import { NestlabArgumentError } from '../../src/errors.js';
+import { kthLargest } from '../../src/math/order.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -30,12 +31,12 @@ describe('createSae', () => {
     }
   });
 
-  it('initialises b_dec to the geometric median or the mean of a sample', () => {
+  it('initializes b_dec to the geometric median or the mean of a sample', () => {
     // median of {0, 0, 0, 10} points on a line: 0 (the mean is 2.5)
     const sample = { data: Float32Array.from([0, 0, 0, 0, 0, 0, 10, 0]), rows: 4, cols: 2 };
     expect(geometricMedian(sample)[0]).toBeLessThan(0.01);
-    expect(createSae({ dIn: 2, dSae: 4, k: 1, bDecInit: 'mean' }, sample).params.bDec[0]).toBeCloseTo(2.5);
-    expect(createSae({ dIn: 2, dSae: 4, k: 1 }, sample).params.bDec[0]).toBeLessThan(0.01);
+    expect(createSae({ dIn: 2, dSae: 4, k: 1 }, { bDecInit: 'mean', sample }).params.bDec[0]).toBeCloseTo(2.5);
+    expect(createSae({ dIn: 2, dSae: 4, k: 1 }, { sample }).params.bDec[0]).toBeLessThan(0.01);
   });
 });
 
@@ -56,7 +57,7 @@ describe('selection', () => {
   for (const rows of [16, 256]) {
     const path = rows * 32 * 256 > JS_ENCODER_MAX_MACS ? 'tfjs' : 'JS';
     it(`TopK selects exactly k per row (${path} encoder)`, async () => {
-      const sae = createSae({ dIn: 32, dSae: 256, k: 5, activation: 'topk', bDecInit: 'zero' });
+      const sae = createSae({ dIn: 32, dSae: 256, k: 5, activation: 'topk' });
       const x = randomBatch(rows, 32, 2);
       const { pre } = encoderPre(sae, x, rows);
       const full = (await pre.full()).slice();
@@ -74,7 +75,7 @@ describe('selection', () => {
     });
 
     it(`BatchTopK selects exactly k·B over the batch (${path} encoder)`, async () => {
-      const sae = createSae({ dIn: 32, dSae: 256, k: 2.5, bDecInit: 'zero', batchSize: rows });
+      const sae = createSae({ dIn: 32, dSae: 256, k: 2.5 });
       const x = randomBatch(rows, 32, 3);
       const { pre } = encoderPre(sae, x, rows);
       const full = (await pre.full()).slice();
@@ -135,11 +136,19 @@ describe('inference', () => {
       }
     }
     expect((await reconstructSae(sae, x)).data).toEqual(xhat.data);
+    // one option style: encode's {prefix, dense}, decode's and reconstruct's {prefix}
+    expect(await encodeSae(sae, x, { dense: true })).toEqual(dense);
+    expect(await encodeSae(sae, x, { prefix: 3, dense: true })).toEqual(codeToDense(p3));
+    const x3 = decodeSae(sae, code, { prefix: 3 });
+    expect(x3).toEqual(decodeSae(sae, p3));
+    expect(await reconstructSae(sae, x, { prefix: 3 })).toEqual(x3);
   });
 
   it('rejects input of the wrong width or with NaN', async () => {
     const sae = createSae({ dIn: 4, dSae: 8, k: 2 });
     await expect(encodeSae(sae, { data: new Float32Array(6), rows: 2, cols: 3 })).rejects.toThrow(/x.cols must be dIn = 4/);
     await expect(encodeSae(sae, { data: Float32Array.from([0, 1, Number.NaN, 2]), rows: 1, cols: 4 })).rejects.toThrow(NestlabArgumentError);
+    await expect(encodeSae(sae, { data: new Float32Array(4), rows: 1, cols: 4 }, { prefx: 2 } as never)).rejects.toThrow(/sae.encode: options.prefx/);
+    expect(() => decodeSae(sae, { rows: 0, dSae: 8, ptr: Int32Array.of(0), idx: new Int32Array(0), val: new Float32Array(0) }, { prefix: 9 })).toThrow(/sae.decode: options.prefix must be an integer in \[1, 8\]/);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
-import { saeConfig, type SaeActivation } from '../../src/sae/config.js';
-import { createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, type Sae, type SparseCode } from '../../src/sae/model.js';
-import { sparseLossAndGrads, denseLossAndGrads, type AuxInput, type SaeGrads } from '../../src/sae/step.js';
+import { saeArchitecture, type SaeActivation, type SaeArchitecture } from '../../src/sae/config.js';
+import { createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, type Sae, type SaeParams, type SparseCode } from '../../src/sae/model.js';
+import { sparseLossAndGrads, denseLossAndGrads, type AuxInput } from '../../src/sae/step.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -15,12 +15,17 @@ const m = 12;
 
 /** A small SAE with random (non-tied) parameters, so that every gradient term is exercised. */
 function randomSae(activation: SaeActivation, prefixes: number[], seed = 1): Sae {
-  const sae = createSae({ dIn: d, dSae: m, k: 3, activation, prefixes, l1Coeff: 0.05, batchSize: B, seed });
+  const sae = createSae({ dIn: d, dSae: m, k: 3, activation, prefixes }, { seed });
   const rng = new Rng(seed + 100);
   sae.params.wEnc.set(rng.normalArray(d * m, 0.5));
   sae.params.bEnc.set(rng.normalArray(m, 0.2));
   sae.params.bDec.set(rng.normalArray(d, 0.3));
   return sae;
+}
+
+/** The loss weights of the step: equal prefix weights (the default), L1 0.05 (relu). */
+function objective(cfg: SaeArchitecture, prefixWeights = cfg.prefixes.map(() => 1 / cfg.prefixes.length)) {
+  return { prefixWeights, l1Coeff: 0.05 };
 }
 
 async function codes(sae: Sae, x: Float32Array, dead: number[] | null): Promise<{ xc: Float32Array; code: SparseCode; aux: AuxInput | null }> {
@@ -60,13 +65,13 @@ describe('sparse gradients equal tfjs autograd of the dense loss', () => {
       const { xc, code, aux } = await codes(sae, x, dead);
       expect(code.idx.length).toBeGreaterThan(0);
       if (aux) expect(aux.code.idx.length).toBeGreaterThan(0);
-      const sparse = sparseLossAndGrads(sae.params, sae.cfg, x, xc, code, aux);
-      const dense = await denseLossAndGrads(sae.params, sae.cfg, x, code, aux);
+      const sparse = sparseLossAndGrads(sae.params, sae.cfg, objective(sae.cfg), x, xc, code, aux);
+      const dense = await denseLossAndGrads(sae.params, sae.cfg, objective(sae.cfg), x, code, aux);
       expect(sparse.losses.total).toBeCloseTo(dense.losses.total, 4);
       sparse.losses.prefixMse.forEach((v, i) => expect(v).toBeCloseTo(dense.losses.prefixMse[i], 4));
       expect(sparse.losses.aux).toBeCloseTo(dense.losses.aux, 5);
       if (aux) expect(sparse.losses.aux).toBeGreaterThan(0);
-      for (const key of ['wEnc', 'bEnc', 'wDec', 'bDec'] as (keyof SaeGrads)[]) {
+      for (const key of ['wEnc', 'bEnc', 'wDec', 'bDec'] as (keyof SaeParams)[]) {
         expect(maxAbsDiff(sparse.grads[key], dense.grads[key]), key).toBeLessThan(1e-4);
       }
     });
@@ -78,9 +83,9 @@ describe('the Matryoshka loss', () => {
     const x = new Rng(3).normalArray(B * d);
     const flat = randomSae('topk', [12]);
     const nested = randomSae('topk', [12]);
-    nested.cfg = saeConfig({ ...flat.cfg, prefixes: [2, 6, 12], prefixWeights: [0.5, 0.25, 0.25] });
+    nested.cfg = saeArchitecture({ ...flat.cfg, prefixes: [2, 6, 12] });
     const a = await codes(flat, x, null);
-    const lf = sparseLossAndGrads(flat.params, flat.cfg, x, a.xc, a.code, null);
+    const lf = sparseLossAndGrads(flat.params, flat.cfg, objective(flat.cfg), x, a.xc, a.code, null);
     // flat = mean_b ‖x − x̂‖² computed by hand from the code
     let sq = 0;
     for (let b = 0; b < B; b++) {
@@ -91,7 +96,7 @@ describe('the Matryoshka loss', () => {
       }
     }
     expect(lf.losses.total).toBeCloseTo(sq / B, 5);
-    const ln = sparseLossAndGrads(nested.params, nested.cfg, x, a.xc, a.code, null);
+    const ln = sparseLossAndGrads(nested.params, nested.cfg, objective(nested.cfg, [0.5, 0.25, 0.25]), x, a.xc, a.code, null);
     expect(ln.losses.prefixMse[2]).toBeCloseTo(lf.losses.total, 5);
     const [p0, p1, p2] = ln.losses.prefixMse;
     expect(ln.losses.total).toBeCloseTo(0.5 * p0 + 0.25 * p1 + 0.25 * p2, 5);
@@ -104,8 +109,8 @@ describe('AuxK', () => {
     const x = new Rng(11).normalArray(B * d);
     const dead = [1, 5, 8, 9];
     const { xc, code, aux } = await codes(sae, x, dead);
-    const without = sparseLossAndGrads(sae.params, sae.cfg, x, xc, code, null);
-    const withAux = sparseLossAndGrads(sae.params, sae.cfg, x, xc, code, aux);
+    const without = sparseLossAndGrads(sae.params, sae.cfg, objective(sae.cfg), x, xc, code, null);
+    const withAux = sparseLossAndGrads(sae.params, sae.cfg, objective(sae.cfg), x, xc, code, aux);
     expect(withAux.losses.aux).toBeGreaterThan(0);
     for (let q = 0; q < aux!.code.idx.length; q++) expect(dead).toContain(aux!.code.idx[q]);
     let touched = 0;

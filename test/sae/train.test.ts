@@ -6,9 +6,11 @@ import { tf } from '../../src/backend/tf.js';
 import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import type { Matrix } from '../../src/data/matrix.js';
-import { trainSae, learningRate, matrixSource, createTrainerState, trainStep } from '../../src/sae/train.js';
+import { trainSae, learningRateAt, trainStep, type TrainSaeOptions } from '../../src/sae/train.js';
+import { createTrainerState } from '../../src/sae/state.js';
+import { matrixSource } from '../../src/data/batches.js';
 import { createSae, JS_ENCODER_MAX_MACS } from '../../src/sae/model.js';
-import { saeConfig } from '../../src/sae/config.js';
+import { saeArchitecture, saeTraining } from '../../src/sae/config.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 
 beforeAll(async () => {
@@ -22,7 +24,10 @@ function gaussian(rows: number, cols: number, seed: number): Matrix {
 describe('trainSae', () => {
   it('keeps decoder rows at unit norm and lowers the loss', async () => {
     const x = gaussian(512, 8, 1);
-    const res = await trainSae(x, { dIn: 8, dSae: 32, k: 4, activation: 'topk', batchSize: 64, epochs: 4, lr: 1e-2, warmupSteps: 2 });
+    const res = await trainSae(x, {
+      architecture: { dIn: 8, dSae: 32, k: 4, activation: 'topk' },
+      training: { batchSize: 64, epochs: 4, learningRate: 1e-2, warmupSteps: 2 },
+    });
     const w = res.sae.params.wDec;
     for (let i = 0; i < 32; i++) {
       let n = 0;
@@ -32,14 +37,18 @@ describe('trainSae', () => {
     expect(res.history).toHaveLength(4);
     expect(res.history[3].loss).toBeLessThan(res.history[0].loss);
     expect(res.totalSteps).toBe(32);
+    expect(res.sae.training?.learningRate).toBe(1e-2);
   });
 
   it('gives the same weights for the same seed, and the sparse and dense paths agree', async () => {
     const x = gaussian(256, 6, 2);
-    const cfg = { dIn: 6, dSae: 16, k: 3, batchSize: 32, epochs: 2, lr: 5e-3, warmupSteps: 1, prefixes: [4, 16], deadTokens: 64, auxK: 3, thresholdStart: 2 };
+    const cfg: TrainSaeOptions = {
+      architecture: { dIn: 6, dSae: 16, k: 3, prefixes: [4, 16] },
+      training: { batchSize: 32, epochs: 2, learningRate: 5e-3, warmupSteps: 1, deadTokens: 64, auxK: 3, thresholdStart: 2 },
+    };
     const a = await trainSae(x, cfg);
     const b = await trainSae(x, cfg);
-    const c = await trainSae(x, cfg, { path: 'dense' });
+    const c = await trainSae(x, { ...cfg, gradients: 'dense' });
     expect(a.sae.params.wEnc).toEqual(b.sae.params.wEnc);
     let mx = 0;
     for (const key of ['wEnc', 'wDec', 'bEnc', 'bDec'] as const) {
@@ -55,21 +64,40 @@ describe('trainSae', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestlab-sae-'));
     try {
       const x = gaussian(320, 6, 3);
-      const cfg = { dIn: 6, dSae: 16, k: 2, batchSize: 32, epochs: 3, lr: 5e-3, warmupSteps: 3, prefixes: [4, 8, 16], deadTokens: 96, auxK: 3, thresholdStart: 4 };
+      const cfg: TrainSaeOptions = {
+        architecture: { dIn: 6, dSae: 16, k: 2, prefixes: [4, 8, 16] },
+        training: { batchSize: 32, epochs: 3, learningRate: 5e-3, warmupSteps: 3, deadTokens: 96, auxK: 3, thresholdStart: 4 },
+      };
       const full = await trainSae(x, cfg);
-      const first = await trainSae(x, cfg, { checkpointDir: dir, checkpointEvery: 7, stopAfterSteps: 13 });
+      const first = await trainSae(x, { ...cfg, checkpointDir: dir, checkpointEvery: 7, stopAfterSteps: 13 });
       expect(first.state.step).toBe(13);
       expect(existsSync(join(dir, 'latest.json'))).toBe(true);
       expect(readdirSync(dir).filter((n) => n.startsWith('step-')).length).toBeLessThanOrEqual(2);
-      const resumed = await trainSae(x, cfg, { checkpointDir: dir });
+      const resumed = await trainSae(x, { ...cfg, checkpointDir: dir });
       expect(resumed.resumedFrom).toBe(13);
       expect(resumed.stepsRun).toBe(30 - 13);
       expect(resumed.sae.params.wEnc).toEqual(full.sae.params.wEnc);
       expect(resumed.sae.params.wDec).toEqual(full.sae.params.wDec);
       expect(resumed.sae.params.bDec).toEqual(full.sae.params.bDec);
       expect(resumed.sae.threshold).toBe(full.sae.threshold);
-      // a different config must not silently resume from this folder
-      await expect(trainSae(x, { ...cfg, k: 3 }, { checkpointDir: dir })).rejects.toThrow(/hash/);
+      // another architecture must not silently resume from this folder
+      await expect(trainSae(x, { ...cfg, architecture: { ...cfg.architecture, k: 3 }, checkpointDir: dir })).rejects.toThrow(/options.architecture must be the architecture of the checkpoint/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('extends a finished run with more epochs: the architecture is kept, the training may change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestlab-sae-'));
+    try {
+      const x = gaussian(128, 4, 7);
+      const architecture = { dIn: 4, dSae: 8, k: 2 };
+      const short = await trainSae(x, { architecture, training: { batchSize: 32, epochs: 1, warmupSteps: 1 }, checkpointDir: dir });
+      expect(short.state.step).toBe(4);
+      const longer = await trainSae(x, { architecture, training: { batchSize: 32, epochs: 3, warmupSteps: 1 }, checkpointDir: dir });
+      expect(longer.resumedFrom).toBe(4);
+      expect(longer.stepsRun).toBe(8);
+      expect(longer.sae.training?.epochs).toBe(3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -77,23 +105,24 @@ describe('trainSae', () => {
 
   it('does not leak tensors over 200 steps (tfjs encoder path)', async () => {
     const rows = 64;
-    const cfg = saeConfig({ dIn: 64, dSae: 1100, k: 8, activation: 'topk', batchSize: rows, warmupSteps: 1, deadTokens: 128, auxK: 16 });
+    const arch = saeArchitecture({ dIn: 64, dSae: 1100, k: 8, activation: 'topk' });
+    const training = saeTraining({ batchSize: rows, warmupSteps: 1, deadTokens: 128, auxK: 16 }, arch);
     expect(rows * 64 * 1100).toBeGreaterThan(JS_ENCODER_MAX_MACS);
     const data = gaussian(rows * 4, 64, 4);
     const src = matrixSource(data);
-    const sae = createSae(cfg);
+    const sae = createSae(arch);
     const state = createTrainerState(sae);
-    await trainStep(sae, state, src.batch(0, 0, rows, 0) as Float32Array, rows, 200);
+    await trainStep(sae, state, training, src.batch(0, 0, rows, 0) as Float32Array, rows, 200);
     const before = tf.memory().numTensors;
     let sawAux = false;
     for (let s = 1; s < 200; s++) {
-      const info = await trainStep(sae, state, src.batch(0, s % 4, rows, 0) as Float32Array, rows, 200);
+      const info = await trainStep(sae, state, training, src.batch(0, s % 4, rows, 0) as Float32Array, rows, 200);
       sawAux ||= info.dead > 0;
     }
     expect(tf.memory().numTensors).toBe(before);
     expect(sawAux).toBe(true);
     const dense = createTrainerState(sae);
-    for (let s = 0; s < 5; s++) await trainStep(sae, dense, src.batch(0, s % 4, rows, 0) as Float32Array, rows, 5, 'dense');
+    for (let s = 0; s < 5; s++) await trainStep(sae, dense, training, src.batch(0, s % 4, rows, 0) as Float32Array, rows, 5, 'dense');
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -109,7 +138,7 @@ describe('trainSae', () => {
         return inner.batch(epoch, index, batchSize, seed);
       },
     };
-    const cfg = { dIn: 4, dSae: 8, k: 2, batchSize: 32, epochs: 2, warmupSteps: 1 };
+    const cfg: TrainSaeOptions = { architecture: { dIn: 4, dSae: 8, k: 2 }, training: { batchSize: 32, epochs: 2, warmupSteps: 1 } };
     const a = await trainSae(source, cfg);
     const b = await trainSae(x, cfg);
     expect(a.sae.params.wDec).toEqual(b.sae.params.wDec);
@@ -117,19 +146,21 @@ describe('trainSae', () => {
   });
 
   it('schedules warm-up then linear decay', () => {
-    const cfg = saeConfig({ dIn: 2, dSae: 4, k: 1, lr: 1, warmupSteps: 10, decayStart: 0.8 });
-    expect(learningRate(cfg, 0, 100)).toBeCloseTo(0.1);
-    expect(learningRate(cfg, 9, 100)).toBe(1);
-    expect(learningRate(cfg, 80, 100)).toBe(1);
-    expect(learningRate(cfg, 90, 100)).toBeCloseTo(0.5);
+    const t = saeTraining({ learningRate: 1, warmupSteps: 10, decayStart: 0.8 }, saeArchitecture({ dIn: 2, dSae: 4, k: 1 }));
+    expect(learningRateAt(t, 0, 100)).toBeCloseTo(0.1);
+    expect(learningRateAt(t, 9, 100)).toBe(1);
+    expect(learningRateAt(t, 80, 100)).toBe(1);
+    expect(learningRateAt(t, 90, 100)).toBeCloseTo(0.5);
   });
 
-  it('rejects NaN input, a wrong width and too few rows with clear errors', async () => {
+  it('rejects NaN input, a wrong width, too few rows and a missing architecture with clear errors', async () => {
     const bad = gaussian(64, 4, 5);
     bad.data[13] = Number.NaN;
-    await expect(trainSae(bad, { dIn: 4, dSae: 8, k: 2, batchSize: 16 })).rejects.toThrow(NestlabArgumentError);
-    await expect(trainSae(gaussian(64, 5, 1), { dIn: 4, dSae: 8, k: 2, batchSize: 16 })).rejects.toThrow(/data.cols must be dIn = 4/);
-    await expect(trainSae(gaussian(8, 4, 1), { dIn: 4, dSae: 8, k: 2, batchSize: 16 })).rejects.toThrow(/at least batchSize = 16/);
-    await expect(trainSae(gaussian(64, 4, 1), { dIn: 4, dSae: 8, k: 9 })).rejects.toThrow(/k must be at most dSae/);
+    const architecture = { dIn: 4, dSae: 8, k: 2 };
+    await expect(trainSae(bad, { architecture, training: { batchSize: 16 } })).rejects.toThrow(NestlabArgumentError);
+    await expect(trainSae(gaussian(64, 5, 1), { architecture, training: { batchSize: 16 } })).rejects.toThrow(/sae.train: data.cols must be architecture.dIn = 4/);
+    await expect(trainSae(gaussian(8, 4, 1), { architecture, training: { batchSize: 16 } })).rejects.toThrow(/at least training.batchSize = 16/);
+    await expect(trainSae(gaussian(64, 4, 1), { architecture: { ...architecture, k: 9 } })).rejects.toThrow(/architecture.k must be at most dSae/);
+    await expect(trainSae(gaussian(64, 4, 1), {} as never)).rejects.toThrow(/sae.train: architecture must be an object with dIn and dSae/);
   });
 });

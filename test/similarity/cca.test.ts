@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { tf } from '../../src/backend/tf.js';
 import { NestlabArgumentError } from '../../src/errors.js';
-import { cca, pwcca, svcca, trimmedMean } from '../../src/similarity/index.js';
+import { cca, pwcca, svcca, trimmedMean } from '../../src/similarity/cca.js';
 import { Rng } from '../../src/backend/rng.js';
 import { FX, FY, affine, gaussian, hcat } from './fixtures.js';
 
@@ -42,7 +42,7 @@ describe('CCA', () => {
   it('is degenerate when p + q >= n: all rho = 1 even for independent data (flagged saturated)', async () => {
     const r = await cca(gaussian(12, 8, 5), gaussian(12, 8, 6));
     expect(r.saturated).toBe(true);
-    // rank(X_c) = rank(Y_c) = 8 inside an 11-dimensional centred space: 5 correlations are forced to 1.
+    // rank(X_c) = rank(Y_c) = 8 inside an 11-dimensional centered space: 5 correlations are forced to 1.
     for (let i = 0; i < 5; i++) expect(r.rho[i]).toBeCloseTo(1, 3);
   });
 

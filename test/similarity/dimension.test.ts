@@ -4,7 +4,7 @@ import { tf } from '../../src/backend/tf.js';
 import { Rng } from '../../src/backend/rng.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 import { fromRows } from '../../src/data/matrix.js';
-import { covarianceSpectrum, participationRatio, twoNN } from '../../src/similarity/index.js';
+import { covarianceSpectrum, participationRatio, twoNn } from '../../src/similarity/dimension.js';
 import { FX, affine, gaussian, randomOrthogonal } from './fixtures.js';
 
 beforeAll(async () => {
@@ -22,14 +22,14 @@ function planeIn10D(n: number, seed: number) {
   return affine(flat, randomOrthogonal(10, seed + 1), 10);
 }
 
-describe('twoNN intrinsic dimension (Facco et al. 2017)', () => {
+describe('twoNn intrinsic dimension (Facco et al. 2017)', () => {
   it('gives about 2 for a 2-D square embedded in 10-D (boundary effects pull it slightly below 2)', async () => {
     const x = planeIn10D(1000, 1);
-    const fit = await twoNN(x);
+    const fit = await twoNn(x);
     expect(fit.dimension).toBeGreaterThan(1.8);
     expect(fit.dimension).toBeLessThan(2.15);
     expect(fit.used).toBe(1000);
-    const mle = await twoNN(x, { estimator: 'mle' });
+    const mle = await twoNn(x, { estimator: 'mle' });
     expect(mle.dimension).toBeGreaterThan(1.8);
     expect(mle.dimension).toBeLessThan(2.15);
   });
@@ -40,8 +40,8 @@ describe('twoNN intrinsic dimension (Facco et al. 2017)', () => {
       const t = 2 * Math.PI * rng.uniform();
       return [Math.cos(t), Math.sin(t), 0];
     }));
-    expect((await twoNN(circle)).dimension).toBeCloseTo(1, 0);
-    const g = (await twoNN(gaussian(1500, 5, 3))).dimension;
+    expect((await twoNn(circle)).dimension).toBeCloseTo(1, 0);
+    const g = (await twoNn(gaussian(1500, 5, 3))).dimension;
     expect(g).toBeGreaterThan(4.3);
     expect(g).toBeLessThan(5.5);
   });
@@ -49,10 +49,10 @@ describe('twoNN intrinsic dimension (Facco et al. 2017)', () => {
   it('drops duplicated rows and reports them; needs 3 rows', async () => {
     const x = planeIn10D(200, 4);
     x.data.set(x.data.subarray(0, 10), 10); // row 1 := row 0
-    const r = await twoNN(x);
+    const r = await twoNn(x);
     expect(r.duplicates).toBe(2);
     expect(r.used).toBe(198);
-    const e = await twoNN(fromRows([[0], [1]])).catch((z) => z);
+    const e = await twoNn(fromRows([[0], [1]])).catch((z) => z);
     expect(e).toBeInstanceOf(NestlabArgumentError);
     expect(e.argument).toBe('X.rows');
   });

@@ -3,7 +3,7 @@ import { initBackend } from '../../src/backend/select.js';
 import { tf } from '../../src/backend/tf.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 import { fromRows } from '../../src/data/matrix.js';
-import { mutualKnn, nearestNeighbors } from '../../src/similarity/index.js';
+import { mutualKnn, nearestNeighbors } from '../../src/similarity/knn.js';
 import { affine, gaussian, randomOrthogonal } from './fixtures.js';
 
 beforeAll(async () => {
@@ -28,12 +28,12 @@ describe('nearestNeighbors', () => {
 });
 
 describe('mutualKnn (Huh et al. 2024)', () => {
-  it('hand case: angles [0, 10, 30, 70] vs [0, 50, 60, 65] degrees with k = 1 share half the neighbours', async () => {
+  it('hand case: angles [0, 10, 30, 70] vs [0, 50, 60, 65] degrees with k = 1 share half the neighbors', async () => {
     // kNN_A = [1, 0, 1, 2], kNN_B = [1, 2, 3, 2]: rows 0 and 3 agree.
     expect(await mutualKnn(unitVectors([0, 10, 30, 70]), unitVectors([0, 50, 60, 65]), { k: 1 })).toBe(0.5);
   });
 
-  it('is 1 for identical data, and for rotated / positively row-scaled copies (cosine neighbours)', async () => {
+  it('is 1 for identical data, and for rotated / positively row-scaled copies (cosine neighbors)', async () => {
     const x = gaussian(120, 6, 1);
     expect(await mutualKnn(x, x)).toBe(1);
     const y = affine(x, randomOrthogonal(6, 2), 6);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
-import { cca, linearCKA, nearestNeighbors, participationRatio, pca, rbfCKA, shapeDistance, twoNN } from '../../src/similarity/index.js';
+import { cca, linearCka, nearestNeighbors, participationRatio, pca, rbfCka, shapeDistance, twoNn } from '../../src/api/similarity.js';
 import { gaussian, hcat } from './fixtures.js';
 
 // Cross-checks against numpy / scikit-learn (Debian's /usr/bin/python3); skipped when absent.
@@ -111,14 +111,14 @@ describe.skipIf(!hasSklearn)('agreement with numpy / scikit-learn on random data
   });
 
   it('linear CKA (feature and Gram forms) and debiased CKA equal Kornblith numpy code', async () => {
-    expect(Math.abs((await linearCKA(x, y)) - peer.linear)).toBeLessThan(1e-5);
-    expect(Math.abs((await linearCKA(x, y, { form: 'gram' })) - peer.linear_gram)).toBeLessThan(1e-5);
-    expect(Math.abs((await linearCKA(x, y, { debiased: true })) - peer.debiased)).toBeLessThan(1e-5);
+    expect(Math.abs((await linearCka(x, y)) - peer.linear)).toBeLessThan(1e-5);
+    expect(Math.abs((await linearCka(x, y, { form: 'gram' })) - peer.linear_gram)).toBeLessThan(1e-5);
+    expect(Math.abs((await linearCka(x, y, { debiased: true })) - peer.debiased)).toBeLessThan(1e-5);
   });
 
   it('RBF CKA equals gram_rbf + cka (threshold 0.5, and 1.0 debiased)', async () => {
-    expect(Math.abs((await rbfCKA(x, y)) - peer.rbf)).toBeLessThan(1e-5);
-    expect(Math.abs((await rbfCKA(x, y, { threshold: 1, debiased: true })) - peer.rbf_debiased)).toBeLessThan(1e-5);
+    expect(Math.abs((await rbfCka(x, y)) - peer.rbf)).toBeLessThan(1e-5);
+    expect(Math.abs((await rbfCka(x, y, { bandwidthFraction: 1, debiased: true })) - peer.rbf_debiased)).toBeLessThan(1e-5);
   });
 
   it('kNN indices equal sklearn NearestNeighbors exactly', async () => {
@@ -146,7 +146,7 @@ describe.skipIf(!hasSklearn)('agreement with numpy / scikit-learn on random data
   });
 
   it("TwoNN equals skdim's fit; canonical correlations equal the QR/SVD definition", async () => {
-    expect(Math.abs((await twoNN(x)).dimension - peer.twonn)).toBeLessThan(1e-5);
+    expect(Math.abs((await twoNn(x)).dimension - peer.twonn)).toBeLessThan(1e-5);
     const r = await cca(x, y);
     for (let i = 0; i < 15; i++) expect(Math.abs(r.rho[i] - peer.cca[i])).toBeLessThan(1e-4);
   });

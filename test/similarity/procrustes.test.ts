@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { tf } from '../../src/backend/tf.js';
 import { NestlabArgumentError } from '../../src/errors.js';
-import { shapeDistance } from '../../src/similarity/index.js';
+import { shapeDistance } from '../../src/similarity/procrustes.js';
 import { Rng } from '../../src/backend/rng.js';
 import { FX, FY, affine, gaussian, randomOrthogonal } from './fixtures.js';
 
@@ -10,7 +10,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-describe('shapeDistance (generalised shape metrics, Williams et al. 2021)', () => {
+describe('shapeDistance (generalized shape metrics, Williams et al. 2021)', () => {
   it('matches netrep on fixture F: angular 0.6971170766 rad, Euclidean 3.3650992778', async () => {
     expect(await shapeDistance(FX, FY)).toBeCloseTo(0.6971170766, 6);
     expect(await shapeDistance(FX, FY, { score: 'euclidean' })).toBeCloseTo(3.3650992778, 5);

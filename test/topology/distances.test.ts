@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { barcode } from '../../src/topology/diagram.js';
-import { bottleneckDistance, wassersteinDistance, hungarian } from '../../src/topology/distances.js';
+import { bottleneckDistance, wassersteinDistance } from '../../src/topology/distances.js';
 import type { Barcode } from '../../src/topology/persistence.js';
 import { Rng } from '../../src/backend/rng.js';
 import { NestlabArgumentError } from '../../src/errors.js';
@@ -72,9 +72,6 @@ describe('diagram distances: hand-computed values (geometry.md C6)', () => {
       const b = randomDiagram(rng, 1 + rng.int(3));
       for (const p of [1, 2]) expect(wassersteinDistance(a, b, { p })).toBeCloseTo(bruteWasserstein(a, b, p), 10);
     }
-  });
-  it('hungarian solves a 3x3 assignment', () => {
-    expect(hungarian(Float64Array.from([4, 1, 3, 2, 0, 5, 3, 2, 2]), 3)).toBe(5);
   });
   it('rejects bad diagrams and options', () => {
     expect(() => bottleneckDistance({ births: Float64Array.from([1]), deaths: Float64Array.from([0]) }, d1)).toThrow(NestlabArgumentError);

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { knnGraph, epsilonGraph, connectedComponents, geodesicDistances, pairwiseDistances } from '../../src/topology/graph.js';
+import { knnGraph, epsilonGraph, pairwiseDistances } from '../../src/topology/graph.js';
+import { connectedComponents, geodesicDistances } from '../../src/math/graph.js';
 import { Rng } from '../../src/backend/rng.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 
@@ -21,12 +22,12 @@ describe('graphs and geodesics', () => {
     expect(connectedComponents(4, w)).toEqual({ count: 2, labels: Int32Array.from([0, 0, 0, 1]) });
   });
 
-  it('Dijkstra equals Floyd–Warshall on kNN graphs of random clouds', () => {
+  it('Dijkstra equals Floyd–Warshall on kNN graphs of random clouds', async () => {
     const rng = new Rng(4);
     const n = 60;
     const pts = { data: Float32Array.from({ length: n * 3 }, () => rng.normal()), rows: n, cols: 3 };
     for (const k of [2, 5]) {
-      const w = knnGraph(pts, k);
+      const w = await knnGraph(pts, k);
       const g = geodesicDistances(n, w);
       const ref = floydWarshall(n, w);
       for (let i = 0; i < n * n; i++) {
@@ -36,9 +37,9 @@ describe('graphs and geodesics', () => {
     }
   });
 
-  it('kNN graphs are symmetric and hold each point\'s k nearest neighbours', () => {
+  it('kNN graphs are symmetric and hold each point\'s k nearest neighbors', async () => {
     const pts = { data: Float32Array.from([0, 1, 3, 7]), rows: 4, cols: 1 };
-    const w = knnGraph(pts, 1);
+    const w = await knnGraph(pts, 1);
     expect(w[0 * 4 + 1]).toBe(1);
     expect(w[2 * 4 + 1]).toBe(2);
     expect(w[3 * 4 + 2]).toBe(4);
@@ -53,11 +54,11 @@ describe('graphs and geodesics', () => {
     expect(pairwiseDistances(pts)[3]).toBe(10);
   });
 
-  it('rejects bad weights', () => {
+  it('rejects bad weights', async () => {
     expect(() => geodesicDistances(2, Float64Array.from([0, 1, 2, 0]))).toThrow(/symmetric/);
     expect(() => geodesicDistances(2, Float64Array.from([0, -1, -1, 0]))).toThrow(/non-negative/);
     expect(() => geodesicDistances(2, Float64Array.from([0, NaN, NaN, 0]))).toThrow(NestlabArgumentError);
     expect(() => geodesicDistances(3, Float64Array.from([0, 1, 1, 0]))).toThrow(/entries/);
-    expect(() => knnGraph({ data: Float32Array.from([0, 1]), rows: 2, cols: 1 }, 2)).toThrow(/k/);
+    await expect(knnGraph({ data: Float32Array.from([0, 1]), rows: 2, cols: 1 }, 2)).rejects.toThrow(/k/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ripsPersistence, ripsPersistenceFromDistances, enclosingRadius } from '../../src/topology/persistence.js';
+import { ripsPersistence, ripsPersistenceFromDistances, enclosingRadius, CofacetWalk } from '../../src/topology/persistence.js';
 import { noisyCircle, twoCircles, torus, sphere } from '../../src/data/shapes.js';
 import { lifetimes } from '../../src/topology/diagram.js';
 import { Rng } from '../../src/backend/rng.js';
@@ -34,7 +34,7 @@ function singleLinkageHeights(D: Float32Array, n: number): number[] {
 describe('ripsPersistence: hand-computed answers', () => {
   it('unit square: three H0 bars [0, 1), one infinite, one H1 bar [1, sqrt 2)', () => {
     const sq = { data: Float32Array.from([0, 0, 1, 0, 1, 1, 0, 1]), rows: 4, cols: 2 };
-    const res = ripsPersistence(sq, { maxDim: 1, threshold: 2 });
+    const res = ripsPersistence(sq, { maxDim: 1, maxEdgeLength: 2 });
     expect(Array.from(res.bars[0].deaths)).toEqual([1, 1, 1, Infinity]);
     expect(res.bars[1].births[0]).toBe(1);
     expect(res.bars[1].deaths[0]).toBeCloseTo(Math.SQRT2, 6);
@@ -59,16 +59,16 @@ describe('ripsPersistence: hand-computed answers', () => {
     const n = 40;
     const x = Float32Array.from({ length: n * 3 }, () => rng.normal());
     const D = f32Distances(x, n, 3);
-    const res = ripsPersistenceFromDistances(D, { maxDim: 0, threshold: 1e9 });
+    const res = ripsPersistenceFromDistances(D, { maxDim: 0, maxEdgeLength: 1e9 });
     const finite = Array.from(res.bars[0].deaths).filter(Number.isFinite);
     expect(finite).toEqual(singleLinkageHeights(D, n));
     expect(res.bars[0].deaths.filter((d) => d === Infinity).length).toBe(1);
   });
 
-  it('the default threshold is the enclosing radius min_i max_j d(i, j)', () => {
+  it('the default maximal edge length is the enclosing radius min_i max_j d(i, j)', () => {
     const D = Float32Array.from([0, 1, 3, 1, 0, 2, 3, 2, 0]);
     expect(enclosingRadius(3, D)).toBe(2);
-    expect(ripsPersistenceFromDistances(D).threshold).toBe(2);
+    expect(ripsPersistenceFromDistances(D).maxEdgeLength).toBe(2);
   });
 
   it('square and condensed layouts give the same bars', () => {
@@ -134,15 +134,79 @@ describe.skipIf(!hasRipser)('ripsPersistence equals the ripser binary', () => {
     }
   });
 
-  it('an explicit threshold below the enclosing radius gives the same essential bars', () => {
+  it('an explicit maxEdgeLength below the enclosing radius gives the same essential bars', () => {
     const s = noisyCircle({ n: 120, seed: 7 }).points;
     const D = f32Distances(s.data, s.rows, 2);
     const ref = ripserBars(D, s.rows, 1, 0.5);
-    const ours = ripsPersistenceFromDistances(D, { maxDim: 1, threshold: 0.5 });
+    const ours = ripsPersistenceFromDistances(D, { maxDim: 1, maxEdgeLength: 0.5 });
     expect(ours.bars[1].deaths.includes(Infinity)).toBe(true);
     expect(barsDifference(ours.bars[0], ref[0])).toBeLessThan(1e-5);
     expect(barsDifference(ours.bars[1], ref[1])).toBeLessThan(1e-5);
   });
+});
+
+describe('CofacetWalk (ripser simplex_coboundary_enumerator) against brute force', () => {
+  const binom = (n: number, k: number): number => {
+    if (k < 0 || k > n) return 0;
+    let r = 1;
+    for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+    return Math.round(r);
+  };
+  /** All k-subsets of 0..n-1, each ascending. */
+  const subsets = (n: number, k: number): number[][] => {
+    if (k === 0) return [[]];
+    const out: number[][] = [];
+    for (let top = k - 1; top < n; top++) for (const s of subsets(top, k - 1)) out.push([...s, top]);
+    return out;
+  };
+  /** Combinatorial index Σ_i C(v_i, i + 1) of an ascending vertex list. */
+  const indexOf = (vs: number[]) => vs.reduce((acc, v, i) => acc + binom(v, i + 1), 0);
+  const diameter = (vs: number[], rank: Int32Array, n: number) => {
+    let m = 0;
+    for (const a of vs) for (const b of vs) if (a !== b) m = Math.max(m, rank[a * n + b]);
+    return m;
+  };
+
+  for (const n of [5, 9]) {
+    it(`n = ${n}: the cofacets of every d-simplex (d = 0..2), vertices and diameter rank, in ripser's order`, () => {
+      // few distinct ranks, so that cofacets share the simplex's diameter (the apparent-pair case)
+      const rng = new Rng(n);
+      const rank = new Int32Array(n * n);
+      for (let i = 0; i < n; i++) {
+        rank[i * n + i] = 0x7fffffff;
+        for (let j = 0; j < i; j++) rank[i * n + j] = rank[j * n + i] = Math.floor(rng.uniform() * 4);
+      }
+      const maxDim = 2;
+      const B = Array.from({ length: maxDim + 3 }, (_, k) => Float64Array.from({ length: n + 1 }, (_, j) => binom(j, k)));
+      const walk = new CofacetWalk(n, rank, B);
+      for (let d = 0; d <= maxDim; d++) {
+        // the (d+1)-simplices by index, to read the vertices of each cofacet reported
+        const byIndex = new Map(subsets(n, d + 2).map((t) => [indexOf(t), t]));
+        expect(byIndex.size).toBe(binom(n, d + 2));
+        for (const s of subsets(n, d + 1)) {
+          const r = diameter(s, rank, n);
+          // ripser's order: the added vertex j from n - 1 down, i.e. cofacet indices decreasing
+          const expected: { vertices: number[]; diam: number }[] = [];
+          for (let j = n - 1; j >= 0; j--) {
+            if (s.includes(j)) continue;
+            const t = [...s, j].sort((a, b) => a - b);
+            expected.push({ vertices: t, diam: diameter(t, rank, n) });
+          }
+          // maxDiam: all, a threshold, the simplex's own diameter (get_zero_pivot_cofacet's use)
+          for (const maxDiam of [Infinity, 1, r]) {
+            for (const allCofacets of [true, false]) {
+              const got: { vertices: number[]; diam: number }[] = [];
+              walk.start(r, indexOf(s), d, allCofacets);
+              while (walk.next(maxDiam)) got.push({ vertices: byIndex.get(walk.index) ?? [], diam: walk.diam });
+              expect(walk.next(maxDiam)).toBe(false); // stays at its end
+              const want = expected.filter((c) => c.diam <= maxDiam && (allCofacets || c.vertices[d + 1] > s[d]));
+              expect(got).toEqual(want);
+            }
+          }
+        }
+      }
+    });
+  }
 });
 
 describe('ripsPersistence: bad input', () => {

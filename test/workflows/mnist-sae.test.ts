@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/select.js';
 import { loadSae } from '../../src/sae/checkpoint.js';
-import { reportFromCheckpoint } from '../../src/report/sae-report.js';
-import { trainMnistSae } from '../../src/report/train-mnist-sae.js';
+import { reportFromCheckpoint, trainMnistSae } from '../../src/workflows/mnist-sae.js';
 
 beforeAll(async () => {
   await initBackend();

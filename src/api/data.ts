@@ -1,0 +1,32 @@
+/**
+ * `data`: matrices and the data sets that ship with nestlab. MNIST (the 10,000 digits of the
+ * `mnist` package), point clouds with known topology, the hierarchical toy of the Matryoshka SAE
+ * paper, activation files (.npy, .safetensors, sharded .npy), and small matrix helpers.
+ *
+ * @example
+ * const { train, test } = data.loadMnist({ seed: 0 });
+ */
+export {
+  matrix,
+  fromRows,
+  row,
+  headRows,
+  prefixColumns,
+  selectRows,
+  columnMeans,
+  normalizeRows,
+  matmul,
+  randomProjection,
+  toTensor,
+  fromTensor,
+  type Matrix,
+  type MatrixLike,
+} from '../data/matrix.js';
+export type { Row, Cell } from '../data/table.js';
+export { loadMnist, loadMnistAll, MNIST_SIDE, MNIST_PIXELS, type LabeledImages, type MnistOptions } from '../data/mnist.js';
+export { noisyCircle, twoCircles, torus, sphere, type Shape, type CircleOptions, type TwoCirclesOptions, type TorusOptions, type SphereOptions } from '../data/shapes.js';
+export { hierarchicalFeatures, activeFeatures, type HierarchicalOptions, type HierarchicalData } from '../data/hierarchical.js';
+export { readActivations, writeActivations } from '../data/activations.js';
+export { readNpy, writeNpy, type NpyArray } from '../data/npy.js';
+export { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsDtype } from '../data/safetensors.js';
+export { matrixSource, npyShardSource, epochOrder, type BatchSource } from '../data/batches.js';

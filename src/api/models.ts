@@ -1,0 +1,18 @@
+/**
+ * `models`: a small MLP classifier on tfjs, trained by nestlab's seeded loop, and the
+ * activations of its layers (the representations the other namespaces analyze).
+ *
+ * @example
+ * const net = models.createMlp({ inputDim: 784, hidden: [128], outputDim: 10, seed: 0 });
+ * await models.trainClassifier(net, train.x, train.y, { epochs: 5 });
+ */
+export {
+  createMlp,
+  trainClassifier,
+  evaluateClassifier,
+  layerActivations,
+  type MlpConfig,
+  type TrainClassifierOptions,
+  type ClassifierEpoch,
+} from '../models/mlp.js';
+export type { FitOptions, EpochRecord } from '../models/fit.js';

@@ -1,0 +1,57 @@
+/**
+ * `sae`: Matryoshka sparse autoencoders. Train one on a matrix or on sharded files, encode and
+ * decode at any prefix, measure every prefix, save and load SAELens-style checkpoints.
+ *
+ * @example
+ * const { sae: model } = await sae.train(x, { architecture: { dIn: 784, dSae: 256, k: 16, prefixes: sae.halvingPrefixes(256) } });
+ * const codes = await sae.encode(model, x, { prefix: 64, dense: true });
+ */
+export {
+  trainSae as train,
+  type TrainSaeOptions as TrainOptions,
+  type TrainSaeResult as TrainResult,
+  type EpochSummary,
+  type StepInfo,
+  type GradientPath,
+} from '../sae/train.js';
+export {
+  createSae as create,
+  cloneSae as clone,
+  encodeSae as encode,
+  decodeSae as decode,
+  reconstructSae as reconstruct,
+  permuteLatents,
+  truncateCode,
+  codeToDense,
+  type Sae,
+  type SaeParams,
+  type SparseCode,
+  type EncodeOptions,
+  type CreateSaeOptions as CreateOptions,
+} from '../sae/model.js';
+export {
+  saeArchitecture as architecture,
+  saeTraining as training,
+  matryoshkaPrefixes,
+  halvingPrefixes,
+  ACTIVATIONS,
+  type SaeArchitecture as Architecture,
+  type SaeArchitectureInput as ArchitectureInput,
+  type SaeTraining as Training,
+  type SaeTrainingInput as TrainingInput,
+  type SaeActivation as Activation,
+} from '../sae/config.js';
+export {
+  evaluateSae as evaluate,
+  decoderFeatureCosines,
+  meanMaxCosine,
+  matchLatents,
+  matchSummary,
+  absorption,
+  latentsByFrequency,
+  type PrefixMetrics,
+  type MatchSummary,
+  type AbsorptionResult,
+  type ParentAbsorption,
+} from '../sae/metrics.js';
+export { saveSae as save, loadSae as load } from '../sae/checkpoint.js';

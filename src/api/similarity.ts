@@ -1,0 +1,15 @@
+/**
+ * `similarity`: how alike two representations of the same stimuli are, and the geometry of one:
+ * CKA (linear, RBF, debiased), CCA / SVCCA / PWCCA, the Procrustes shape distance, mutual kNN,
+ * exact nearest neighbors, TwoNN intrinsic dimension, participation ratio, PCA. Inputs are
+ * Matrix or tf.Tensor2D with rows = stimuli.
+ *
+ * @example
+ * await similarity.linearCka(x, y) // 1 for identical representations
+ */
+export { linearCka, rbfCka, type LinearCkaOptions, type RbfCkaOptions } from '../similarity/cka.js';
+export { cca, svcca, pwcca, type CcaOptions, type CcaResult, type SvccaOptions, type PwccaOptions, type PwccaResult } from '../similarity/cca.js';
+export { shapeDistance, type ShapeDistanceOptions } from '../similarity/procrustes.js';
+export { nearestNeighbors, mutualKnn, type KnnOptions, type KnnResult, type MutualKnnOptions } from '../similarity/knn.js';
+export { twoNn, participationRatio, covarianceSpectrum, type TwoNnOptions, type TwoNnResult } from '../similarity/dimension.js';
+export { pca, type PcaOptions, type PcaResult } from '../similarity/pca.js';
