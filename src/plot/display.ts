@@ -7,18 +7,21 @@
  * - `image/png`, always: the one image every front end shows. nbconvert's HTML exporter (what
  *   nbviewer and most sites run) keeps, of each output, the first MIME type of its priority list
  *   (widget, javascript, html, markdown, **svg**, latex, **png**, jpeg, plain) and drops the others;
- *   the vega-lite type is not on that list. Classic Notebook 6.4 and GitHub likewise show the PNG.
- *   Metadata `{'image/png': {width}}` (the chart's size in CSS pixels) makes every one of them draw
- *   the PNG at the chart's own size, so its extra pixels go to high-DPI screens, not to a bigger
- *   picture.
+ *   the vega-lite type is not on that list. Classic Notebook 6.x has no vega-lite renderer either
+ *   (its OutputArea.display_order: javascript, html, markdown, latex, svg, png, ...), nor have
+ *   GitHub's notebook view or VS Code without an extension (those two not checked here).
+ *   Metadata `{'image/png': {width}}` (the chart's size in CSS pixels), which nbconvert, Notebook
+ *   and JupyterLab honour, draws the PNG at the chart's own size, so its extra pixels go to
+ *   high-DPI screens rather than to a bigger picture.
  * - No `image/svg+xml`: nbconvert would pick it before the PNG, then pass it through lxml's HTML
  *   cleaner (`clean_html`), which strips every SVG element and keeps only the text nodes: the
  *   chart came out as a blank `<svg class="marks">` holding its axis labels as one string.
  * - `application/vnd.vegalite.v5+json` (the spec, house theme and inline data) only while its
  *   JSON is at most CHART_SPEC_MAX_CHARS (100,000) characters. JupyterLab then draws the live
- *   chart (its vega renderer outranks images); a bigger spec (the notebooks' UMAP panels and
- *   persistence diagrams carry 800-9,000 rows, 0.24-1.1 MB) would only bloat the notebook, so
- *   JupyterLab shows the PNG like everyone else.
+ *   chart (its vega renderer outranks images). Of the notebooks' eight charts, five have specs of
+ *   1-54 kB and keep it; three carry 800-9,300 rows inline (0.24-1.1 MB: the SAE absorption
+ *   scatter, the persistence diagrams, the UMAP panels), which would only bloat the notebook, so
+ *   there JupyterLab shows the PNG like everyone else.
  * - `text/plain`: a one-line description.
  *
  * The PNG: 2 PNG pixels per CSS pixel (sharp on high-DPI screens and when zoomed), lowered for a
