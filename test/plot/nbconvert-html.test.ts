@@ -69,7 +69,7 @@ describe.skipIf(skip)('a chart bundle exported by jupyter nbconvert --to html', 
   let pngWidth = 0;
 
   beforeAll(async () => {
-    if (missing.length > 0) throw new Error(`CI=true but ${missing.join(' and ')} is missing: scripts/setup.sh installs them`);
+    if (missing.length > 0) return; // CI=true without the tools: the first test fails, saying so
     dir = mkdtempSync(join(tmpdir(), 'nestlab-nbconvert-'));
     const out = await chartOutput(spec);
     pngWidth = (out.metadata['image/png'] as { width?: number } | undefined)?.width ?? 0;
@@ -81,7 +81,12 @@ describe.skipIf(skip)('a chart bundle exported by jupyter nbconvert --to html', 
     return () => rmSync(dir, { recursive: true, force: true });
   });
 
-  it('exports the chart as an inline PNG at its CSS width, with no text-only SVG (lab and classic templates)', () => {
+  it('has jupyter nbconvert and headless Chromium (scripts/setup.sh installs both; CI must have them)', () => {
+    expect(missing, 'missing tools').toEqual([]);
+  });
+
+  it('exports the chart as an inline PNG at its CSS width, with no text-only SVG (lab and classic templates)', (ctx) => {
+    if (missing.length > 0) ctx.skip();
     expect(pngWidth).toBeGreaterThan(300);
     for (const page of [html, readFileSync(join(dir, 'chart-classic.html'), 'utf8')]) {
       expect(page).toMatch(/<img src="data:image\/png;base64,[A-Za-z0-9+/=]{100,}"/);
@@ -90,7 +95,8 @@ describe.skipIf(skip)('a chart bundle exported by jupyter nbconvert --to html', 
     }
   });
 
-  it('headless Chromium loads the page with the image decoded at that width', () => {
+  it('headless Chromium loads the page with the image decoded at that width', (ctx) => {
+    if (missing.length > 0) ctx.skip();
     const dom = run(chromium!, [...chromiumArgs(mkdtempSync(join(dir, 'profile-'))), '--dump-dom', `file://${join(dir, 'chart.html')}`]);
     const img = /<img src="data:image\/png;base64,[^"]+"[^>]*>/.exec(dom);
     expect(img, 'an <img> with the PNG in the rendered DOM').not.toBeNull();
@@ -98,7 +104,8 @@ describe.skipIf(skip)('a chart bundle exported by jupyter nbconvert --to html', 
     expect(dom).not.toMatch(/<svg class="marks"/);
   });
 
-  it('headless Chromium draws the bars (a screenshot is not blank where the chart is)', () => {
+  it('headless Chromium draws the bars (a screenshot is not blank where the chart is)', (ctx) => {
+    if (missing.length > 0) ctx.skip();
     const shot = join(dir, 'shot.png');
     run(chromium!, [...chromiumArgs(mkdtempSync(join(dir, 'profile-'))), `--screenshot=${shot}`, '--window-size=1000,900', `file://${join(dir, 'chart.html')}`]);
     const img = decodePng(new Uint8Array(readFileSync(shot)));
