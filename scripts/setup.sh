@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets nestlab up on a fresh Debian 12 machine with Node 20 (npm registry and apt only):
-# Debian's packages (Jupyter, OpenBLAS), npm packages, the tslab kernel registered for this checkout,
+# Debian's packages (Jupyter, headless Chromium, OpenBLAS), npm packages, the tslab kernel registered for this checkout,
 # and the build. Idempotent: re-running it skips what is there.
 #   --peers  also install the peers that cross-check tests and benchmarks compare against
 #            (numpy, scipy, scikit-learn, ripser, gudhi); --bench adds PyTorch (CPU, large).
@@ -20,7 +20,8 @@ done
 need=()
 have_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # libopenblas-dev: the BLAS that the optional nblas addon compiles against during npm ci below.
-for p in jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client fonts-dejavu-core libopenblas-dev; do
+# chromium: headless, for the tests that check what nbconvert's HTML export of a chart looks like.
+for p in jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client fonts-dejavu-core chromium libopenblas-dev; do
   have_deb "$p" || need+=("$p")
 done
 if [ "$want_peers" = 1 ]; then

@@ -24,6 +24,7 @@ export { Rng } from './backend/rng.js';
 export { lineProgress, type Progress } from './backend/progress.js';
 export { NestlabError, NestlabArgumentError, NestlabComputationError, NestlabBackendError } from './errors.js';
 export { showChart, showTable } from './plot/display.js';
+export { showRdm } from './plot/rdm-heatmap.js';
 export { figure } from './experiments/figure.js';
 export { loadMnist } from './data/mnist.js';
 export type { Matrix } from './data/matrix.js';

@@ -47,9 +47,17 @@ function errorText(e: unknown): string {
 }
 
 async function setTfBackend(name: string): Promise<void> {
-  const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`tf.setBackend('${name}') returned false (the backend failed to initialize)`);
-  await tf.ready();
+  // tf.ts turns tfjs' PROD flag on to hide its Node.js banner; PROD would also hide tfjs' own
+  // account of why a backend failed to initialize, so it is off while we switch.
+  const prod = tf.env().getBool('PROD');
+  tf.env().set('PROD', false);
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) throw new Error(`tf.setBackend('${name}') returned false (the backend failed to initialize)`);
+    await tf.ready();
+  } finally {
+    tf.env().set('PROD', prod);
+  }
 }
 
 /** libtensorflow through tfjs-node-gpu (CUDA) or tfjs-node; both optional and loaded lazily. */

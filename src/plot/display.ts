@@ -1,18 +1,68 @@
 /**
- * Inline display in tslab notebooks. A chart goes out as one display_data bundle with the
- * vega-lite MIME type (JupyterLab renders it natively) plus SVG and PNG fallbacks (nbconvert,
- * GitHub, VS Code); a table as HTML plus plain text.
+ * Inline display in tslab notebooks: charts as one display_data bundle, tables as HTML plus text.
  * Outside a kernel these functions return the bundle without sending it, so they are testable.
+ *
+ * What a chart's bundle holds, and why (checked against nbconvert 6.5's HTML exporter, Debian 12):
+ *
+ * - `image/png`, always: the one image every front end shows. nbconvert's HTML exporter (what
+ *   nbviewer and most sites run) keeps, of each output, the first MIME type of its priority list
+ *   (widget, javascript, html, markdown, **svg**, latex, **png**, jpeg, plain) and drops the others;
+ *   the vega-lite type is not on that list. Classic Notebook 6.x has no vega-lite renderer either
+ *   (its OutputArea.display_order: javascript, html, markdown, latex, svg, png, ...), nor have
+ *   GitHub's notebook view or VS Code without an extension (those two not checked here).
+ *   Metadata `{'image/png': {width}}` (the chart's size in CSS pixels), which nbconvert, Notebook
+ *   and JupyterLab honour, draws the PNG at the chart's own size, so its extra pixels go to
+ *   high-DPI screens rather than to a bigger picture.
+ * - No `image/svg+xml`: nbconvert would pick it before the PNG, then pass it through lxml's HTML
+ *   cleaner (`clean_html`), which strips every SVG element and keeps only the text nodes: the
+ *   chart came out as a blank `<svg class="marks">` holding its axis labels as one string.
+ * - `application/vnd.vegalite.v5+json` (the spec, house theme and inline data) only while its
+ *   JSON is at most CHART_SPEC_MAX_CHARS (100,000) characters. JupyterLab then draws the live
+ *   chart (its vega renderer outranks images). Of the notebooks' eight charts, five have specs of
+ *   1-54 kB and keep it; three carry 800-9,300 rows inline (0.24-1.1 MB: the SAE absorption
+ *   scatter, the persistence diagrams, the UMAP panels), which would only bloat the notebook, so
+ *   there JupyterLab shows the PNG like everyone else.
+ * - `text/plain`: a one-line description.
+ *
+ * The PNG: 2 PNG pixels per CSS pixel (sharp on high-DPI screens and when zoomed), lowered for a
+ * large chart so that the image stays within CHART_PNG_MAX_PIXELS (4 megapixels), never below 1;
+ * white background, encoded as 8-bit RGB with zlib level 9 (about half the bytes of resvg's own
+ * RGBA PNG for these charts, lossless).
  */
 import { createRequire } from 'node:module';
 import type { TopLevelSpec } from 'vega-lite';
-import { specToSvg, svgToPng } from './render.js';
-import { withHouseTheme } from './theme.js';
+import { Resvg } from '@resvg/resvg-js';
+import { specToSvg } from './render.js';
+import { withHouseTheme, HOUSE_FONT } from './theme.js';
+import { encodePng } from './png.js';
+import { checkInt, checkKnownKeys, checkNumber } from '../errors.js';
+import { escapeHtml } from './html.js';
 
 /** A Jupyter MIME bundle: MIME type -> data. */
 export type MimeBundle = Record<string, unknown>;
 
+/** A display_data output's `data` (the MIME bundle) and `metadata` (per MIME type). */
+export interface DisplayOutput {
+  data: MimeBundle;
+  metadata: Record<string, unknown>;
+}
+
 export const VEGA_LITE_MIME = 'application/vnd.vegalite.v5+json';
+
+/** Largest vega-lite JSON (characters) that a chart bundle carries besides its PNG. */
+export const CHART_SPEC_MAX_CHARS = 100_000;
+/** PNG pixels per CSS pixel of a chart (before the CHART_PNG_MAX_PIXELS cap). */
+export const CHART_PNG_SCALE = 2;
+/** Most pixels in a chart's PNG: a bigger chart is rasterized at a lower scale (but at least 1). */
+export const CHART_PNG_MAX_PIXELS = 4_000_000;
+
+/** Options of chartBundle / chartOutput / showChart. */
+export interface ChartBundleOptions {
+  /** Largest vega-lite JSON kept in the bundle, in characters (default CHART_SPEC_MAX_CHARS; 0 = never, Infinity = always). */
+  maxSpecChars?: number;
+  /** PNG pixels per CSS pixel, in [1, 8] (default CHART_PNG_SCALE); capped by CHART_PNG_MAX_PIXELS, at least 1. */
+  scale?: number;
+}
 
 const requireHere = createRequire(import.meta.url);
 
@@ -21,7 +71,7 @@ const requireHere = createRequire(import.meta.url);
  * running tslab kernel. tslab's public `display.raw` sends a single MIME type, so we call the
  * writer it uses itself (tslab/dist/jupyter's lastWriteDisplayData, set while a cell runs).
  */
-function sendBundle(bundle: MimeBundle): boolean {
+function sendBundle(bundle: MimeBundle, metadata: Record<string, unknown> = {}): boolean {
   let jupyter: { lastWriteDisplayData?: ((msg: object, update: boolean) => void) | null };
   try {
     jupyter = requireHere('tslab/dist/jupyter.js');
@@ -29,28 +79,66 @@ function sendBundle(bundle: MimeBundle): boolean {
     return false;
   }
   if (typeof jupyter.lastWriteDisplayData !== 'function') return false;
-  jupyter.lastWriteDisplayData({ data: bundle, metadata: {}, transient: {} }, false);
+  jupyter.lastWriteDisplayData({ data: bundle, metadata, transient: {} }, false);
   return true;
 }
 
-/** Builds the chart's MIME bundle: vega-lite JSON + SVG + base64 PNG. */
-export async function chartBundle(spec: TopLevelSpec): Promise<MimeBundle> {
+/** The scale a chart of `width` x `height` CSS pixels is rasterized at (see the module header). */
+export function chartPngScale(width: number, height: number, scale = CHART_PNG_SCALE): number {
+  const cap = Math.sqrt(CHART_PNG_MAX_PIXELS / Math.max(1, width * height));
+  return Math.max(1, Math.min(scale, cap));
+}
+
+/** Rasterizes a chart's SVG on white as an RGB PNG; returns the bytes and the CSS width. */
+function chartPng(svg: string, scale: number): { png: Uint8Array; cssWidth: number } {
+  const options = { font: { loadSystemFonts: true, defaultFontFamily: HOUSE_FONT }, background: 'white' };
+  const natural = new Resvg(svg, options);
+  const cssWidth = Math.round(natural.width);
+  const s = chartPngScale(natural.width, natural.height, scale);
+  const image = new Resvg(svg, { ...options, fitTo: { mode: 'zoom', value: s } }).render();
+  const rgba = image.pixels;
+  const n = image.width * image.height;
+  const rgb = new Uint8Array(n * 3);
+  // The background is opaque white, so alpha is 255 everywhere: RGB loses nothing.
+  for (let i = 0; i < n; i++) {
+    rgb[3 * i] = rgba[4 * i];
+    rgb[3 * i + 1] = rgba[4 * i + 1];
+    rgb[3 * i + 2] = rgba[4 * i + 2];
+  }
+  return { png: encodePng({ width: image.width, height: image.height, channels: 3, pixels: rgb }), cssWidth };
+}
+
+/**
+ * A chart's display_data output: PNG (+ vega-lite JSON when small) + text, with the PNG's CSS
+ * width in the metadata. The module header gives the rule.
+ */
+export async function chartOutput(spec: TopLevelSpec, options: ChartBundleOptions = {}): Promise<DisplayOutput> {
+  const scale = checkNumber('chartBundle', 'options.scale', options.scale ?? CHART_PNG_SCALE, 1, 8);
+  const maxSpecChars =
+    options.maxSpecChars === Infinity ? Infinity : checkNumber('chartBundle', 'options.maxSpecChars', options.maxSpecChars ?? CHART_SPEC_MAX_CHARS, 0);
   const svg = await specToSvg(spec);
-  return {
-    // JupyterLab's renderer is vega-lite 5; our specs use no v6-only features.
-    [VEGA_LITE_MIME]: { ...withHouseTheme(spec), $schema: 'https://vega.github.io/schema/vega-lite/v5.json' },
-    'image/svg+xml': svg,
-    'image/png': Buffer.from(svgToPng(svg)).toString('base64'),
-    'text/plain': `<vega-lite chart${typeof spec.title === 'string' ? `: ${spec.title}` : ''}>`,
-  };
+  const { png, cssWidth } = chartPng(svg, scale);
+  const data: MimeBundle = {};
+  // JupyterLab's renderer is vega-lite 5; our specs use no v6-only features.
+  const vl = { ...withHouseTheme(spec), $schema: 'https://vega.github.io/schema/vega-lite/v5.json' };
+  if (JSON.stringify(vl).length <= maxSpecChars) data[VEGA_LITE_MIME] = vl;
+  data['image/png'] = Buffer.from(png).toString('base64');
+  data['text/plain'] = `<vega-lite chart${typeof spec.title === 'string' ? `: ${spec.title}` : ''}>`;
+  return { data, metadata: { 'image/png': { width: cssWidth } } };
+}
+
+/** Builds the chart's MIME bundle (chartOutput's `data`: PNG, vega-lite JSON when small, text). */
+export async function chartBundle(spec: TopLevelSpec, options: ChartBundleOptions = {}): Promise<MimeBundle> {
+  return (await chartOutput(spec, options)).data;
 }
 
 /**
  * Shows a vega-lite chart inline in a notebook. Returns no
  * bundle on purpose: tslab would echo a cell's last value as text under the chart.
  */
-export async function showChart(spec: TopLevelSpec): Promise<void> {
-  sendBundle(await chartBundle(spec));
+export async function showChart(spec: TopLevelSpec, options: ChartBundleOptions = {}): Promise<void> {
+  const out = await chartOutput(spec, options);
+  sendBundle(out.data, out.metadata);
 }
 
 /** Anything with the shape of a danfo.js DataFrame (columns + row values). */
@@ -63,12 +151,17 @@ function cellText(v: unknown): string {
   return typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : String(v);
 }
 
-function escapeHtml(v: unknown): string {
-  return cellText(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Options of `showTable` / `tableBundle`. */
+export interface TableOptions {
+  /** Rows shown; the rest are counted. Default 50. */
+  maxRows?: number;
 }
 
 /** Builds a table's MIME bundle (HTML + aligned plain text) from a DataFrame or tidy rows. */
-export function tableBundle(table: DataFrameLike | Record<string, unknown>[], maxRows = 50): MimeBundle {
+export function tableBundle(table: DataFrameLike | Record<string, unknown>[], options: TableOptions = {}): MimeBundle {
+  checkKnownKeys('plot.showTable', options, ['maxRows']);
+  const maxRows = checkInt('plot.showTable', 'options.maxRows', options.maxRows ?? 50, 1);
   let columns: string[];
   let values: unknown[][];
   if (Array.isArray(table)) {
@@ -81,13 +174,13 @@ export function tableBundle(table: DataFrameLike | Record<string, unknown>[], ma
   const shown = values.slice(0, maxRows);
   const more = values.length > maxRows ? `<p>… ${values.length - maxRows} more rows</p>` : '';
   const html =
-    `<table class="nestlab-table"><thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>` +
-    `<tbody>${shown.map((r) => `<tr>${r.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>${more}`;
+    `<table class="nestlab-table"><thead><tr>${columns.map((c) => `<th>${escapeHtml(cellText(c))}</th>`).join('')}</tr></thead>` +
+    `<tbody>${shown.map((r) => `<tr>${r.map((v) => `<td>${escapeHtml(cellText(v))}</td>`).join('')}</tr>`).join('')}</tbody></table>${more}`;
   const text = [columns.join('\t'), ...shown.map((r) => r.map(cellText).join('\t'))].join('\n');
   return { 'text/html': html, 'text/plain': text };
 }
 
 /** Shows a danfo.js DataFrame (or tidy rows) as a table inline in a notebook (returns nothing, as showChart). */
-export function showTable(table: DataFrameLike | Record<string, unknown>[], maxRows = 50): void {
-  sendBundle(tableBundle(table, maxRows));
+export function showTable(table: DataFrameLike | Record<string, unknown>[], options: TableOptions = {}): void {
+  sendBundle(tableBundle(table, options));
 }

@@ -25,7 +25,7 @@ import { encodeSae, type Sae, type SparseCode } from '../sae/model.js';
 import { evaluateSae, type PrefixMetrics } from '../sae/metrics.js';
 import { architectureHash } from '../sae/config.js';
 import { specToSvg } from '../plot/render.js';
-import { encodePng, pngDataUri } from './png.js';
+import { encodePng, pngDataUri } from '../plot/png.js';
 import { escapeHtml, formatNumber, inlineSvg } from '../plot/html.js';
 
 /** The rows a report describes. */

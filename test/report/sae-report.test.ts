@@ -9,7 +9,7 @@ import { trainSae } from '../../src/sae/train.js';
 import { cloneSae, type Sae } from '../../src/sae/model.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 import { buildSaeReport, divergingColor, prefixGroup, summarizeLatents, writeSaeReport } from '../../src/report/sae-report.js';
-import { decodePng, isPng } from './png-decode.js';
+import { decodePng, isPng } from '../helpers/png-decode.js';
 import { unbalancedTag } from '../helpers/markup.js';
 
 const PREFIXES = [4, 8, 16, 32];

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import * as zlib from 'node:zlib';
-import { crc32, encodePng, pngDataUri, PNG_SIGNATURE } from '../../src/report/png.js';
+import { crc32, encodePng, pngDataUri, PNG_SIGNATURE } from '../../src/plot/png.js';
 import { NestlabArgumentError } from '../../src/errors.js';
-import { decodePng } from './png-decode.js';
+import { decodePng } from '../helpers/png-decode.js';
 
 describe('the PNG encoder', () => {
   it('computes the standard CRC-32 check value', () => {
