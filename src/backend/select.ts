@@ -171,7 +171,7 @@ export async function selectBackend(
 async function pickBackend(forced: string | undefined, loaders: Record<BackendName, BackendLoader>): Promise<BackendInfo> {
   if (forced !== undefined && forced !== '') {
     if (!(BACKEND_NAMES as readonly string[]).includes(forced)) {
-      throw new NestlabArgumentError('selectBackend', 'NESTLAB_BACKEND', `one of ${BACKEND_NAMES.join(', ')}`, forced);
+      throw new NestlabArgumentError('backend.selectBackend', 'NESTLAB_BACKEND', `one of ${BACKEND_NAMES.join(', ')}`, forced);
     }
     const name = forced as BackendName;
     try {

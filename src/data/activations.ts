@@ -30,10 +30,10 @@ export function readActivations(path: string, tensorName?: string): Matrix {
     const names = Object.keys(tensors);
     const name = tensorName ?? (names.length === 1 ? names[0] : 'activations');
     const t = tensors[name];
-    if (!t) throw new NestlabArgumentError('readActivations', 'tensorName', `one of ${names.join(', ')}`, name);
+    if (!t) throw new NestlabArgumentError('data.readActivations', 'tensorName', `one of ${names.join(', ')}`, name);
     return toMatrix('readActivations', t.shape, t.data, path);
   }
-  throw new NestlabArgumentError('readActivations', 'path', 'a .npy or .safetensors file', path);
+  throw new NestlabArgumentError('data.readActivations', 'path', 'a .npy or .safetensors file', path);
 }
 
 /** Writes an activation matrix as float32 .npy or .safetensors (tensor 'activations'), atomically. */
@@ -41,5 +41,5 @@ export function writeActivations(path: string, m: Matrix): void {
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') return writeNpy(path, { shape: [m.rows, m.cols], data: m.data });
   if (ext === '.safetensors') return writeSafetensors(path, { activations: { dtype: 'F32', shape: [m.rows, m.cols], data: m.data } });
-  throw new NestlabArgumentError('writeActivations', 'path', 'a path ending in .npy or .safetensors', path);
+  throw new NestlabArgumentError('data.writeActivations', 'path', 'a path ending in .npy or .safetensors', path);
 }

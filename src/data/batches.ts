@@ -43,7 +43,7 @@ function orderCache(rows: number): (seed: number, epoch: number) => Uint32Array 
 
 /** An in-memory Matrix as a BatchSource, in the order of `epochOrder`. */
 export function matrixSource(m: Matrix): BatchSource {
-  const x = checkMatrix('matrixSource', 'data', m, 1, 1);
+  const x = checkMatrix('data.matrixSource', 'data', m, 1, 1);
   const orderOf = orderCache(x.rows);
   return {
     rows: x.rows,
@@ -72,7 +72,7 @@ interface Shard {
  * `matrixSource`). Call `close()` when done.
  */
 export function npyShardSource(paths: string[]): BatchSource & { close(): void; shards: number } {
-  const where = 'npyShardSource';
+  const where = 'data.npyShardSource';
   if (!Array.isArray(paths) || paths.length === 0) throw new NestlabArgumentError(where, 'paths', 'a non-empty array of .npy files', paths);
   const shards: Shard[] = [];
   let cols = -1;

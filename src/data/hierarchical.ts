@@ -110,7 +110,7 @@ function randomDirections(n: number, d: number, rng: Rng): Float32Array {
  * the ground truth needed for absorption metrics: the tree and each sample's active features.
  */
 export function hierarchicalFeatures(options: HierarchicalOptions = {}): HierarchicalData {
-  const where = 'hierarchicalFeatures';
+  const where = 'data.hierarchicalFeatures';
   checkKnownKeys(where, options, KNOWN);
   const samples = checkInt(where, 'options.samples', options.samples ?? 10000, 1, 1e8);
   const parents = checkInt(where, 'options.parents', options.parents ?? 3, 0, 1e5);

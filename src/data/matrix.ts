@@ -18,11 +18,11 @@ export type MatrixLike = Matrix | tf.Tensor2D;
 
 /** Builds a Matrix, checking that `data` has rows*cols entries. */
 export function matrix(data: Float32Array | number[], rows: number, cols: number): Matrix {
-  checkInt('matrix', 'rows', rows, 0);
-  checkInt('matrix', 'cols', cols, 0);
+  checkInt('data.matrix', 'rows', rows, 0);
+  checkInt('data.matrix', 'cols', cols, 0);
   const arr = data instanceof Float32Array ? data : Float32Array.from(data);
   if (arr.length !== rows * cols) {
-    throw new NestlabArgumentError('matrix', 'data', `${rows}*${cols} = ${rows * cols} entries`, `${arr.length} entries`);
+    throw new NestlabArgumentError('data.matrix', 'data', `${rows}*${cols} = ${rows * cols} entries`, `${arr.length} entries`);
   }
   return { data: arr, rows, cols };
 }
@@ -33,7 +33,7 @@ export function fromRows(rows: ArrayLike<number>[]): Matrix {
   const d = n === 0 ? 0 : rows[0].length;
   const out = new Float32Array(n * d);
   rows.forEach((r, i) => {
-    if (r.length !== d) throw new NestlabArgumentError('fromRows', `rows[${i}]`, `length ${d} like rows[0]`, `length ${r.length}`);
+    if (r.length !== d) throw new NestlabArgumentError('data.fromRows', `rows[${i}]`, `length ${d} like rows[0]`, `length ${r.length}`);
     out.set(r as ArrayLike<number>, i * d);
   });
   return { data: out, rows: n, cols: d };
@@ -46,7 +46,7 @@ export function row(m: Matrix, i: number): Float32Array {
 
 /** The first `k` columns of every row (a prefix of nested codes/embeddings). */
 export function prefixColumns(m: Matrix, k: number): Matrix {
-  checkInt('prefixColumns', 'k', k, 1, m.cols);
+  checkInt('data.prefixColumns', 'k', k, 1, m.cols);
   const out = new Float32Array(m.rows * k);
   for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + k), i * k);
   return { data: out, rows: m.rows, cols: k };
@@ -114,7 +114,7 @@ export function selectRows(m: Matrix, indices: ArrayLike<number>): Matrix {
   const out = new Float32Array(indices.length * m.cols);
   for (let r = 0; r < indices.length; r++) {
     const i = indices[r];
-    if (!(i >= 0 && i < m.rows)) throw new NestlabArgumentError('selectRows', `indices[${r}]`, `a row index in [0, ${m.rows})`, i);
+    if (!(i >= 0 && i < m.rows)) throw new NestlabArgumentError('data.selectRows', `indices[${r}]`, `a row index in [0, ${m.rows})`, i);
     out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), r * m.cols);
   }
   return { data: out, rows: indices.length, cols: m.cols };
@@ -179,7 +179,7 @@ export function toTensor(m: Matrix): tf.Tensor2D {
 
 /** Reads a 2-D tensor back as a Matrix (async: works on every backend, webgpu included). */
 export async function fromTensor(t: tf.Tensor): Promise<Matrix> {
-  if (t.rank !== 2) throw new NestlabArgumentError('fromTensor', 't', 'a 2-D tensor', `a rank-${t.rank} tensor`);
+  if (t.rank !== 2) throw new NestlabArgumentError('data.fromTensor', 't', 'a 2-D tensor', `a rank-${t.rank} tensor`);
   const data = await t.data();
   return { data: data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>), rows: t.shape[0] as number, cols: t.shape[1] as number };
 }

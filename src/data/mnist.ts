@@ -68,11 +68,11 @@ function take(all: LabeledImages, idx: Uint32Array): LabeledImages {
  * `testSize` (default 2000) are the test set, the rest the training set.
  */
 export function loadMnist(options: MnistOptions = {}): { train: LabeledImages; test: LabeledImages } {
-  checkKnownKeys('loadMnist', options, ['seed', 'testSize', 'limit']);
+  checkKnownKeys('data.loadMnist', options, ['seed', 'testSize', 'limit']);
   const all = loadMnistAll();
-  const seed = checkInt('loadMnist', 'options.seed', options.seed ?? 0);
-  const limit = checkInt('loadMnist', 'options.limit', options.limit ?? all.x.rows, 2, all.x.rows);
-  const testSize = checkInt('loadMnist', 'options.testSize', options.testSize ?? Math.min(2000, Math.floor(limit / 5)), 1, limit - 1);
+  const seed = checkInt('data.loadMnist', 'options.seed', options.seed ?? 0);
+  const limit = checkInt('data.loadMnist', 'options.limit', options.limit ?? all.x.rows, 2, all.x.rows);
+  const testSize = checkInt('data.loadMnist', 'options.testSize', options.testSize ?? Math.min(2000, Math.floor(limit / 5)), 1, limit - 1);
   const perm = new Rng(seed).permutation(all.x.rows).subarray(0, limit);
   return { test: take(all, perm.subarray(0, testSize)), train: take(all, perm.subarray(testSize)) };
 }

@@ -25,13 +25,13 @@ const DESCR: Record<string, { ctor: new (b: ArrayBuffer, o: number, n: number) =
 
 function descrOf(data: NpyArray['data']): string {
   for (const [k, v] of Object.entries(DESCR)) if ((data as object).constructor === v.ctor) return k;
-  throw new NestlabArgumentError('encodeNpy', 'data', 'a Float32/Float64/Int32/Uint32/Int16/Uint16/Uint8/Int8 array', data);
+  throw new NestlabArgumentError('data.writeNpy', 'data', 'a Float32/Float64/Int32/Uint32/Int16/Uint16/Uint8/Int8 array', data);
 }
 
 /** Serializes an array to .npy bytes (v1.0 header, C order). */
 export function encodeNpy(arr: NpyArray): Uint8Array {
   const n = arr.shape.reduce((a, b) => a * b, 1);
-  if (arr.data.length !== n) throw new NestlabArgumentError('encodeNpy', 'data', `${n} entries for shape [${arr.shape}]`, `${arr.data.length} entries`);
+  if (arr.data.length !== n) throw new NestlabArgumentError('data.writeNpy', 'data', `${n} entries for shape [${arr.shape}]`, `${arr.data.length} entries`);
   const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
   let header = `{'descr': '${descrOf(arr.data)}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
@@ -57,7 +57,7 @@ export interface NpyHeader {
  * reading shards row by row); throws a NestlabArgumentError naming the problem.
  */
 export function parseNpyHeader(bytes: Uint8Array, source = 'bytes'): NpyHeader {
-  const where = 'decodeNpy';
+  const where = 'data.readNpy';
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || !magic.every((b, i) => bytes[i] === b)) {
     throw new NestlabArgumentError(where, source, 'a .npy file (magic \\x93NUMPY)', 'other bytes');
@@ -98,7 +98,7 @@ export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
   const h = parseNpyHeader(bytes, source);
   const type = DESCR[h.descr];
   if (bytes.length - h.dataStart < h.dataBytes) {
-    throw new NestlabArgumentError('decodeNpy', source, `${h.dataBytes} data bytes for ${h.descr}[${h.shape}]`, `${bytes.length - h.dataStart} bytes (truncated)`);
+    throw new NestlabArgumentError('data.readNpy', source, `${h.dataBytes} data bytes for ${h.descr}[${h.shape}]`, `${bytes.length - h.dataStart} bytes (truncated)`);
   }
   const raw = bytes.slice(h.dataStart, h.dataStart + h.dataBytes); // copy: aligned
   return { shape: h.shape, data: new type.ctor(raw.buffer, 0, h.dataBytes / type.bytes) };

@@ -37,12 +37,12 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   let offset = 0;
   for (const name of names) {
     const t = tensors[name];
-    if (!(t.dtype in BYTES)) throw new NestlabArgumentError('encodeSafetensors', `tensors.${name}.dtype`, `one of ${Object.keys(BYTES).join(', ')}`, t.dtype);
+    if (!(t.dtype in BYTES)) throw new NestlabArgumentError('data.writeSafetensors', `tensors.${name}.dtype`, `one of ${Object.keys(BYTES).join(', ')}`, t.dtype);
     if (!(t.data instanceof CTOR[t.dtype])) {
-      throw new NestlabArgumentError('encodeSafetensors', `tensors.${name}.data`, `a ${CTOR[t.dtype].name} for dtype ${t.dtype}`, t.data);
+      throw new NestlabArgumentError('data.writeSafetensors', `tensors.${name}.data`, `a ${CTOR[t.dtype].name} for dtype ${t.dtype}`, t.data);
     }
     if (t.data.length !== product(t.shape)) {
-      throw new NestlabArgumentError('encodeSafetensors', `tensors.${name}.data`, `${product(t.shape)} entries for shape [${t.shape}]`, `${t.data.length} entries`);
+      throw new NestlabArgumentError('data.writeSafetensors', `tensors.${name}.data`, `${product(t.shape)} entries for shape [${t.shape}]`, `${t.data.length} entries`);
     }
     const nbytes = t.data.length * BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + nbytes] };
@@ -65,7 +65,7 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
 
 /** Parses safetensors bytes; throws a NestlabArgumentError naming what is wrong on bad input. */
 export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
-  const where = 'decodeSafetensors';
+  const where = 'data.readSafetensors';
   if (bytes.length < 8) throw new NestlabArgumentError(where, source, 'a safetensors file (at least 8 bytes)', `${bytes.length} bytes`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (n < 2 || n > HEADER_LIMIT || 8 + n > bytes.length) {

@@ -73,7 +73,7 @@ function common(where: string, o: { n?: number; noise?: number; seed?: number },
  * Betti numbers (1, 1, 0).
  */
 export function noisyCircle(options: CircleOptions = {}): Shape {
-  const where = 'noisyCircle';
+  const where = 'data.noisyCircle';
   checkKnownKeys(where, options, ['n', 'radius', 'noise', 'seed']);
   const { n, noise, seed } = common(where, options, 200, 0.05);
   const radius = checkNumber(where, 'options.radius', options.radius ?? 1, Number.MIN_VALUE);
@@ -92,7 +92,7 @@ export function noisyCircle(options: CircleOptions = {}): Shape {
  * are split ⌈n/2⌉ / ⌊n/2⌋. Betti numbers (2, 2, 0).
  */
 export function twoCircles(options: TwoCirclesOptions = {}): Shape {
-  const where = 'twoCircles';
+  const where = 'data.twoCircles';
   checkKnownKeys(where, options, ['n', 'radius', 'noise', 'seed', 'separation']);
   const { n, noise, seed } = common(where, options, 400, 0.05);
   if (n < 6) throw new NestlabArgumentError(where, 'options.n', 'at least 6 (3 points per circle)', n);
@@ -120,7 +120,7 @@ export function twoCircles(options: TwoCirclesOptions = {}): Shape {
  * rim is not oversampled. With `embedding: 'clifford'`, u and v uniform on the flat torus in R⁴.
  */
 export function torus(options: TorusOptions = {}): Shape {
-  const where = 'torus';
+  const where = 'data.torus';
   checkKnownKeys(where, options, ['n', 'embedding', 'majorRadius', 'minorRadius', 'noise', 'seed']);
   const { n, noise, seed } = common(where, options, 400, 0);
   const embedding = checkOneOf(where, 'options.embedding', options.embedding ?? 'r3', ['r3', 'clifford']);
@@ -161,7 +161,7 @@ export function torus(options: TorusOptions = {}): Shape {
  * Betti numbers (1, 0, 1).
  */
 export function sphere(options: SphereOptions = {}): Shape {
-  const where = 'sphere';
+  const where = 'data.sphere';
   checkKnownKeys(where, options, ['n', 'radius', 'noise', 'seed']);
   const { n, noise, seed } = common(where, options, 300, 0);
   const radius = checkNumber(where, 'options.radius', options.radius ?? 1, Number.MIN_VALUE);

@@ -86,10 +86,10 @@ export const mrlRetrieval = defineExperiment<MrlRunSize, MrlRetrievalRow, MrlRet
       },
     };
   },
-  spec: (rows, meta) => mrlRetrievalSpec(rows, meta.params.embeddingDim),
+  spec: (rows) => mrlRetrievalSpec(rows),
 });
 
-export function mrlRetrievalSpec(rows: MrlRetrievalRow[], d: number): TopLevelSpec {
+export function mrlRetrievalSpec(rows: MrlRetrievalRow[]): TopLevelSpec {
   const sizes = [...new Set(rows.filter((r) => r.kind === 'size').map((r) => r.size))];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

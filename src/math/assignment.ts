@@ -12,7 +12,7 @@ import { NestlabArgumentError } from '../errors.js';
  * pair). Returns colOf[row]. Used by diagram matching (topology) and SAE latent matching (sae).
  */
 export function minCostAssignment(cost: Float64Array, n: number, m: number): Int32Array {
-  if (n > m) throw new NestlabArgumentError('minCostAssignment', 'cost', 'no more rows than columns', `${n} rows, ${m} columns`);
+  if (n > m) throw new NestlabArgumentError('sae.matchLatents', 'cost', 'no more rows than columns', `${n} rows, ${m} columns`);
   const u = new Float64Array(n + 1);
   const v = new Float64Array(m + 1);
   const p = new Int32Array(m + 1); // p[j] = row matched to column j (1-based), 0 = none
@@ -41,7 +41,7 @@ export function minCostAssignment(cost: Float64Array, n: number, m: number): Int
           j1 = j;
         }
       }
-      if (j1 === 0) throw new NestlabArgumentError('minCostAssignment', 'cost', 'a matrix with a finite assignment', 'none');
+      if (j1 === 0) throw new NestlabArgumentError('sae.matchLatents', 'cost', 'a matrix with a finite assignment', 'none');
       for (let j = 0; j <= m; j++) {
         if (used[j]) {
           u[p[j]] += delta;

@@ -29,7 +29,7 @@ export function checkWeights(where: string, n: number, weights: unknown): Float6
 
 /** Connected components of the graph (finite off-diagonal weights are edges). */
 export function connectedComponents(n: number, weights: Float64Array): { count: number; labels: Int32Array } {
-  checkWeights('connectedComponents', n, weights);
+  checkWeights('topology.connectedComponents', n, weights);
   const sets = new UnionFind(n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < i; j++) if (weights[i * n + j] !== Infinity) sets.union(i, j);
@@ -51,7 +51,7 @@ export function connectedComponents(n: number, weights: Float64Array): { count: 
  * between disconnected vertices.
  */
 export function geodesicDistances(n: number, weights: Float64Array): Float64Array {
-  checkWeights('geodesicDistances', n, weights);
+  checkWeights('topology.geodesicDistances', n, weights);
   // adjacency lists (CSR)
   const deg = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j && weights[i * n + j] !== Infinity) deg[i + 1]++;

@@ -29,7 +29,7 @@ export interface SymmetricEigen {
  * (EISPACK tred2/tql2). Eigenvalues are returned in descending order.
  */
 export function symmetricEigen(a: ArrayLike<number>, n: number): SymmetricEigen {
-  if (a.length !== n * n) throw new NestlabArgumentError('symmetricEigen', 'a', `${n * n} entries (n x n)`, `${a.length} entries`);
+  if (a.length !== n * n) throw new NestlabArgumentError('similarity.pca', 'a', `${n * n} entries (n x n)`, `${a.length} entries`);
   // V holds the matrix row-major; we work on it as V[i][j] = v[i * n + j].
   const v = Float64Array.from(a as ArrayLike<number>);
   const d = new Float64Array(n);
@@ -140,7 +140,7 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
       let iter = 0;
       do {
         iter++;
-        if (iter > 200) throw new NestlabComputationError('symmetricEigen', 'the QL iteration did not converge in 200 steps');
+        if (iter > 200) throw new NestlabComputationError('similarity.pca', 'the QL iteration did not converge in 200 steps');
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
         let r = Math.hypot(p, 1);

@@ -113,9 +113,9 @@ function chartPng(svg: string, scale: number): { png: Uint8Array; cssWidth: numb
  * width in the metadata. The module header gives the rule.
  */
 export async function chartOutput(spec: TopLevelSpec, options: ChartBundleOptions = {}): Promise<DisplayOutput> {
-  const scale = checkNumber('chartBundle', 'options.scale', options.scale ?? CHART_PNG_SCALE, 1, 8);
+  const scale = checkNumber('plot.chartBundle', 'options.scale', options.scale ?? CHART_PNG_SCALE, 1, 8);
   const maxSpecChars =
-    options.maxSpecChars === Infinity ? Infinity : checkNumber('chartBundle', 'options.maxSpecChars', options.maxSpecChars ?? CHART_SPEC_MAX_CHARS, 0);
+    options.maxSpecChars === Infinity ? Infinity : checkNumber('plot.chartBundle', 'options.maxSpecChars', options.maxSpecChars ?? CHART_SPEC_MAX_CHARS, 0);
   const svg = await specToSvg(spec);
   const { png, cssWidth } = chartPng(svg, scale);
   const data: MimeBundle = {};

@@ -55,7 +55,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
  * IDAT = zlib(deflate) of the scanlines each preceded by filter type 0, IEND.
  */
 export function encodePng(image: RasterImage): Uint8Array {
-  const where = 'encodePng';
+  const where = 'report.buildSaeReport';
   if (image === null || typeof image !== 'object') throw new NestlabArgumentError(where, 'image', 'an object {width, height, channels, pixels}', image);
   const width = checkInt(where, 'image.width', image.width, 1, 1 << 24);
   const height = checkInt(where, 'image.height', image.height, 1, 1 << 24);

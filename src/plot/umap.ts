@@ -45,7 +45,7 @@ export interface UmapOptions {
  *   (nNeighbors must be < n).
  */
 export async function umapEmbed(X: Matrix | tf.Tensor2D, options: UmapOptions = {}): Promise<Matrix> {
-  const where = 'umapEmbed';
+  const where = 'plot.umap';
   checkKnownKeys(where, options, ['nNeighbors', 'minDist', 'spread', 'nEpochs', 'nComponents', 'seed', 'knn', 'progress']);
   const x = checkMatrix(where, 'X', X, 3);
   const n = x.rows;
@@ -107,7 +107,7 @@ export interface TrustworthinessOptions {
  * @throws NestlabArgumentError on row mismatch, non-finite input, or k not in [1, n/2).
  */
 export async function trustworthiness(X: Matrix | tf.Tensor2D, embedding: Matrix | tf.Tensor2D, options: TrustworthinessOptions = {}): Promise<number> {
-  const where = 'trustworthiness';
+  const where = 'plot.trustworthiness';
   checkKnownKeys(where, options, ['k']);
   const x = checkMatrix(where, 'X', X, 3);
   const e = checkMatrix(where, 'embedding', embedding, 3);

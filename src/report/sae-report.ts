@@ -18,7 +18,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../backend/select.js';
-import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { writeFileAtomic } from '../data/files.js';
 import { encodeSae, type Sae, type SparseCode } from '../sae/model.js';
@@ -392,7 +392,7 @@ table.top{font-size:12px;border-collapse:collapse}table.top td,table.top th{padd
  * A latent that never fires on `data.x` is flagged dead.
  */
 export async function buildSaeReport(sae: Sae, data: SaeReportData, options: SaeReportOptions = {}): Promise<string> {
-  const where = 'buildSaeReport';
+  const where = 'report.buildSaeReport';
   const s = checkSae(where, sae);
   checkKnownKeys(where, options, REPORT_OPTIONS);
   const d = resolveData(where, s, data);
@@ -528,7 +528,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
 
 /** Writes a report atomically (temp file + rename), creating the folder. */
 export function writeSaeReport(path: string, html: string): void {
-  if (typeof path !== 'string' || path === '') throw new NestlabArgumentError('writeSaeReport', 'path', 'a non-empty file path', path);
-  if (typeof html !== 'string' || html === '') throw new NestlabArgumentError('writeSaeReport', 'html', 'a non-empty HTML string (buildSaeReport)', html);
+  if (typeof path !== 'string' || path === '') throw new NestlabArgumentError('report.writeSaeReport', 'path', 'a non-empty file path', path);
+  if (typeof html !== 'string' || html === '') throw new NestlabArgumentError('report.writeSaeReport', 'html', 'a non-empty HTML string (buildSaeReport)', html);
   writeFileAtomic(path, html);
 }

@@ -142,7 +142,7 @@ function prepare(v: Float64Array, method: CompareMethod, fullLength: number): Fl
     case 'cosine_cov':
     case 'corr_cov':
       if (v.length !== fullLength) {
-        throw new NestlabArgumentError('compareRdms', 'method', "'cosine'/'corr'/rank methods when RDMs contain NaN pairs (cov-weighted comparison with missing pairs is not implemented)", method);
+        throw new NestlabArgumentError('rsa.compareRdms', 'method', "'cosine'/'corr'/rank methods when RDMs contain NaN pairs (cov-weighted comparison with missing pairs is not implemented)", method);
       }
       return unit(doubleCentered(method === 'corr_cov' ? center(v) : v));
     default:

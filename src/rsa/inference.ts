@@ -51,10 +51,10 @@ export function poolRdms(rdms: RdmLike[], options: CompareOptions = {}): Rdm {
   const where = 'rsa.poolRdms';
   checkKnownKeys(where, options, ['method']);
   const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
-  return makeRdm(pool(where, checkRdmList(where, 'rdms', rdms), method), `pooled (${method}) ${measureOf(rdms[0])}`);
+  return makeRdm(pool(checkRdmList(where, 'rdms', rdms), method), `pooled (${method}) ${measureOf(rdms[0])}`);
 }
 
-function pool(where: string, list: ArrayLike<number>[], method: CompareMethod): Float64Array {
+function pool(list: ArrayLike<number>[], method: CompareMethod): Float64Array {
   const m = list[0].length;
   const acc = new Float64Array(m);
   for (const r of list) {
@@ -102,17 +102,17 @@ export function noiseCeiling(rdms: RdmLike[], options: CompareOptions = {}): Noi
   const where = 'rsa.noiseCeiling';
   checkKnownKeys(where, options, ['method']);
   const method = checkOneOf(where, 'options.method', options.method ?? 'cosine', COMPARE_METHODS);
-  return ceiling(where, checkRdmList(where, 'rdms', rdms, 2), method);
+  return ceiling(checkRdmList(where, 'rdms', rdms, 2), method);
 }
 
-function ceiling(where: string, list: ArrayLike<number>[], method: CompareMethod): NoiseCeiling {
-  const all = pool(where, list, method);
+function ceiling(list: ArrayLike<number>[], method: CompareMethod): NoiseCeiling {
+  const all = pool(list, method);
   const upper = compareRdmBatch(list, all, { method });
   let up = 0;
   let lo = 0;
   list.forEach((r, i) => {
     up += upper[i];
-    const pooled = pool(where, list.filter((_, j) => j !== i), method);
+    const pooled = pool(list.filter((_, j) => j !== i), method);
     lo += compareRdmBatch([r], pooled, { method })[0];
   });
   return { lower: lo / list.length, upper: up / list.length };
@@ -170,7 +170,7 @@ function evaluateFixed(where: string, models: RdmLike[], data: RdmLike[], method
     const t = diff / sErr;
     pairwise.push({ a, b, difference: diff, standardError: sErr, t, p: nS > 1 ? studentTwoSidedP(t, nS - 1) : NaN, df: nS - 1 });
   }
-  return { method, scores, standardErrors: se, noiseCeiling: nS >= 2 ? ceiling(where, ds, method) : null, pairwise };
+  return { method, scores, standardErrors: se, noiseCeiling: nS >= 2 ? ceiling(ds, method) : null, pairwise };
 }
 
 export interface BootstrapOptions {

@@ -112,7 +112,7 @@ export function prepareGt(rdm: RdmLike, mode: GtMode = 'quantile', where = 'rsa.
  * between copies of one bootstrapped stimulus were dropped, so not of length n(n-1)/2.
  */
 export function prepareGtVector(v: ArrayLike<number>, mode: GtMode = 'quantile'): GtPrepared {
-  const where = 'prepareGtVector';
+  const where = 'rsa.geoTopological';
   checkOneOf(where, 'mode', mode, GT_MODES);
   if (v == null || typeof v.length !== 'number' || v.length < 2) throw new NestlabArgumentError(where, 'v', 'a vector of at least 2 dissimilarities', v);
   for (let i = 0; i < v.length; i++) {
@@ -212,9 +212,9 @@ export interface RgtmCell {
  * of a 20 x 20 lattice.
  */
 export function rgtmGrid(step = 0.05): RgtmCell[] {
-  checkNumber('rgtmGrid', 'step', step, 1e-3, 0.5);
+  checkNumber('rsa.rgtmGrid', 'step', step, 1e-3, 0.5);
   const k = Math.round(1 / step);
-  if (Math.abs(k * step - 1) > 1e-9) throw new NestlabArgumentError('rgtmGrid', 'step', 'a number whose inverse is an integer (0.05, 0.1, 0.25...)', step);
+  if (Math.abs(k * step - 1) > 1e-9) throw new NestlabArgumentError('rsa.rgtmGrid', 'step', 'a number whose inverse is an integer (0.05, 0.1, 0.25...)', step);
   const cells: RgtmCell[] = [];
   for (let i = 0; i < k; i++) {
     const l = Math.round(i * step * 1e6) / 1e6;

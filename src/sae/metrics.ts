@@ -37,7 +37,7 @@ export interface PrefixMetrics {
  * encoding (inference activation: TopK, BatchTopK with θ, ReLU).
  */
 export async function evaluateSae(sae: Sae, x: Matrix, options: { prefixes?: number[]; code?: SparseCode } = {}): Promise<PrefixMetrics[]> {
-  const where = 'evaluateSae';
+  const where = 'sae.evaluate';
   checkKnownKeys(where, options, ['prefixes', 'code']);
   const xm = checkMatrix(where, 'x', x, 1, sae.cfg.dIn);
   if (xm.cols !== sae.cfg.dIn) throw new NestlabArgumentError(where, 'x.cols', `dIn = ${sae.cfg.dIn}`, xm.cols);
@@ -84,7 +84,7 @@ export async function evaluateSae(sae: Sae, x: Matrix, options: { prefixes?: num
 
 /** cos(W_dec,i, t_j) for every decoder row i and true feature j: a [dSae, features] Matrix. */
 export function decoderFeatureCosines(sae: Sae, features: Matrix): Matrix {
-  const where = 'decoderFeatureCosines';
+  const where = 'sae.decoderFeatureCosines';
   const f = checkMatrix(where, 'features', features, 1, 1);
   const d = sae.cfg.dIn;
   if (f.cols !== d) throw new NestlabArgumentError(where, 'features.cols', `dIn = ${d}`, f.cols);
@@ -128,7 +128,7 @@ export function meanMaxCosine(cos: Matrix): number {
 export function matchLatents(cos: Matrix): Int32Array {
   const n = cos.cols; // features (assignment rows)
   const m = cos.rows; // latents (assignment columns)
-  if (n > m) throw new NestlabArgumentError('matchLatents', 'cos', 'at least as many latents (rows) as features (columns)', `${m} latents, ${n} features`);
+  if (n > m) throw new NestlabArgumentError('sae.matchLatents', 'cos', 'at least as many latents (rows) as features (columns)', `${m} latents, ${n} features`);
   const cost = new Float64Array(n * m);
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) cost[i * m + j] = -cos.data[j * n + i];
   return minCostAssignment(cost, n, m);
@@ -205,7 +205,7 @@ export interface AbsorptionResult {
  * toy's samples (or its first `options.samples`). Matching uses decoder–feature cosines.
  */
 export async function absorption(sae: Sae, data: HierarchicalData, options: { samples?: number; carryCos?: number; code?: SparseCode } = {}): Promise<AbsorptionResult> {
-  const where = 'absorption';
+  const where = 'sae.absorption';
   checkKnownKeys(where, options, ['samples', 'carryCos', 'code']);
   const n = checkInt(where, 'options.samples', options.samples ?? data.samples.rows, 1, data.samples.rows);
   const carryCos = checkNumber(where, 'options.carryCos', options.carryCos ?? 0.1, -1, 1);

@@ -265,7 +265,7 @@ export async function denseLossAndGrads(
   const mask = tf.tensor2d(maskOf(code), [B, m]);
   const auxMask = aux ? tf.tensor2d(maskOf(aux.code), [B, m]) : null;
   const P = [tf.tensor2d(params.wEnc, [d, m]), tf.tensor1d(params.bEnc), tf.tensor2d(params.wDec, [m, d]), tf.tensor1d(params.bDec)];
-  const forward = (wEnc: tf.Tensor, bEnc: tf.Tensor, wDec: tf.Tensor, bDec: tf.Tensor) => {
+  const forward = (wEnc: tf.Tensor, bEnc: tf.Tensor, bDec: tf.Tensor) => {
     const pre = tf.add(tf.matMul(tf.sub(xt, bDec), wEnc), bEnc);
     const r = tf.relu(pre);
     return { r, f: tf.mul(r, mask) };
@@ -275,7 +275,7 @@ export async function denseLossAndGrads(
   let eConst: tf.Tensor | null = null;
   if (aux && auxMask && aux.code.idx.length > 0 && aux.scale > 0) {
     eConst = tf.tidy(() => {
-      const { f } = forward(P[0], P[1], P[2], P[3]);
+      const { f } = forward(P[0], P[1], P[3]);
       return tf.sub(xt, tf.add(tf.matMul(f, P[2]), P[3]));
     });
     const denomT = tf.tidy(() => tf.mean(tf.sum(tf.square(tf.sub(eConst!, tf.mean(eConst!, 0))), 1)));
@@ -286,7 +286,7 @@ export async function denseLossAndGrads(
   const lossTerms: tf.Tensor[] = [];
   const out = tf.tidy(() =>
     tf.valueAndGrads((wEnc: tf.Tensor, bEnc: tf.Tensor, wDec: tf.Tensor, bDec: tf.Tensor) => {
-      const { r, f } = forward(wEnc, bEnc, wDec, bDec);
+      const { r, f } = forward(wEnc, bEnc, bDec);
       let total: tf.Tensor = tf.scalar(0);
       cfg.prefixes.forEach((p, g) => {
         const xhat = tf.add(tf.matMul(tf.slice(f, [0, 0], [B, p]), tf.slice(wDec, [0, 0], [p, d])), bDec);

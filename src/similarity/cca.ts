@@ -165,7 +165,7 @@ function readCcaOptions(where: string, options: CcaOptions): { rankTol: number; 
  * @throws NestlabArgumentError on row mismatch, n < 2, non-finite or constant input.
  */
 export async function cca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: CcaOptions = {}): Promise<CcaResult> {
-  const where = 'cca';
+  const where = 'similarity.cca';
   checkKnownKeys(where, options, ['rankTol', 'epsilon']);
   const { rankTol, epsilon } = readCcaOptions(where, options);
   const [x, y] = checkPair(where, X, Y, 2);
@@ -182,7 +182,7 @@ export async function cca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, opti
  * SVD. The SVD is the eigendecomposition of X_c^T X_c (Float64, ./linalg.ts).
  */
 export async function svcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: SvccaOptions = {}): Promise<CcaResult> {
-  const where = 'svcca';
+  const where = 'similarity.svcca';
   checkKnownKeys(where, options, ['rankTol', 'epsilon', 'varianceKept', 'dims']);
   const { rankTol, epsilon } = readCcaOptions(where, options);
   if (options.varianceKept !== undefined && options.dims !== undefined) {
@@ -207,7 +207,7 @@ export async function svcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
  * truncation), like google/svcca's compute_pwcca.
  */
 export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: PwccaOptions = {}): Promise<PwccaResult> {
-  const where = 'pwcca';
+  const where = 'similarity.pwcca';
   checkKnownKeys(where, options, ['rankTol', 'epsilon', 'variant']);
   const { rankTol, epsilon } = readCcaOptions(where, options);
   const variant = checkOneOf(where, 'options.variant', options.variant ?? 'paper', ['paper', 'google'] as const);
@@ -278,7 +278,7 @@ export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
  * sum(rho) (threshold 0.98 there), or of all rho when no such i < length exists.
  */
 export function trimmedMean(rho: ArrayLike<number>, threshold = 0.98): number {
-  checkNumber('trimmedMean', 'threshold', threshold, 0, 1);
+  checkNumber('similarity.pwcca', 'threshold', threshold, 0, 1);
   let total = 0;
   for (let i = 0; i < rho.length; i++) total += rho[i];
   let acc = 0;

@@ -78,7 +78,7 @@ function finish(where: string, num: number, nx: number, ny: number): number {
  *   or a representation is constant.
  */
 export async function linearCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: LinearCkaOptions = {}): Promise<number> {
-  const where = 'linearCka';
+  const where = 'similarity.linearCka';
   checkKnownKeys(where, options, ['debiased', 'form']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);
   let form = checkOneOf(where, 'options.form', options.form ?? 'auto', ['auto', 'feature', 'gram'] as const);
@@ -184,7 +184,7 @@ function squaredDistances(m: Matrix): tf.Tensor2D {
  * @throws NestlabArgumentError as {@link linearCka}, and when both bandwidthFraction and sigma are given.
  */
 export async function rbfCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: RbfCkaOptions = {}): Promise<number> {
-  const where = 'rbfCka';
+  const where = 'similarity.rbfCka';
   checkKnownKeys(where, options, ['bandwidthFraction', 'sigma', 'debiased']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);
   if (options.bandwidthFraction !== undefined && options.sigma !== undefined) {

@@ -46,7 +46,7 @@ export interface TwoNnResult {
  *   is not finite.
  */
 export async function twoNn(X: Matrix | tf.Tensor2D, options: TwoNnOptions = {}): Promise<TwoNnResult> {
-  const where = 'twoNn';
+  const where = 'similarity.twoNn';
   checkKnownKeys(where, options, ['discardFraction', 'estimator']);
   const discard = checkNumber(where, 'options.discardFraction', options.discardFraction ?? 0.1, 0, 0.9);
   const estimator = checkOneOf(where, 'options.estimator', options.estimator ?? 'fit', ['fit', 'mle'] as const);
@@ -101,7 +101,7 @@ async function smallGram(x: Matrix): Promise<{ g: Float64Array; d: number }> {
  * @throws NestlabArgumentError when X has fewer than 2 rows, is not finite, or is constant.
  */
 export async function participationRatio(X: Matrix | tf.Tensor2D): Promise<number> {
-  const where = 'participationRatio';
+  const where = 'similarity.participationRatio';
   const x = checkMatrix(where, 'X', X, 2);
   const { g, d } = await smallGram(x);
   let tr = 0;
@@ -117,7 +117,7 @@ export async function participationRatio(X: Matrix | tf.Tensor2D): Promise<numbe
  * (Float64 eigensolver of ./linalg.ts on the smaller centered Gram).
  */
 export async function covarianceSpectrum(X: Matrix | tf.Tensor2D): Promise<Float64Array> {
-  const x = checkMatrix('covarianceSpectrum', 'X', X, 2);
+  const x = checkMatrix('similarity.covarianceSpectrum', 'X', X, 2);
   const { g, d } = await smallGram(x);
   const eig = symmetricEigen(g, d);
   return eig.values.map((l) => Math.max(0, l) / (x.rows - 1));

@@ -38,7 +38,7 @@ export interface PcaResult {
  * tfjs plus an O(p^3) Float64 eigensolve, so it suits p up to a few thousand.
  */
 export async function pca(X: Matrix | tf.Tensor2D, options: PcaOptions = {}): Promise<PcaResult> {
-  const where = 'pca';
+  const where = 'similarity.pca';
   checkKnownKeys(where, options, ['components']);
   const x = checkMatrix(where, 'X', X, 2);
   const p = x.cols;

@@ -90,7 +90,7 @@ export function partialWhitening(g: Float64Array, d: number, alpha: number): Flo
  *   alpha outside [0, 1], or an all-zero representation.
  */
 export async function shapeDistance(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: ShapeDistanceOptions = {}): Promise<number> {
-  const where = 'shapeDistance';
+  const where = 'similarity.shapeDistance';
   checkKnownKeys(where, options, ['alpha', 'center', 'zeroPad', 'score']);
   const alpha = checkNumber(where, 'options.alpha', options.alpha ?? 1, 0, 1);
   const center = checkBool(where, 'options.center', options.center ?? true);

@@ -41,12 +41,12 @@ export function barcode(pairs: ArrayLike<readonly [number, number]>): Barcode {
     out.births[i] = pairs[i][0];
     out.deaths[i] = pairs[i][1];
   }
-  return checkBarcode('barcode', 'pairs', out);
+  return checkBarcode('topology.barcode', 'pairs', out);
 }
 
 /** Lifetimes d − b of the finite bars (infinite bars are skipped). */
 export function lifetimes(bars: Barcode): Float64Array {
-  checkBarcode('lifetimes', 'bars', bars);
+  checkBarcode('topology.lifetimes', 'bars', bars);
   const out: number[] = [];
   for (let i = 0; i < bars.births.length; i++) if (Number.isFinite(bars.deaths[i])) out.push(bars.deaths[i] - bars.births[i]);
   return Float64Array.from(out);
@@ -54,8 +54,8 @@ export function lifetimes(bars: Barcode): Float64Array {
 
 /** The bars with the `k` longest lifetimes (infinite first), longest first. */
 export function longestBars(bars: Barcode, k: number): Barcode {
-  checkBarcode('longestBars', 'bars', bars);
-  checkInt('longestBars', 'k', k, 0);
+  checkBarcode('topology.longestBars', 'bars', bars);
+  checkInt('topology.longestBars', 'k', k, 0);
   const idx = Array.from(bars.births, (_, i) => i).sort(
     (i, j) => bars.deaths[j] - bars.births[j] - (bars.deaths[i] - bars.births[i]) || bars.births[i] - bars.births[j],
   );
@@ -68,11 +68,11 @@ export function longestBars(bars: Barcode, k: number): Barcode {
  * convention: a bar counts from its birth, inclusive, to its death, exclusive).
  */
 export function bettiCurve(bars: Barcode, scales: ArrayLike<number>): Float64Array {
-  checkBarcode('bettiCurve', 'bars', bars);
+  checkBarcode('topology.bettiCurve', 'bars', bars);
   const out = new Float64Array(scales.length);
   for (let s = 0; s < scales.length; s++) {
     const t = scales[s];
-    if (typeof t !== 'number' || Number.isNaN(t)) throw new NestlabArgumentError('bettiCurve', `scales[${s}]`, 'a number', t);
+    if (typeof t !== 'number' || Number.isNaN(t)) throw new NestlabArgumentError('topology.bettiCurve', `scales[${s}]`, 'a number', t);
     let c = 0;
     for (let i = 0; i < bars.births.length; i++) if (bars.births[i] <= t && t < bars.deaths[i]) c++;
     out[s] = c;
@@ -82,9 +82,9 @@ export function bettiCurve(bars: Barcode, scales: ArrayLike<number>): Float64Arr
 
 /** `count` evenly spaced scales from `lo` to `hi` inclusive. */
 export function linspace(lo: number, hi: number, count: number): Float64Array {
-  checkNumber('linspace', 'lo', lo);
-  checkNumber('linspace', 'hi', hi, lo);
-  checkInt('linspace', 'count', count, 1);
+  checkNumber('topology.bettiCurve', 'lo', lo);
+  checkNumber('topology.bettiCurve', 'hi', hi, lo);
+  checkInt('topology.bettiCurve', 'count', count, 1);
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = count === 1 ? lo : lo + ((hi - lo) * i) / (count - 1);
   return out;
@@ -92,7 +92,7 @@ export function linspace(lo: number, hi: number, count: number): Float64Array {
 
 /** Total persistence Σ (d − b)^p over the finite bars (p = 1: the total lifetime). */
 export function totalPersistence(bars: Barcode, p = 1): number {
-  checkNumber('totalPersistence', 'p', p, Number.MIN_VALUE);
+  checkNumber('topology.totalPersistence', 'p', p, Number.MIN_VALUE);
   let s = 0;
   for (const l of lifetimes(bars)) s += l ** p;
   return s;
@@ -131,7 +131,7 @@ export interface Landscape {
  * over the bars (infinite deaths are clipped at the grid's end).
  */
 export function persistenceLandscape(bars: Barcode, options: LandscapeOptions = {}): Landscape {
-  const where = 'persistenceLandscape';
+  const where = 'topology.persistenceLandscape';
   checkKnownKeys(where, options, ['layers', 'grid']);
   checkBarcode(where, 'bars', bars);
   const layers = checkInt(where, 'options.layers', options.layers ?? 5, 1);
@@ -157,7 +157,7 @@ export function persistenceLandscape(bars: Barcode, options: LandscapeOptions = 
  * Default p = 2.
  */
 export function landscapeNorm(landscape: Landscape, p = 2): number {
-  checkNumber('landscapeNorm', 'p', p, 1);
+  checkNumber('topology.landscapeNorm', 'p', p, 1);
   const { values, layers, grid } = landscape;
   const g = grid.length;
   let s = 0;
@@ -211,7 +211,7 @@ export interface PersistenceImage {
  * the Gaussian mass integrated over it (products of erf differences).
  */
 export function persistenceImage(bars: Barcode, options: PersistenceImageOptions = {}): PersistenceImage {
-  const where = 'persistenceImage';
+  const where = 'topology.persistenceImage';
   checkKnownKeys(where, options, ['resolution', 'sigma', 'birthRange', 'persistenceRange', 'weight']);
   checkBarcode(where, 'bars', bars);
   const [rx, ry] = options.resolution ?? [20, 20];

@@ -55,7 +55,7 @@ function toDiagonal(b: number, d: number, q: number): number {
  * `bottleneck_distance(d1, d2)`).
  */
 export function bottleneckDistance(a: Barcode, b: Barcode): number {
-  const where = 'bottleneckDistance';
+  const where = 'topology.bottleneckDistance';
   checkBarcode(where, 'a', a);
   checkBarcode(where, 'b', b);
   const A = split(a);
@@ -173,7 +173,7 @@ export interface WassersteinOptions {
  * W_p(A, B) = (min over matchings Σ cost^p)^(1/p), costs as in the module comment.
  */
 export function wassersteinDistance(a: Barcode, b: Barcode, options: WassersteinOptions = {}): number {
-  const where = 'wassersteinDistance';
+  const where = 'topology.wassersteinDistance';
   checkKnownKeys(where, options, ['p', 'internal']);
   checkBarcode(where, 'a', a);
   checkBarcode(where, 'b', b);

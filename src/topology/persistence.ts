@@ -81,7 +81,7 @@ const KNOWN = ['maxDim', 'maxEdgeLength', 'sweep'] as const;
  * computed in float32 as ripser does: d(u, v) = sqrt(Σ_k (u_k − v_k)²) with f32 rounding at each step.
  */
 export function ripsPersistence(points: Matrix, options: PersistenceOptions = {}): PersistenceResult {
-  const where = 'ripsPersistence';
+  const where = 'topology.ripsPersistence';
   checkKnownKeys(where, options, KNOWN);
   const m = checkMatrix(where, 'points', points, 2, 1);
   const n = m.rows;
@@ -113,7 +113,7 @@ export function ripsPersistenceFromDistances(
   distances: Float32Array | Float64Array,
   options: DistanceOptions = {},
 ): PersistenceResult {
-  const where = 'ripsPersistenceFromDistances';
+  const where = 'topology.ripsPersistenceFromDistances';
   checkKnownKeys(where, options, [...KNOWN, 'layout']);
   const dist = squareFloat32(where, distances, options.layout);
   return compute(where, Math.round(Math.sqrt(dist.length)), dist, options);

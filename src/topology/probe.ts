@@ -16,8 +16,8 @@ import { bettiCurve, landscapeNorm, lifetimes, persistenceEntropy, persistenceLa
  * farthest (Euclidean) from the landmarks chosen so far (de Silva & Carlsson 2004). O(n · m · d).
  */
 export function maxminLandmarks(points: Matrix, m: number, seed = 0): Int32Array {
-  const x = checkMatrix('maxminLandmarks', 'points', points, 1, 1);
-  checkInt('maxminLandmarks', 'm', m, 1, x.rows);
+  const x = checkMatrix('topology.maxminLandmarks', 'points', points, 1, 1);
+  checkInt('topology.maxminLandmarks', 'm', m, 1, x.rows);
   const n = x.rows;
   const d = x.cols;
   const rng = new Rng(seed);

@@ -84,14 +84,14 @@ function mlpToTensors(model: tf.Sequential): Record<string, NamedTensor> {
 /** The saved MLP of a hidden-activation SAE, rebuilt with its weights (the caller disposes it). */
 function loadMlp(dir: string, source: MnistSaeSource): tf.Sequential {
   const path = join(dir, 'mlp.safetensors');
-  if (!existsSync(path) || source.mlp === undefined) throw new NestlabArgumentError('loadMnistReportData', 'checkpointDir', 'a folder with mlp.safetensors (source.json says input "mlp-hidden")', dir);
+  if (!existsSync(path) || source.mlp === undefined) throw new NestlabArgumentError('report.reportFromCheckpoint', 'checkpointDir', 'a folder with mlp.safetensors (source.json says input "mlp-hidden")', dir);
   const model = createMlp({ inputDim: 784, hidden: source.mlp.hidden, outputDim: 10, seed: source.mlp.seed });
   const { tensors } = readSafetensors(path);
   const shapes = model.getWeights().map((w) => w.shape);
   const weights = shapes.map((shape, i) => {
     const t = tensors[`weight${i}`];
     if (t === undefined || t.shape.join(',') !== shape.join(',')) {
-      throw new NestlabArgumentError('loadMnistReportData', `mlp.safetensors weight${i}`, `shape [${shape.join(', ')}]`, t ? `[${t.shape.join(', ')}]` : 'none');
+      throw new NestlabArgumentError('report.reportFromCheckpoint', `mlp.safetensors weight${i}`, `shape [${shape.join(', ')}]`, t ? `[${t.shape.join(', ')}]` : 'none');
     }
     return tf.tensor(t.data as Float32Array, shape as number[], 'float32');
   });
@@ -105,7 +105,7 @@ function readSource(dir: string): MnistSaeSource {
   if (!existsSync(path)) return { version: MNIST_SOURCE_VERSION, data: 'mnist', splitSeed: 0, input: 'pixels' };
   const j = JSON.parse(readFileSync(path, 'utf8')) as MnistSaeSource;
   if (j.version !== MNIST_SOURCE_VERSION || j.data !== 'mnist' || (j.input !== 'pixels' && j.input !== 'mlp-hidden')) {
-    throw new NestlabArgumentError('loadMnistReportData', 'source.json', `version ${MNIST_SOURCE_VERSION}, data "mnist", input "pixels" or "mlp-hidden"`, JSON.stringify(j));
+    throw new NestlabArgumentError('report.reportFromCheckpoint', 'source.json', `version ${MNIST_SOURCE_VERSION}, data "mnist", input "pixels" or "mlp-hidden"`, JSON.stringify(j));
   }
   return j;
 }
@@ -124,14 +124,14 @@ export async function loadMnistReportData(dir: string, split: 'test' | 'train', 
   const y = set.y.slice(0, n);
   const what = `MNIST ${split} split (${n} digits, split seed ${source.splitSeed})`;
   if (source.input === 'pixels') {
-    if (dIn !== 784) throw new NestlabArgumentError('loadMnistReportData', 'checkpoint', 'an SAE with d_in = 784 for MNIST pixels (or a source.json naming its input)', `d_in = ${dIn}`);
+    if (dIn !== 784) throw new NestlabArgumentError('report.reportFromCheckpoint', 'checkpoint', 'an SAE with d_in = 784 for MNIST pixels (or a source.json naming its input)', `d_in = ${dIn}`);
     return { data: { x: images, y, imageShape: [28, 28] }, description: `${what}, pixels` };
   }
   await initBackend();
   const model = loadMlp(dir, source);
   try {
     const x = (await layerActivations(model, images))[0];
-    if (x.cols !== dIn) throw new NestlabArgumentError('loadMnistReportData', 'checkpoint', `an SAE with d_in = ${x.cols} (the MLP's hidden width)`, `d_in = ${dIn}`);
+    if (x.cols !== dIn) throw new NestlabArgumentError('report.reportFromCheckpoint', 'checkpoint', `an SAE with d_in = ${x.cols} (the MLP's hidden width)`, `d_in = ${dIn}`);
     return { data: { x, y, images, imageShape: [28, 28] }, description: `${what}, hidden layer 1 of an MLP [784-${source.mlp!.hidden.join('-')}-10]` };
   } finally {
     model.dispose();
@@ -146,7 +146,7 @@ export async function loadMnistReportData(dir: string, split: 'test' | 'train', 
  * Returns the folder and the per-prefix metrics on the test split.
  */
 export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ checkpointDir: string; metrics: PrefixMetrics[] }> {
-  const where = 'trainMnistSae';
+  const where = 'report.trainMnistSae';
   if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', 'an object {out, ...}', options);
   checkKnownKeys(where, options, ['out', 'hidden', 'dSae', 'k', 'prefixes', 'epochs', 'steps', 'batchSize', 'learningRate', 'seed', 'limit', 'progress']);
   if (typeof options.out !== 'string' || options.out === '') throw new NestlabArgumentError(where, 'options.out', 'a folder path', options.out);
@@ -228,7 +228,7 @@ export interface ReportFromCheckpointOptions {
  * latent cards and the wall time.
  */
 export async function reportFromCheckpoint(checkpointDir: string, options: ReportFromCheckpointOptions): Promise<{ path: string; latents: number; seconds: number }> {
-  const where = 'reportFromCheckpoint';
+  const where = 'report.reportFromCheckpoint';
   const t0 = performance.now();
   if (typeof checkpointDir !== 'string' || !existsSync(checkpointDir) || !statSync(checkpointDir).isDirectory()) {
     throw new NestlabArgumentError(where, 'checkpointDir', 'an existing checkpoint folder', checkpointDir);

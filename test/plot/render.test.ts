@@ -1,7 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { rowsToCsv, specToSvg, svgToPng } from '../../src/plot/render.js';
 import { pngSize, unbalancedTag } from '../helpers/markup.js';
