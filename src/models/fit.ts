@@ -6,6 +6,7 @@
  * Why not tf.LayersModel.fit: it shuffles with Math.random, so runs would not repeat from a seed.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { checkInt, checkKnownKeys, checkNumber } from '../errors.js';
@@ -48,6 +49,7 @@ export async function fitMinibatches(
   defaults: { epochs: number },
   variables?: tf.Variable[],
 ): Promise<EpochRecord[]> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress']);
   const epochs = checkInt(where, 'options.epochs', options.epochs ?? defaults.epochs, 1);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);

@@ -3,6 +3,7 @@
  * (fit.ts), and read back layer by layer.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
@@ -91,6 +92,7 @@ function predictBatches(model: tf.Sequential, x: Matrix, batchSize: number, upTo
 
 /** Test accuracy overall and per class. */
 export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int32Array): Promise<{ accuracy: number; perClass: { label: number; accuracy: number; count: number }[] }> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const classes = model.outputs[0].shape[1] as number;
   checkMatrix('models.evaluateClassifier', 'x', x);
   checkLabels('models.evaluateClassifier', y, x.rows, classes);
@@ -116,6 +118,7 @@ export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int
 
 /** Post-activation outputs of every hidden layer (and the logits last) on x, as Matrices, computed `options.batchSize` rows at a time (default 1024). */
 export async function layerActivations(model: tf.Sequential, x: Matrix, options: { batchSize?: number } = {}): Promise<Matrix[]> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'models.layerActivations';
   checkKnownKeys(where, options, ['batchSize']);
   checkMatrix(where, 'x', x);

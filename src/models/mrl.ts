@@ -8,6 +8,7 @@
  * FF-m (the fixed-feature baseline) is the same model with d = m and M = {m}.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
@@ -127,6 +128,7 @@ export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, option
 
 /** The embeddings z of x (the full d dimensions; take prefixes with prefixColumns), `options.batchSize` rows at a time (default 2048). */
 export async function mrlEmbed(model: MrlModel, x: Matrix, options: { batchSize?: number } = {}): Promise<Matrix> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'mrl.embed';
   checkKnownKeys(where, options, ['batchSize']);
   checkMatrix(where, 'x', x);
@@ -144,6 +146,7 @@ export async function mrlEmbed(model: MrlModel, x: Matrix, options: { batchSize?
 
 /** Test accuracy of each nesting size's own head: [{size, accuracy}]. */
 export async function mrlTestAccuracy(model: MrlModel, x: Matrix, y: Int32Array): Promise<{ size: number; accuracy: number }[]> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   checkMatrix('mrl.accuracy', 'x', x);
   checkLabels('mrl.accuracy', y, x.rows, model.config.classes);
   const z = await mrlEmbed(model, x);

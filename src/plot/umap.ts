@@ -11,6 +11,7 @@
  */
 import { UMAP } from 'umap-js';
 import type { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
@@ -45,6 +46,7 @@ export interface UmapOptions {
  *   (nNeighbors must be < n).
  */
 export async function umapEmbed(X: Matrix | tf.Tensor2D, options: UmapOptions = {}): Promise<Matrix> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'plot.umap';
   checkKnownKeys(where, options, ['nNeighbors', 'minDist', 'spread', 'nEpochs', 'nComponents', 'seed', 'knn', 'progress']);
   const x = checkMatrix(where, 'X', X, 3);
@@ -107,6 +109,7 @@ export interface TrustworthinessOptions {
  * @throws NestlabArgumentError on row mismatch, non-finite input, or k not in [1, n/2).
  */
 export async function trustworthiness(X: Matrix | tf.Tensor2D, embedding: Matrix | tf.Tensor2D, options: TrustworthinessOptions = {}): Promise<number> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'plot.trustworthiness';
   checkKnownKeys(where, options, ['k']);
   const x = checkMatrix(where, 'X', X, 3);

@@ -16,6 +16,7 @@
  * lets the rank-based comparators sort them with 32-bit keys.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { checkMatrix, type Matrix, type MatrixLike } from '../data/matrix.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf, checkFinite } from '../errors.js';
@@ -273,6 +274,7 @@ export async function computeRdms(x: MatrixLike, methods: readonly RdmMethod[], 
 }
 
 async function computeWith(where: string, x: MatrixLike, methods: readonly RdmMethod[], options: Omit<RdmOptions, 'method'>): Promise<Rdm[]> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   checkKnownKeys(where, options, RDM_KEYS.filter((k) => k !== 'method'));
   if (!Array.isArray(methods) || methods.length === 0) throw new NestlabArgumentError(where, 'methods', 'a non-empty array of RDM methods', methods);
   methods.forEach((mt, i) => checkOneOf(where, methods.length === 1 ? 'options.method' : `methods[${i}]`, mt, RDM_METHODS));
@@ -370,6 +372,7 @@ export interface CrossnobisOptions {
  * folds and S their sum.
  */
 export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOptions = {}): Promise<Rdm> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'rsa.crossnobisRdm';
   checkKnownKeys(where, options, ['precision', 'noiseCovariance', 'patternDescriptors']);
   if (!Array.isArray(folds) || folds.length < 2) {

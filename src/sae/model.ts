@@ -14,6 +14,7 @@
  * differentiate through it (the selection is a constant mask, see step.ts).
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { kthLargest } from '../math/order.js';
@@ -443,6 +444,7 @@ export async function encodeSae(sae: Sae, x: Matrix, options?: EncodeOptions & {
 export async function encodeSae(sae: Sae, x: Matrix, options?: EncodeOptions): Promise<SparseCode | Matrix>;
 export async function encodeSae(sae: Sae, x: Matrix, options: EncodeOptions = {}): Promise<SparseCode | Matrix> {
   const where = 'sae.encode';
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   checkKnownKeys(where, options, ['prefix', 'dense']);
   const { dIn: d, dSae: m } = sae.cfg;
   const xm = checkMatrix(where, 'x', x, 1, 1);

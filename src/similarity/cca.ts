@@ -15,6 +15,7 @@
  * (`saturated: true` in the result). Keep p, q well below n, or use SVCCA's truncation.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { columnMeans, type Matrix } from '../data/matrix.js';
 import { centeredProducts, checkPair, type CenteredProducts } from './common.js';
@@ -165,6 +166,7 @@ function readCcaOptions(where: string, options: CcaOptions): { rankTol: number; 
  * @throws NestlabArgumentError on row mismatch, n < 2, non-finite or constant input.
  */
 export async function cca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: CcaOptions = {}): Promise<CcaResult> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.cca';
   checkKnownKeys(where, options, ['rankTol', 'epsilon']);
   const { rankTol, epsilon } = readCcaOptions(where, options);
@@ -182,6 +184,7 @@ export async function cca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, opti
  * SVD. The SVD is the eigendecomposition of X_c^T X_c (Float64, ./linalg.ts).
  */
 export async function svcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: SvccaOptions = {}): Promise<CcaResult> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.svcca';
   checkKnownKeys(where, options, ['rankTol', 'epsilon', 'varianceKept', 'dims']);
   const { rankTol, epsilon } = readCcaOptions(where, options);
@@ -207,6 +210,7 @@ export async function svcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
  * truncation), like google/svcca's compute_pwcca.
  */
 export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: PwccaOptions = {}): Promise<PwccaResult> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.pwcca';
   checkKnownKeys(where, options, ['rankTol', 'epsilon', 'variant']);
   const { rankTol, epsilon } = readCcaOptions(where, options);

@@ -12,6 +12,7 @@
  * Everything over the samples is a tfjs matrix product; sums are finished in Float64 in JS.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
@@ -78,6 +79,7 @@ function finish(where: string, num: number, nx: number, ny: number): number {
  *   or a representation is constant.
  */
 export async function linearCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: LinearCkaOptions = {}): Promise<number> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.linearCka';
   checkKnownKeys(where, options, ['debiased', 'form']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);
@@ -184,6 +186,7 @@ function squaredDistances(m: Matrix): tf.Tensor2D {
  * @throws NestlabArgumentError as {@link linearCka}, and when both bandwidthFraction and sigma are given.
  */
 export async function rbfCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: RbfCkaOptions = {}): Promise<number> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.rbfCka';
   checkKnownKeys(where, options, ['bandwidthFraction', 'sigma', 'debiased']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);

@@ -8,6 +8,7 @@
  * C, both read off the tfjs product X_c^T X_c (or X_c X_c^T when n < p).
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
@@ -46,6 +47,7 @@ export interface TwoNnResult {
  *   is not finite.
  */
 export async function twoNn(X: Matrix | tf.Tensor2D, options: TwoNnOptions = {}): Promise<TwoNnResult> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.twoNn';
   checkKnownKeys(where, options, ['discardFraction', 'estimator']);
   const discard = checkNumber(where, 'options.discardFraction', options.discardFraction ?? 0.1, 0, 0.9);
@@ -101,6 +103,7 @@ async function smallGram(x: Matrix): Promise<{ g: Float64Array; d: number }> {
  * @throws NestlabArgumentError when X has fewer than 2 rows, is not finite, or is constant.
  */
 export async function participationRatio(X: Matrix | tf.Tensor2D): Promise<number> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.participationRatio';
   const x = checkMatrix(where, 'X', X, 2);
   const { g, d } = await smallGram(x);
@@ -117,6 +120,7 @@ export async function participationRatio(X: Matrix | tf.Tensor2D): Promise<numbe
  * (Float64 eigensolver of ./linalg.ts on the smaller centered Gram).
  */
 export async function covarianceSpectrum(X: Matrix | tf.Tensor2D): Promise<Float64Array> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const x = checkMatrix('similarity.covarianceSpectrum', 'X', X, 2);
   const { g, d } = await smallGram(x);
   const eig = symmetricEigen(g, d);

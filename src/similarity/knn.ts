@@ -10,6 +10,7 @@
  * (torch's argsort in platonic-rep is unstable; the order here is deterministic).
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { checkPair } from './common.js';
@@ -83,6 +84,7 @@ export async function nearestNeighbors(X: Matrix | tf.Tensor2D, k: number, optio
  * ||x||^2 + ||y||^2 - 2 x.y. Ties go to the lower index.
  */
 export async function knnSearch(database: Matrix, queries: Matrix | null, k: number, metric: 'euclidean' | 'cosine'): Promise<KnnResult> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const self = queries === null;
   const q = queries ?? database;
   const n = database.rows;

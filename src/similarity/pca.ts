@@ -7,6 +7,7 @@
  * positive.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { checkInt, checkKnownKeys } from '../errors.js';
 import { checkMatrix, columnMeans, type Matrix } from '../data/matrix.js';
@@ -38,6 +39,7 @@ export interface PcaResult {
  * tfjs plus an O(p^3) Float64 eigensolve, so it suits p up to a few thousand.
  */
 export async function pca(X: Matrix | tf.Tensor2D, options: PcaOptions = {}): Promise<PcaResult> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.pca';
   checkKnownKeys(where, options, ['components']);
   const x = checkMatrix(where, 'X', X, 2);

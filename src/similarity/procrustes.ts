@@ -20,6 +20,7 @@
  * overestimates similarity; prefer n >> p, or fit and score on different halves.
  */
 import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
@@ -90,6 +91,7 @@ export function partialWhitening(g: Float64Array, d: number, alpha: number): Flo
  *   alpha outside [0, 1], or an all-zero representation.
  */
 export async function shapeDistance(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: ShapeDistanceOptions = {}): Promise<number> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.shapeDistance';
   checkKnownKeys(where, options, ['alpha', 'center', 'zeroPad', 'score']);
   const alpha = checkNumber(where, 'options.alpha', options.alpha ?? 1, 0, 1);
