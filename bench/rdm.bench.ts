@@ -1,5 +1,5 @@
 /**
- * Benchmark `rdm` (issue 4): Euclidean + correlation RDMs of a 2000 x 512 matrix and the Spearman
+ * Benchmark `rdm`: Euclidean + correlation RDMs of a 2000 x 512 matrix and the Spearman
  * correlation between them, against scipy's pdist + spearmanr on the same data in the same run;
  * plus the authors' RGTM (l, u) grid (step 0.05, 229 cells of the 20 x 20 lattice) over the
  * 2000-stimulus RDM, and all-pairs geodesics of a 1000-stimulus RGTM graph, each against numpy /

@@ -1,5 +1,5 @@
 /**
- * The GPU run of issue #7, bundled by bench/gpu/pack.sh and started by bench/gpu/run.sh on the lent
+ * The GPU check, bundled by bench/gpu/pack.sh and started by bench/gpu/run.sh on the lent
  * GPU machine (or here, on Mesa's llvmpipe, as a dry run). In one process:
  *   1. the backend nestlab picks (webgpu expected) and its adapter;
  *   2. parity: SAE step, RDMs and CKA on that backend against the wasm backend (CPU reference);

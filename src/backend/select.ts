@@ -1,7 +1,7 @@
 /**
  * Picks the TensorFlow.js backend at start-up and reports why.
  *
- * Order (DESIGN.md, "Compute backends"): tensorflow (native libtensorflow through
+ * Order (docs/methods/compute.md §1): tensorflow (native libtensorflow through
  * @tensorflow/tfjs-node-gpu or -node, optional dependencies that are never imported statically)
  * -> webgpu (tfjs-backend-webgpu on Dawn's `webgpu` node binding, when an adapter is found)
  * -> wasm (XNNPACK, SIMD; the CPU default) -> cpu (pure JS, last resort).
@@ -82,7 +82,7 @@ async function loadTensorflow(): Promise<BackendProbe> {
   throw new Error(`no native TensorFlow binding: ${reasons.join('; ')}`);
 }
 
-/** WebGPU through Dawn's node binding; DESIGN.md's rules: set navigator.gpu, register ourselves. */
+/** WebGPU through Dawn's node binding (docs/methods/compute.md §2): set navigator.gpu, register ourselves. */
 async function loadWebgpu(): Promise<BackendProbe> {
   let dawn: { create: (flags: string[]) => GpuLike; globals: object };
   try {

@@ -1,7 +1,7 @@
 /**
  * Synthetic hierarchical features with ground truth: the tree toy of Bussmann et al. 2025
  * (Matryoshka SAEs, §4.1 and App. C.1; Nabeshima's `toy_model.py` / `tree.json`), as specified in
- * research/msae.md §6.1.
+ * docs/methods/msae.md §6.1.
  *
  * Default tree (20 binary features, index order [P1, C11, C12, C13, P2, C21, …, P3, …, S1…S8]):
  * - 3 parents, each on independently with p = 0.15;
@@ -106,7 +106,7 @@ function randomDirections(n: number, d: number, rng: Rng): Float32Array {
 }
 
 /**
- * Generates the hierarchical toy of research/msae.md §6.1 (defaults reproduce it exactly), with
+ * Generates the hierarchical toy of docs/methods/msae.md §6.1 (defaults reproduce it exactly), with
  * the ground truth needed for absorption metrics: the tree and each sample's active features.
  */
 export function hierarchicalFeatures(options: HierarchicalOptions = {}): HierarchicalData {

@@ -37,7 +37,7 @@ export interface TorusOptions {
   /**
    * 'r3' (default): the torus of revolution in R³. 'clifford': the flat torus
    * (R cos u, R sin u, r cos v, r sin v) in R⁴, whose Rips barcodes separate the two H1 classes
-   * and the H2 class from noise at much smaller n (geometry.md, C6).
+   * and the H2 class from noise at much smaller n (docs/methods/topology.md §8).
    */
   embedding?: 'r3' | 'clifford';
   /** R³: distance from the tube's center line to the center (default 2); Clifford: R (default 1). */

@@ -1,5 +1,5 @@
 /**
- * Figure `geometry-nested` (FIGURES.md): representation geometry across nested sizes, for the
+ * Figure `geometry-nested`: representation geometry across nested sizes, for the
  * prefixes of an MRL embedding trained on MNIST (and, where registered, the prefix codes of a
  * Matryoshka SAE): prefix x prefix matrices of linear CKA, RSA and tRSA; persistent-homology
  * summaries vs prefix size; UMAP panels of the test digits at several prefix sizes by label.

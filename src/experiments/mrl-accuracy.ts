@@ -1,5 +1,5 @@
 /**
- * Figure `mrl-accuracy` (FIGURES.md; MRL's Fig. 2 at MNIST scale): test accuracy of a linear
+ * Figure `mrl-accuracy` (MRL's Fig. 2 at MNIST scale): test accuracy of a linear
  * classifier vs representation size for MRL, MRL-E, FF (one model per size), PCA of the FF-d
  * embedding truncated to m, and m random units of FF-d; mean and spread over seeds.
  */

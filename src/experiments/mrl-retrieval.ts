@@ -1,5 +1,5 @@
 /**
- * Figure `mrl-retrieval` (FIGURES.md; MRL's Figs. 7-8 at MNIST scale). Database = the training
+ * Figure `mrl-retrieval` (MRL's Figs. 7-8 at MNIST scale). Database = the training
  * digits' embeddings, queries = the test digits'. Left: mAP@10 and 1-NN accuracy vs prefix size
  * for MRL, the first m units of FF-d, and PCA of FF-d. Right: adaptive retrieval, accuracy vs
  * cost: single-shot search at each size vs funnels that shortlist 200 candidates with a small

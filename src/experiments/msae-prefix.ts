@@ -1,5 +1,5 @@
 /**
- * Figure `msae-prefix` (FIGURES.md): Matryoshka vs flat BatchTopK SAEs on real activations
+ * Figure `msae-prefix`: Matryoshka vs flat BatchTopK SAEs on real activations
  * (MNIST pixels, and the first hidden layer of an MLP trained on MNIST), read prefix by prefix:
  * explained variance (1 − FVU) on held-out digits, L0 and dead-latent fraction of every prefix.
  * A flat SAE has no order of its own, so its latents are ranked by firing frequency on the

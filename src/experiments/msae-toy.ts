@@ -1,5 +1,5 @@
 /**
- * Figure `msae-toy` (FIGURES.md): a flat BatchTopK SAE vs a Matryoshka BatchTopK SAE on the
+ * Figure `msae-toy`: a flat BatchTopK SAE vs a Matryoshka BatchTopK SAE on the
  * hierarchical tree toy of Bussmann et al. 2025 (docs/methods/msae.md §6.1 data, §6.2 training setup):
  * 20 features (3 parents × 3 exclusive children, 8 independent), d = m = 20, k = 1.12 (224 kept
  * per batch of 200), tied init, median b_dec, Adam 1e-3, AuxK (dead after 10k samples),

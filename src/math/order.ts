@@ -7,7 +7,7 @@
  * 16-bit passes when every value is float32-exact, four otherwise) ranks them in tens of
  * milliseconds, several times faster than `Array.prototype.sort` with a comparator, and gives
  * scipy's `rankdata(method='average')` ties exactly. Quantiles are numpy's default ("linear",
- * Hyndman-Fan type 7), as tRSA's GT transform requires (docs/methods/rsa.md).
+ * Hyndman-Fan type 7), as tRSA's GT transform requires (docs/methods/rsa.md §3).
  */
 
 const f64 = new Float64Array(1);

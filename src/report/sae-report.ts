@@ -1,6 +1,5 @@
 /**
- * The HTML interpretability report of a trained (Matryoshka) SAE (FIGURES.md "Reports", issue 3
- * item 7): one self-contained page with the config, a metrics table per prefix, the
+ * The HTML interpretability report of a trained (Matryoshka) SAE: one self-contained page with the config, a metrics table per prefix, the
  * reconstruction-vs-prefix chart, and a card per latent (top-activating inputs as an image grid,
  * activation histogram, label distribution of the top examples, decoder direction as an image).
  *

@@ -1,6 +1,6 @@
 /**
  * Comparators between RDMs, with rsatoolbox's names and definitions (rsatoolbox/rdm/compare.py;
- * docs/methods/rsa.md): 'cosine', 'corr', 'spearman', 'rho-a', 'tau-a', 'tau-b',
+ * docs/methods/rsa.md §5): 'cosine', 'corr', 'spearman', 'rho-a', 'tau-a', 'tau-b',
  * 'cosine_cov', 'corr_cov'.
  *
  * Hand-written, in float64 JS loops: comparisons are O(m) or O(m log m) passes over condensed
@@ -93,7 +93,7 @@ function unit(v: Float64Array): Float64Array {
  * double-centered matrix K = H(-D/2)H (H = I - 11^T/n), flattened over all n^2 entries, so that the
  * Frobenius cosine <Kx, Ky> / (|Kx||Ky|) equals x^T V^-1 y / sqrt(x^T V^-1 x y^T V^-1 y) with
  * V = (C C^T)o(C C^T), C the pairwise-contrast matrix (rsatoolbox's `_cov_weighting`, the linear-CKA
- * form; docs/methods/rsa.md).
+ * form; docs/methods/rsa.md §5).
  */
 export function doubleCentered(v: ArrayLike<number>): Float64Array {
   const n = rdmSize(v.length, 'doubleCentered', 'v', 2);

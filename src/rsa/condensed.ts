@@ -1,7 +1,7 @@
 /**
  * The RDM value type and its condensed layout: the upper triangle of an n x n dissimilarity
  * matrix in row-major order, (0,1), (0,2), ..., (0,n-1), (1,2), ..., exactly as scipy's
- * `pdist`/`squareform` and rsatoolbox's `get_vectors()` store it (docs/methods/rsa.md §1).
+ * `pdist`/`squareform` and rsatoolbox's `get_vectors()` store it (docs/methods/rsa.md §2).
  * Length m = n(n-1)/2. An `Rdm` carries, beside the values, what they measure and optional
  * descriptors of the stimuli (rsatoolbox's `dissimilarity_measure` and `pattern_descriptors`),
  * so comparisons, transforms and plots can say what they show.

@@ -4,7 +4,7 @@
  * authors' leave-one-subject-out nearest-centroid identification accuracy.
  *
  * Definitions follow rsatoolbox/inference (evaluate.py, noise_ceiling.py, util/pooling.py) and the
- * tRSA code (utils_stats.loo_eval), as summarized in docs/methods/rsa.md.
+ * tRSA code (utils_stats.loo_eval), as summarized in docs/methods/rsa.md §9-11.
  * Hand-written: these are short loops over condensed vectors; the random steps use nestlab's Rng.
  */
 import { Rng } from '../backend/rng.js';

@@ -1,6 +1,6 @@
 /**
  * Representational dissimilarity matrices (RDMs) from a [stimuli x channels] matrix, with
- * rsatoolbox's definitions and scaling (rsatoolbox/rdm/calc.py; docs/methods/rsa.md section 5.3).
+ * rsatoolbox's definitions and scaling (rsatoolbox/rdm/calc.py; docs/methods/rsa.md §4).
  *
  * Every method reduces to one Gram matrix Z Z^T of a transformed pattern matrix Z, computed on the
  * tfjs backend (GPU when present); the Euclidean, correlation and cosine RDMs of one matrix share a

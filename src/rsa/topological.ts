@@ -2,9 +2,9 @@
  * Topological RSA (Lin & Kriegeskorte 2023, "The topology and geometry of neural
  * representations", PNAS 2024): geo-topological transforms of RDMs (RGTM, representational
  * geo-topological matrix), the RGTM family over an (l, u) grid with the paper's five named regions,
- * and graph-geodesic RDMs (RGDM). Definitions and test vectors: docs/methods/rsa.md §2-3.
+ * and graph-geodesic RDMs (RGDM). Definitions and test vectors: docs/methods/rsa.md §6-8.
  *
- * Canonical semantics (docs/methods/rsa.md §2-3): per RDM, masks evaluated on the input values (not
+ * Canonical semantics (docs/methods/rsa.md §6.1, §8): per RDM, masks evaluated on the input values (not
  * rsatoolbox's buggy re-masking of rescaled values), zero-weight edges kept as free edges in the
  * geodesic graph (networkx drops them; `compat: 'networkx'` reproduces that artifact).
  *
@@ -77,7 +77,7 @@ export function rankNormalize(v: ArrayLike<number>): Float64Array {
 
 /**
  * GT_{a,b}(x) = 0 if x < a, (x - a)/(b - a) if a <= x <= b, 1 if x > b; for a = b,
- * 0 if x <= a else 1 (docs/methods/rsa.md §2). Writes into `out`.
+ * 0 if x <= a else 1 (docs/methods/rsa.md §6.1). Writes into `out`.
  */
 export function applyGt(values: ArrayLike<number>, a: number, b: number, out = new Float64Array(values.length)): Float64Array {
   if (a === b) {
@@ -155,7 +155,7 @@ function gtMeasure(l: number, u: number, mode: GtMode, of: string): string {
 /**
  * GT with thresholds pooled over several RDMs (rsatoolbox's `geotopological_transform` on an RDMs
  * object: quantiles of all their dissimilarities jointly), masks on the input values (without
- * rsatoolbox's re-masking bug, docs/methods/rsa.md §2). Mode 'quantile' or 'absolute'.
+ * rsatoolbox's re-masking bug, docs/methods/rsa.md §6.3). Mode 'quantile' or 'absolute'.
  */
 export function geoTopologicalJoint(rdms: RdmLike[], options: GtOptions): Rdm[] {
   const where = 'rsa.geoTopologicalJoint';
@@ -185,7 +185,7 @@ export type RgtmRegion = 'local extractor' | 'global extractor' | 'geometry sens
 export const RGTM_REGIONS: readonly RgtmRegion[] = ['local extractor', 'global extractor', 'geometry sensitive', 'topology sensitive', 'intermediate'];
 
 /**
- * Region of (l, u), tests in the authors' order with tolerance 1e-3 (docs/methods/rsa.md §2):
+ * Region of (l, u), tests in the authors' order with tolerance 1e-3 (docs/methods/rsa.md §7):
  * (l+u)/2 <= 0.2 local extractor; (l+u)/2 >= 0.8 global extractor; u - l >= 0.8 geometry
  * sensitive; l >= 0.4 and u <= 0.6 topology sensitive; otherwise intermediate.
  */

@@ -2,7 +2,7 @@
  * The two SAE configurations, as SAELens keeps them apart: the architecture (what the SAE is:
  * sizes, activation, k, Matryoshka prefixes) and the training run (loss weights, optimizer,
  * schedule, batch order). Each is one typed object with documented defaults
- * (docs/methods/msae.md, "trainer recipe"), validated field by field; a hash of the architecture
+ * (docs/methods/msae.md §7), validated field by field; a hash of the architecture
  * versions checkpoints, so a resumed run may change its training (more epochs, another learning
  * rate) but never the SAE it continues.
  *

@@ -1,5 +1,5 @@
 /**
- * SAE metrics (research/msae.md §5): per-prefix reconstruction and sparsity, and, on data with
+ * SAE metrics (docs/methods/msae.md §5): per-prefix reconstruction and sparsity, and, on data with
  * ground truth (src/data/hierarchical.ts), decoder–feature cosines, matching and absorption.
  *
  * Hand-written: each metric is a few sums over sparse codes; the Hungarian matching (Kuhn 1955,
@@ -134,7 +134,7 @@ export function matchLatents(cos: Matrix): Int32Array {
   return minCostAssignment(cost, n, m);
 }
 
-/** Summary of matched cosines (research/msae.md §5 toy metrics). */
+/** Summary of matched cosines (docs/methods/msae.md §5.2). */
 export interface MatchSummary {
   /** latentOf[feature]. */
   latentOf: Int32Array;
@@ -184,13 +184,13 @@ export interface ParentAbsorption {
 
 export interface AbsorptionResult {
   /**
-   * Parent-absorption rate (research/msae.md §5, toy metrics): over all (sample, parent) pairs
+   * Parent-absorption rate (docs/methods/msae.md §5.3): over all (sample, parent) pairs
    * where parent P is on and one of its children is on, the fraction in which P's matched latent
    * (Hungarian match on decoder cosine) has activation 0.
    */
   rate: number;
   /**
-   * Stricter rate (issue 3's wording): silent parent latent AND the active child's matched latent
+   * Stricter rate: silent parent latent AND the active child's matched latent
    * fires AND that latent's decoder has cos ≥ `carryCos` with the parent's true direction, i.e.
    * the child latent carries the parent direction.
    */

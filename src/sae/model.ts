@@ -2,7 +2,7 @@
  * The sparse autoencoder itself: parameters, initialization, the encoder pre-activations, the
  * TopK / BatchTopK / ReLU selection, and inference (encode, decode, reconstruct at a prefix).
  *
- * Shapes (row vectors, as in SAELens and research/msae.md §1): x ∈ ℝ^d, W_enc [d, m],
+ * Shapes (row vectors, as in SAELens and docs/methods/msae.md §1.1): x ∈ ℝ^d, W_enc [d, m],
  * b_enc [m], W_dec [m, d] (row i = latent i's unit-norm direction), b_dec [d]:
  *   pre = (x − b_dec)·W_enc + b_enc,  f = σ(pre),  x̂_p = f_{0:p}·W_dec[0:p] + b_dec.
  *
@@ -76,7 +76,7 @@ export const JS_ENCODER_MAX_MACS = 1 << 22;
 
 /**
  * Geometric median of the rows (Weiszfeld: g₀ = mean; w_j = 1/‖x_j − g‖; g = Σ w_j x_j / Σ w_j;
- * at most 100 iterations, stop when the step is below 1e-5·(1 + ‖g‖)). research/msae.md §4.
+ * at most 100 iterations, stop when the step is below 1e-5·(1 + ‖g‖)). docs/methods/msae.md §4.1.
  */
 export function geometricMedian(x: Matrix, maxIter = 100): Float32Array {
   const { rows: n, cols: d, data } = x;

@@ -9,7 +9,7 @@
  *   autograd. It is the reference the sparse path is tested against (to 1e-4), and the path for
  *   backends where the per-row loops would be slow.
  *
- * Objective (research/msae.md §2.1, §3, spec weights):
+ * Objective (docs/methods/msae.md §2.1, §3, spec weights):
  *   L = Σ_p w_p · mean_b ‖x − (f_{0:p}·W_dec[0:p] + b_dec)‖²          (Matryoshka; one prefix = flat)
  *     + l1Coeff · mean_b Σ_i f_i                                       (relu only)
  *     + α · min(#dead/k_aux, 1) · mean_b ‖ê − e‖² / mean_b ‖e − ē‖²      (AuxK, DL normalization)

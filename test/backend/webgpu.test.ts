@@ -1,5 +1,5 @@
 // WebGPU correctness on a machine without a GPU: Dawn's GL ES backend on Mesa's llvmpipe gives a
-// compatibility-mode adapter (research/gpu.md), enough to check that the webgpu backend computes
+// compatibility-mode adapter (docs/methods/compute.md §4), enough to check that the webgpu backend computes
 // what the cpu backend computes. Skips cleanly where no such adapter answers.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';

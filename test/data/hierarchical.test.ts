@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { hierarchicalFeatures, activeFeatures } from '../../src/data/hierarchical.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 
-describe('hierarchicalFeatures (the msae.md §6.1 tree toy)', () => {
+describe('hierarchicalFeatures (the tree toy of docs/methods/msae.md §6.1)', () => {
   const data = hierarchicalFeatures({ samples: 40000, seed: 3 });
   const F = data.nFeatures;
 

@@ -1,4 +1,4 @@
-/** Shared inputs for the similarity tests: fixture F of research/geometry.md and seeded helpers. */
+/** Shared inputs for the similarity tests: fixture F of docs/methods/similarity.md §2 and seeded helpers. */
 import { Rng } from '../../src/backend/rng.js';
 import { fromRows, type Matrix } from '../../src/data/matrix.js';
 

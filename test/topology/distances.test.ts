@@ -45,7 +45,7 @@ function bruteWasserstein(a: Barcode, b: Barcode, p: number): number {
   return best ** (1 / p);
 }
 
-describe('diagram distances: hand-computed values (geometry.md C6)', () => {
+describe('diagram distances: hand-computed values (docs/methods/topology.md §8)', () => {
   const d1 = barcode([[1, 2], [2, 3]]);
   const d2 = barcode([[1.1, 2.1], [2.1, 3.1]]);
   it('bottleneck 0.1, W1 = 0.2, W2 = 0.141421, W2 with the L2 ground norm = 0.2', () => {
