@@ -2,7 +2,7 @@
 /**
  * `nestlab figures | doctor | notebooks | bench | train-sae | report` — the headless entry points.
  */
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -13,6 +13,7 @@ import { barProgress, lineProgress } from './backend/progress.js';
 import { findExperiment, listExperiments } from './experiments/registry.js';
 import { saveFigure } from './experiments/figure.js';
 import { executeNotebook, listNotebooks } from './notebooks.js';
+import { NestlabArgumentError } from './errors.js';
 import { reportFromCheckpoint, trainMnistSae } from './workflows/mnist-sae.js';
 import type { Size } from './experiments/define.js';
 
@@ -162,4 +163,19 @@ program
     process.exitCode = res.status ?? 1;
   });
 
-await program.parseAsync();
+// Errors are one line: commander prints usage errors itself (exit 2); nestlab's own errors print
+// their message, exit 2 for bad arguments and 1 for failures; NESTLAB_DEBUG=1 adds the stack.
+program.exitOverride();
+program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+try {
+  await program.parseAsync();
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`nestlab: ${message.split('\n')[0]}`);
+    if (process.env.NESTLAB_DEBUG === '1' && e instanceof Error) console.error(e.stack);
+    process.exitCode = e instanceof NestlabArgumentError ? 2 : 1;
+  }
+}

@@ -9,7 +9,12 @@
  * is a `NestlabComputationError`; a compute backend that cannot start is a `NestlabBackendError`.
  */
 
-/** The base of every error nestlab raises on purpose; `where` is the function the user called. */
+/**
+ * The base of every error nestlab raises on purpose; `where` is the function the user called.
+ * Catch this one class to tell nestlab's own errors from bugs elsewhere; subclasses say what kind.
+ *
+ * @example try { data.loadMnist({ testSize: 0 }); } catch (e) { if (e instanceof NestlabError) console.log(e.where); } // 'data.loadMnist'
+ */
 export class NestlabError extends Error {
   constructor(
     readonly where: string,
@@ -20,7 +25,12 @@ export class NestlabError extends Error {
   }
 }
 
-/** Bad input: `argument` names the offending argument, `expected` what it must be. */
+/**
+ * Bad input: `argument` names the offending argument, `expected` what it must be.
+ * The message reads `<where>: <argument> must be <expected>, got <got>`.
+ *
+ * @example try { data.loadMnist({ testSize: 0 }); } catch (e) { if (e instanceof NestlabArgumentError) console.log(e.argument, e.expected); } // 'options.testSize', 'an integer in [1, 9999]'
+ */
 export class NestlabArgumentError extends NestlabError {
   constructor(
     where: string,
@@ -33,7 +43,13 @@ export class NestlabArgumentError extends NestlabError {
   }
 }
 
-/** A computation that cannot continue on valid input (not positive definite, no convergence, divergence). */
+/**
+ * A computation that cannot continue on valid input (not positive definite, no convergence, divergence).
+ * Raised e.g. by `sae.train` when the loss stops being finite, or by a Cholesky factorization of a
+ * matrix that is not positive definite; changing the input or the settings, not the call, fixes it.
+ *
+ * @example try { await sae.train(x, { architecture: { dIn: 784, dSae: 256 } }); } catch (e) { if (e instanceof NestlabComputationError) console.log(e.message); } // e.g. 'sae.train: the loss became NaN at step 12 ...'
+ */
 export class NestlabComputationError extends NestlabError {
   constructor(where: string, message: string) {
     super(where, message);
@@ -41,7 +57,12 @@ export class NestlabComputationError extends NestlabError {
   }
 }
 
-/** A compute backend (or a library it needs) that cannot start. */
+/**
+ * A compute backend (or a library it needs) that cannot start: what `backend.initBackend` throws
+ * when a forced backend fails or none starts, with the reasons.
+ *
+ * @example try { await backend.initBackend(); } catch (e) { if (e instanceof NestlabBackendError) console.log(e.message); }
+ */
 export class NestlabBackendError extends NestlabError {
   constructor(where: string, message: string) {
     super(where, message);

@@ -33,7 +33,11 @@ export type { Rdm } from './rsa/condensed.js';
 export type { Sae } from './sae/model.js';
 export type { Size } from './experiments/define.js';
 
-/** The size notebooks run at: NESTLAB_SIZE (smoke in tests and CI), else 'full'. */
+/**
+ * The size notebooks run at: NESTLAB_SIZE (smoke in tests and CI), else 'full'.
+ *
+ * @example const r = await figures.figure('msae-toy', { size: notebookSize() }); // smoke under NESTLAB_SIZE=smoke (tests, CI), else the full, saved figure
+ */
 export function notebookSize(): 'smoke' | 'full' {
   return process.env.NESTLAB_SIZE === 'smoke' ? 'smoke' : 'full';
 }

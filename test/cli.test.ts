@@ -51,7 +51,11 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
 
   it('train-sae and report name a missing or bad argument', () => {
     expect(run(['train-sae', '--out', '/tmp/x']).stderr).toMatch(/--data <name>' not specified/);
-    expect(run(['report', '/nonexistent-checkpoint', '--data', 'mnist']).status).not.toBe(0);
+    const missing = run(['report', '/nonexistent-checkpoint', '--data', 'mnist']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/^nestlab: report.reportFromCheckpoint: checkpointDir must be an existing checkpoint folder/);
+    expect(run(['figures', '--size', 'medium']).status).toBe(2);
     expect(run(['train-sae', '--data', 'cifar', '--out', '/tmp/x']).stderr).toMatch(/Allowed choices are mnist/);
   });
 
@@ -59,6 +63,9 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(run(['figures', '--size', 'medium']).stderr).toMatch(/Allowed choices are smoke, full/);
     const r = run(['figures', '--size', 'smoke', '--only', 'nope', '--out', mkdtempSync(join(tmpdir(), 'x-'))]);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/id must be a figure id \(mnist-mlp-quickstart, .*\), got nope/);
+    expect(r.stderr).toMatch(/^nestlab: nestlab figures --only: id must be a figure id \(mnist-mlp-quickstart, .*\), got nope$/m);
+    expect(r.status).toBe(2);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.stderr).not.toMatch(/Vulkan/); // Dawn is not loaded on a machine without a Vulkan loader
   });
 });

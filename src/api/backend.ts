@@ -5,7 +5,7 @@
  * @example
  * const info = await backend.initBackend(); // { name: 'wasm', how: 'auto', detail: '...', skipped: [...] }
  */
-export { initBackend, selectBackend, BACKEND_NAMES, type BackendName, type BackendInfo } from '../backend/select.js';
+export { initBackend, selectBackend, BACKEND_NAMES, type BackendName, type BackendInfo, type BackendLoader, type BackendProbe } from '../backend/select.js';
 export { blasStatus, type BlasStatus } from '../backend/blas.js';
 export { matMulT } from '../backend/wasm-matmul.js';
 export { withValues } from '../backend/read.js';

@@ -28,5 +28,5 @@ export { noisyCircle, twoCircles, torus, sphere, type Shape, type CircleOptions,
 export { hierarchicalFeatures, activeFeatures, type HierarchicalOptions, type HierarchicalData } from '../data/hierarchical.js';
 export { readActivations, writeActivations } from '../data/activations.js';
 export { readNpy, writeNpy, type NpyArray } from '../data/npy.js';
-export { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsDtype } from '../data/safetensors.js';
+export { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsDtype, type TensorData } from '../data/safetensors.js';
 export { matrixSource, npyShardSource, epochOrder, type BatchSource } from '../data/batches.js';

@@ -20,3 +20,14 @@ export {
 } from '../experiments/define.js';
 export { figure, saveFigure, readSavedResult, FIGURES_DIR, type FigureOptions, type FigureFiles } from '../experiments/figure.js';
 export { EXPERIMENTS, listExperiments, type FigureId, type ParamsOf, type ResultOf } from '../experiments/registry.js';
+// Each figure's parameters, rows and findings, for typing your own code around `figure(id)`.
+export type { QuickstartParams, QuickstartRow, QuickstartMeta } from '../experiments/mnist-mlp-quickstart.js';
+export type { MrlRunSize } from '../experiments/mrl-common.js';
+export type { MrlAccuracyRow, MrlAccuracyMeta } from '../experiments/mrl-accuracy.js';
+export type { MrlRetrievalRow, MrlRetrievalMeta } from '../experiments/mrl-retrieval.js';
+export type { MsaeToyParams, MsaeToyRow, MsaeToyMeta, MsaeToySummary, MsaeToyOutcome } from '../experiments/msae-toy.js';
+export type { MsaePrefixParams, MsaePrefixRow, MsaePrefixMeta, MsaePrefixFinding } from '../experiments/msae-prefix.js';
+export type { TrsaParams, TrsaRow, TrsaMeta } from '../experiments/trsa-identification.js';
+export type { GeometryNestedParams, GeometryNestedMeta } from '../experiments/geometry-nested.js';
+export type { NestedGeometryRow } from '../experiments/nested-geometry.js';
+export type { TopologySanityParams, TopologySanityRow, TopologySanityMeta } from '../experiments/topology-sanity.js';

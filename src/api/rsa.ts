@@ -23,6 +23,7 @@ export {
   RDM_METHODS,
   type RdmMethod,
   type RdmOptions,
+  type SquareMatrixLike,
   type CrossnobisOptions,
 } from '../rsa/rdm.js';
 export { compareRdms, compareRdmBatch, compareRdmMatrix, COMPARE_METHODS, type CompareMethod, type CompareOptions } from '../rsa/compare.js';

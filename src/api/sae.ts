@@ -14,6 +14,8 @@ export {
   type StepInfo,
   type GradientPath,
 } from '../sae/train.js';
+export type { TrainerState } from '../sae/state.js';
+export type { StepLosses } from '../sae/step.js';
 export {
   createSae as create,
   cloneSae as clone,

@@ -34,4 +34,4 @@ export {
 export { bottleneckDistance, wassersteinDistance, type WassersteinOptions } from '../topology/distances.js';
 export { pairwiseDistances, knnGraph, epsilonGraph } from '../topology/graph.js';
 export { connectedComponents, geodesicDistances } from '../math/graph.js';
-export { topologyProbe, maxminLandmarks, type ProbeOptions } from '../topology/probe.js';
+export { topologyProbe, maxminLandmarks, type ProbeOptions, type ProbeRow } from '../topology/probe.js';

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 
 /** CBLAS transpose flags as nblas passes them to cblas_* (CblasNoTrans = 111, CblasTrans = 112). */
 export const NO_TRANS = 111;
+/** CblasTrans: use the operand transposed. */
 export const TRANS = 112;
 /** CBLAS triangle flags (CblasUpper = 121, CblasLower = 122). */
 export const UPPER = 121;
@@ -24,7 +25,9 @@ export interface Cblas {
 
 /** Whether the BLAS loaded, and why not when it did not (for `nestlab doctor`). */
 export interface BlasStatus {
+  /** True when nblas loaded and passed its self-check product. */
   loaded: boolean;
+  /** The library in use, or why none is (e.g. 'turned off by NESTLAB_BLAS'). */
   detail: string;
 }
 
@@ -38,7 +41,11 @@ export function loadBlas(): Cblas | null {
   return probe().blas;
 }
 
-/** Why loadBlas returned what it did. */
+/**
+ * Why loadBlas returned what it did.
+ *
+ * @example const { loaded, detail } = backend.blasStatus(); // e.g. true, 'nblas 2.1.13 on the system libblas'
+ */
 export function blasStatus(): BlasStatus {
   return probe().status;
 }

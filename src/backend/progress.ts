@@ -6,17 +6,25 @@ import cliProgress from 'cli-progress';
 
 /** Receives progress from a long computation. `info` is a short status ("loss 0.123"). */
 export interface Progress {
+  /** A run of `total` steps named `label` begins. */
   start(total: number, label: string): void;
+  /** `done` of the `total` steps are finished. */
   update(done: number, info?: string): void;
+  /** The run ended; `summary` is a one-line result. */
   stop(summary?: string): void;
 }
 
+/** The values NESTLAB_PROGRESS accepts. */
 export type ProgressKind = 'bar' | 'lines' | 'silent';
 
 /** Silently drops every update (tests, nested steps). */
 export const silentProgress: Progress = { start() {}, update() {}, stop() {} };
 
-/** One line per update: what a notebook or CI log shows ("epoch 3/10  loss 0.12"). */
+/**
+ * One line per update: what a notebook or CI log shows ("epoch 3/10  loss 0.12").
+ *
+ * @example const progress = backend.lineProgress((line) => log.push(line)); // 'train 3/10  loss 0.12' per update
+ */
 export function lineProgress(write: (line: string) => void = (l) => console.log(l)): Progress {
   let total = 0;
   let label = '';
@@ -34,7 +42,11 @@ export function lineProgress(write: (line: string) => void = (l) => console.log(
   };
 }
 
-/** A terminal bar with ETA (cli-progress), drawn on stderr. */
+/**
+ * A terminal bar with ETA (cli-progress), drawn on stderr.
+ *
+ * @example const progress = backend.barProgress(); // a cli-progress bar with ETA, on stderr
+ */
 export function barProgress(): Progress {
   const bar = new cliProgress.SingleBar(
     { format: '{label} [{bar}] {value}/{total} {eta_formatted} {info}', hideCursor: true, stream: process.stderr },
@@ -57,6 +69,8 @@ export function barProgress(): Progress {
 /**
  * The default for this process: NESTLAB_PROGRESS if set (bar | lines | silent), else a bar on a
  * terminal and lines elsewhere (notebooks, CI logs).
+ *
+ * @example const progress = backend.defaultProgress(); // NESTLAB_PROGRESS=lines gives one line per update
  */
 export function defaultProgress(): Progress {
   const kind = process.env.NESTLAB_PROGRESS as ProgressKind | undefined;

@@ -6,6 +6,7 @@
  * its WebAssembly memory, so a reduction on the host can read them in place.
  */
 import { tf } from './tf.js';
+import { NestlabArgumentError } from '../errors.js';
 
 /** The one method of tfjs-backend-wasm's BackendWasm used here (public on the class, used by its kernels). */
 interface HeapBackend {
@@ -16,9 +17,11 @@ interface HeapBackend {
  * Calls `fn` with the float32 values of `t` and returns what it returns. On wasm, `fn` sees a view
  * of the tensor's WebAssembly memory: valid only while `fn` runs, so `fn` must neither keep it nor
  * run tfjs ops. On other backends the values come from `await t.data()`. `t` is not disposed.
+ *
+ * @example const total = await backend.withValues(t, (v) => v.reduce((s, x) => s + x, 0)); // reads t in place on wasm, t stays alive
  */
 export async function withValues<T>(t: tf.Tensor, fn: (values: Float32Array) => T): Promise<T> {
-  if (t.dtype !== 'float32') throw new Error(`withValues reads float32 tensors, got ${t.dtype}`);
+  if (t.dtype !== 'float32') throw new NestlabArgumentError('backend.withValues', 't', 'a float32 tensor', `an ${t.dtype} tensor`);
   const backend = tf.backend() as unknown as Partial<HeapBackend>;
   if (tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function') {
     return fn(backend.typedArrayFromHeap(t as unknown as { shape: number[]; dtype: string; dataId: object }));

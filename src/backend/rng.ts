@@ -19,7 +19,13 @@ function splitmix32(state: number): () => number {
   };
 }
 
-/** A seeded stream of random numbers: uniform, normal, integers, permutations. */
+/**
+ * A seeded stream of random numbers: uniform, normal, integers, permutations.
+ * xoshiro128** (Blackman & Vigna 2018) seeded by splitmix32; normals by Box–Muller, permutations
+ * by Fisher–Yates. Also exported at the top level as `Rng`.
+ *
+ * @example const order = new backend.Rng(0).permutation(10); // the same permutation of 0..9 for seed 0 on every machine
+ */
 export class Rng {
   private s0: number;
   private s1: number;

@@ -12,15 +12,18 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from './tf.js';
-import { NestlabArgumentError } from '../errors.js';
+import { NestlabArgumentError, NestlabBackendError } from '../errors.js';
 import { blasStatus, loadBlas } from './blas.js';
 import { useBlasForWasmMatMul } from './wasm-matmul.js';
 
+/** The tfjs backends nestlab can run on, in the order auto-selection tries them (docs/methods/compute.md §1). */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/** One of BACKEND_NAMES: a value NESTLAB_BACKEND accepts. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** What a backend loader found: a line of detail for `nestlab doctor` (adapter, package...). */
 export interface BackendProbe {
+  /** One line, e.g. 'adapter: nvidia hopper' or 'SIMD on, multithreading off; ...'. */
   detail: string;
 }
 
@@ -157,6 +160,8 @@ export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
 /**
  * Selects a backend: the forced one (must start, else throws), or the first of BACKEND_NAMES
  * whose loader succeeds. `loaders` is injectable so tests can simulate missing hardware.
+ *
+ * @example const info = await backend.selectBackend('cpu'); // switch to the pure-JS backend now; throws if it cannot start
  */
 export async function selectBackend(
   forced: string | undefined,
@@ -166,6 +171,13 @@ export async function selectBackend(
   // With the real loaders the choice is now tfjs' backend: initBackend must report it, not an older one.
   if (loaders === DEFAULT_LOADERS) current = Promise.resolve(info);
   return info;
+}
+
+/** Whether the Vulkan loader Dawn needs is on the library path (Linux); elsewhere assume it is. */
+function vulkanLoaderFound(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib', '/usr/local/lib'];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
 async function pickBackend(forced: string | undefined, loaders: Record<BackendName, BackendLoader>): Promise<BackendInfo> {
@@ -178,11 +190,17 @@ async function pickBackend(forced: string | undefined, loaders: Record<BackendNa
       const probe = await loaders[name]();
       return { name, how: 'forced', detail: probe.detail, skipped: [] };
     } catch (e) {
-      throw new Error(`NESTLAB_BACKEND=${name} was forced, but the ${name} backend cannot start: ${errorText(e)}`);
+      throw new NestlabBackendError('backend.initBackend', `NESTLAB_BACKEND=${name} was forced, but the ${name} backend cannot start: ${errorText(e)}`);
     }
   }
   const skipped: BackendInfo['skipped'] = [];
   for (const name of BACKEND_NAMES) {
+    // Dawn prints a warning to stderr when it finds no Vulkan loader: on a machine without one
+    // (and without Dawn flags for another route), skip webgpu quietly; forcing it still tries.
+    if (name === 'webgpu' && loaders === DEFAULT_LOADERS && !process.env.NESTLAB_DAWN_FLAGS && !vulkanLoaderFound()) {
+      skipped.push({ name, reason: 'no Vulkan loader (libvulkan.so.1) on the library path, so no GPU adapter for Dawn' });
+      continue;
+    }
     try {
       const probe = await loaders[name]();
       return { name, how: 'auto', detail: probe.detail, skipped };
@@ -190,12 +208,14 @@ async function pickBackend(forced: string | undefined, loaders: Record<BackendNa
       skipped.push({ name, reason: errorText(e) });
     }
   }
-  throw new Error(`no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  throw new NestlabBackendError('backend.initBackend', `no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
 /**
  * Initializes the backend once per process (reading NESTLAB_BACKEND) and returns what was chosen.
  * Every entry point that computes calls this first; later calls return the same answer.
+ *
+ * @example const info = await backend.initBackend(); // { name: 'wasm', how: 'auto', detail: 'SIMD on, ...', skipped: [...] }
  */
 export function initBackend(): Promise<BackendInfo> {
   if (current === null) {

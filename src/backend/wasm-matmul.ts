@@ -12,6 +12,7 @@
  * activations other than relu, PReLU weights) go to the original XNNPACK kernel.
  */
 import { tf } from './tf.js';
+import { NestlabBackendError } from '../errors.js';
 import { NO_TRANS, TRANS, UPPER, type Cblas } from './blas.js';
 
 /** The wasm backend internals this module relies on (tfjs-backend-wasm 4.x). */
@@ -48,7 +49,7 @@ export function useBlasForWasmMatMul(blas: Cblas | null): void {
   for (const name of KERNELS) {
     if (!originals.has(name)) {
       const original = tf.getKernel(name, 'wasm');
-      if (original === undefined) throw new Error(`the wasm backend has no ${name} kernel to replace (is tfjs-backend-wasm imported?)`);
+      if (original === undefined) throw new NestlabBackendError('backend.initBackend', `the wasm backend has no ${name} kernel to replace (is tfjs-backend-wasm imported?)`);
       originals.set(name, original);
     }
     const original = originals.get(name)!;
@@ -198,6 +199,8 @@ function fusedMatMul(blas: Cblas, fallback: KernelFunc): KernelFunc {
  * transposed operand runs 10-30x slower than an explicit tf.transpose and a plain product
  * (measured here: 5.0 s vs 0.2 s for 512x5000 @ 5000x512). Passing the same tensor twice with one
  * flag set (`matMulT(x, x, true)`) lets the BLAS kernel compute a Gram matrix with ssyrk.
+ *
+ * @example const gram = tf.tidy(() => { const xt = data.toTensor(x); return backend.matMulT(xt, xt, true); }); // x^T x: one ssyrk on wasm with BLAS
  */
 export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   if (!(transposeA || transposeB) || !(tf.getBackend() === 'wasm' && active === 'xnnpack')) {

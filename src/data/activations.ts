@@ -18,6 +18,8 @@ function toMatrix(where: string, shape: number[], data: ArrayLike<number> | BigI
 /**
  * Reads an activation matrix from .npy or .safetensors (`tensorName` picks the tensor; default:
  * the only tensor in the file, or 'activations').
+ *
+ * @example const acts = data.readActivations('acts/layer3.npy'); // Matrix [samples, units]
  */
 export function readActivations(path: string, tensorName?: string): Matrix {
   const ext = extname(path).toLowerCase();
@@ -36,7 +38,11 @@ export function readActivations(path: string, tensorName?: string): Matrix {
   throw new NestlabArgumentError('data.readActivations', 'path', 'a .npy or .safetensors file', path);
 }
 
-/** Writes an activation matrix as float32 .npy or .safetensors (tensor 'activations'), atomically. */
+/**
+ * Writes an activation matrix as float32 .npy or .safetensors (tensor 'activations'), atomically.
+ *
+ * @example data.writeActivations('acts/layer3.safetensors', acts); // readable by safetensors.numpy.load_file
+ */
 export function writeActivations(path: string, m: Matrix): void {
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') return writeNpy(path, { shape: [m.rows, m.cols], data: m.data });

@@ -27,6 +27,8 @@ export interface BatchSource {
 /**
  * The row order of epoch `epoch`: a permutation of 0..rows-1 drawn from Rng(seed·65537 + epoch + 1).
  * Batch i of the epoch is positions [i·B, (i+1)·B); the last incomplete batch is dropped.
+ *
+ * @example const order = data.epochOrder(10000, 0, 3); // the row permutation of epoch 3 for seed 0
  */
 export function epochOrder(rows: number, seed: number, epoch: number): Uint32Array {
   return new Rng(seed * 65537 + epoch + 1).permutation(rows);
@@ -41,7 +43,11 @@ function orderCache(rows: number): (seed: number, epoch: number) => Uint32Array 
   };
 }
 
-/** An in-memory Matrix as a BatchSource, in the order of `epochOrder`. */
+/**
+ * An in-memory Matrix as a BatchSource, in the order of `epochOrder`.
+ *
+ * @example const rows = await data.matrixSource(x).batch(0, 0, 256, 0); // epoch 0, batch 0: 256 rows of x, row-major
+ */
 export function matrixSource(m: Matrix): BatchSource {
   const x = checkMatrix('data.matrixSource', 'data', m, 1, 1);
   const orderOf = orderCache(x.rows);
@@ -70,6 +76,8 @@ interface Shard {
 /**
  * Batches from .npy shards in the order of `epochOrder` over all rows of all shards (the rule of
  * `matrixSource`). Call `close()` when done.
+ *
+ * @example const src = data.npyShardSource(['acts/0.npy', 'acts/1.npy']); // src.rows over both shards; src.close() when done
  */
 export function npyShardSource(paths: string[]): BatchSource & { close(): void; shards: number } {
   const where = 'data.npyShardSource';

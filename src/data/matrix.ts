@@ -8,15 +8,22 @@ import { NestlabArgumentError, checkFinite, checkInt, checkKnownKeys } from '../
 
 /** Row-major float32 matrix: element (i, j) is `data[i * cols + j]`. */
 export interface Matrix {
+  /** The rows * cols entries, row after row. */
   data: Float32Array;
+  /** Number of rows (samples, stimuli). */
   rows: number;
+  /** Number of columns (units, channels). */
   cols: number;
 }
 
 /** Either form accepted at a module boundary. */
 export type MatrixLike = Matrix | tf.Tensor2D;
 
-/** Builds a Matrix, checking that `data` has rows*cols entries. */
+/**
+ * Builds a Matrix, checking that `data` has rows*cols entries.
+ *
+ * @example const m = data.matrix([1, 2, 3, 4, 5, 6], 2, 3); // 2 x 3; element (1, 0) is m.data[1 * 3 + 0] = 4
+ */
 export function matrix(data: Float32Array | number[], rows: number, cols: number): Matrix {
   checkInt('data.matrix', 'rows', rows, 0);
   checkInt('data.matrix', 'cols', cols, 0);
@@ -27,7 +34,11 @@ export function matrix(data: Float32Array | number[], rows: number, cols: number
   return { data: arr, rows, cols };
 }
 
-/** Builds a Matrix from an array of equal-length rows. */
+/**
+ * Builds a Matrix from an array of equal-length rows.
+ *
+ * @example const m = data.fromRows([[0, 1], [2, 3], [4, 5]]); // 3 x 2
+ */
 export function fromRows(rows: ArrayLike<number>[]): Matrix {
   const n = rows.length;
   const d = n === 0 ? 0 : rows[0].length;
@@ -39,12 +50,20 @@ export function fromRows(rows: ArrayLike<number>[]): Matrix {
   return { data: out, rows: n, cols: d };
 }
 
-/** Row i as a subarray view (no copy). */
+/**
+ * Row i as a subarray view (no copy).
+ *
+ * @example const r = data.row(m, 0); // a Float32Array view of row 0; writing to it writes to m
+ */
 export function row(m: Matrix, i: number): Float32Array {
   return m.data.subarray(i * m.cols, (i + 1) * m.cols);
 }
 
-/** The first `k` columns of every row (a prefix of nested codes/embeddings). */
+/**
+ * The first `k` columns of every row (a prefix of nested codes/embeddings).
+ *
+ * @example const z64 = data.prefixColumns(z, 64); // the first 64 dimensions of a Matryoshka embedding
+ */
 export function prefixColumns(m: Matrix, k: number): Matrix {
   checkInt('data.prefixColumns', 'k', k, 1, m.cols);
   const out = new Float32Array(m.rows * k);
@@ -52,13 +71,22 @@ export function prefixColumns(m: Matrix, k: number): Matrix {
   return { data: out, rows: m.rows, cols: k };
 }
 
-/** The first `n` rows, as a copy. */
+/**
+ * The first `n` rows, as a copy.
+ *
+ * @example const small = data.headRows(train.x, 500); // the first 500 images
+ */
 export function headRows(m: Matrix, n: number): Matrix {
   checkInt('data.headRows', 'n', n, 0, m.rows);
   return { data: m.data.slice(0, n * m.cols), rows: n, cols: m.cols };
 }
 
-/** The product a·b of two matrices ([r, k] x [k, c] -> [r, c]), accumulated in Float64 per entry. */
+/**
+ * The product a·b of two matrices ([r, k] x [k, c] -> [r, c]), accumulated in Float64 per entry.
+ * (a·b)_ij = sum_q a_iq b_qj; a plain loop for small matrices (use tfjs for large ones).
+ *
+ * @example const z = data.matmul(x, data.randomProjection(x.cols, 32, { seed: 0 })); // x projected to 32 dimensions
+ */
 export function matmul(a: Matrix, b: Matrix): Matrix {
   const where = 'data.matmul';
   checkMatrix(where, 'a', a, 0, 0);
@@ -82,6 +110,8 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
  * A random linear map from `from` to `to` dimensions as a [from, to] Matrix, seeded: Gaussian
  * entries scaled by 1/√to (Johnson–Lindenstrauss), or, with `orthonormal: true` (needs from ≤ to),
  * orthonormal rows (Gram–Schmidt on Gaussian rows), so `matmul(x, p)` embeds x isometrically.
+ *
+ * @example const p = data.randomProjection(784, 64, { seed: 0 }); // 784 x 64, entries N(0, 1/64)
  */
 export function randomProjection(from: number, to: number, options: { seed?: number; orthonormal?: boolean } = {}): Matrix {
   const where = 'data.randomProjection';
@@ -109,7 +139,11 @@ export function randomProjection(from: number, to: number, options: { seed?: num
   return { data: Float32Array.from(w), rows: from, cols: to };
 }
 
-/** The rows listed in `indices`, in that order. */
+/**
+ * The rows listed in `indices`, in that order.
+ *
+ * @example const sub = data.selectRows(m, [3, 0, 7]); // rows 3, 0 and 7, in that order
+ */
 export function selectRows(m: Matrix, indices: ArrayLike<number>): Matrix {
   const out = new Float32Array(indices.length * m.cols);
   for (let r = 0; r < indices.length; r++) {
@@ -145,7 +179,11 @@ export function checkMatrix(where: string, argument: string, m: unknown, minRows
   return out;
 }
 
-/** Column means in Float64: mean_i m[i, j] for every column j (sum, then one division). */
+/**
+ * Column means in Float64: mean_i m[i, j] for every column j (sum, then one division).
+ *
+ * @example const mu = data.columnMeans(m); // Float64Array of length m.cols
+ */
 export function columnMeans(m: Matrix): Float64Array {
   const mu = new Float64Array(m.cols);
   for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) mu[j] += m.data[i * m.cols + j];
@@ -165,19 +203,31 @@ export function normalizeRowsInPlace(w: Float32Array, rows: number, cols: number
   }
 }
 
-/** A copy of `m` with every row scaled to unit L2 norm (zero rows stay zero). */
+/**
+ * A copy of `m` with every row scaled to unit L2 norm (zero rows stay zero).
+ *
+ * @example const unit = data.normalizeRows(m); // x_i / ||x_i||_2 for every row
+ */
 export function normalizeRows(m: Matrix): Matrix {
   const data = m.data.slice();
   normalizeRowsInPlace(data, m.rows, m.cols);
   return { data, rows: m.rows, cols: m.cols };
 }
 
-/** A Matrix as a tf.Tensor2D (the caller disposes it). */
+/**
+ * A Matrix as a tf.Tensor2D (the caller disposes it).
+ *
+ * @example const t = data.toTensor(m); // tf.Tensor2D [m.rows, m.cols]; t.dispose() when done
+ */
 export function toTensor(m: Matrix): tf.Tensor2D {
   return tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
 }
 
-/** Reads a 2-D tensor back as a Matrix (async: works on every backend, webgpu included). */
+/**
+ * Reads a 2-D tensor back as a Matrix (async: works on every backend, webgpu included).
+ *
+ * @example const m = await data.fromTensor(t); // { data, rows, cols } with the values of t
+ */
 export async function fromTensor(t: tf.Tensor): Promise<Matrix> {
   if (t.rank !== 2) throw new NestlabArgumentError('data.fromTensor', 't', 'a 2-D tensor', `a rank-${t.rank} tensor`);
   const data = await t.data();

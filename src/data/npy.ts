@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { NestlabArgumentError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 
+/** An n-D array as .npy holds it: `shape` (C order, last axis fastest) and the flat typed `data` (its dtype is the file's). */
 export type NpyArray = { shape: number[]; data: Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array };
 
 const DESCR: Record<string, { ctor: new (b: ArrayBuffer, o: number, n: number) => NpyArray['data']; bytes: number }> = {
@@ -104,12 +105,23 @@ export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
   return { shape: h.shape, data: new type.ctor(raw.buffer, 0, h.dataBytes / type.bytes) };
 }
 
-/** Writes a .npy file atomically. */
+/**
+ * Writes a .npy file atomically.
+ * The .npy format of NumPy's `np.save` (v1.0 header, C order, little-endian); written to a temporary file, then renamed.
+ *
+ * @example data.writeNpy('x.npy', { shape: [x.rows, x.cols], data: x.data }); // np.load('x.npy') reads it back
+ */
 export function writeNpy(path: string, arr: NpyArray): void {
   writeFileAtomic(path, encodeNpy(arr));
 }
 
-/** Reads a .npy file. */
+/**
+ * Reads a .npy file.
+ * Reads what NumPy's `np.save` writes (format 1.0-3.0, little-endian, C order); other dtypes,
+ * big-endian or Fortran-order files fail with a NestlabArgumentError naming the problem.
+ *
+ * @example const { shape, data: values } = data.readNpy('x.npy'); // a file from np.save
+ */
 export function readNpy(path: string): NpyArray {
   return decodeNpy(new Uint8Array(readFileSync(path)), path);
 }

@@ -11,13 +11,18 @@ import { readFileSync } from 'node:fs';
 import { NestlabArgumentError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 
+/** The safetensors dtypes read and written here (F32, F64, I32, U8, I64; others are rejected). */
 export type SafetensorsDtype = 'F32' | 'F64' | 'I32' | 'U8' | 'I64';
+/** The typed array holding a tensor of each dtype (I64 as BigInt64Array). */
 export type TensorData = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
 
 /** One named tensor: dtype, shape and row-major data. */
 export interface NamedTensor {
+  /** Element type; `data` must be the matching typed array (F32 -> Float32Array, ...). */
   dtype: SafetensorsDtype;
+  /** Dimensions, outermost first; the product is data.length. */
   shape: number[];
+  /** The entries in row-major (C) order. */
   data: TensorData;
 }
 
@@ -117,12 +122,23 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensor
   return { tensors, metadata };
 }
 
-/** Writes a safetensors file atomically. */
+/**
+ * Writes a safetensors file atomically.
+ * The Hugging Face safetensors format (huggingface/safetensors): written to a temporary file, then renamed.
+ *
+ * @example data.writeSafetensors('w.safetensors', { W: { dtype: 'F32', shape: [x.rows, x.cols], data: x.data } }, { step: '100' });
+ */
 export function writeSafetensors(path: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Reads a safetensors file. */
+/**
+ * Reads a safetensors file.
+ * The Hugging Face safetensors format (huggingface/safetensors), as written by
+ * `safetensors.torch.save_file`; every header field is checked.
+ *
+ * @example const { tensors, metadata } = data.readSafetensors('sae.safetensors'); // tensors.W_enc.shape, metadata.step
+ */
 export function readSafetensors(path: string): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   return decodeSafetensors(new Uint8Array(readFileSync(path)), path);
 }

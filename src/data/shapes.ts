@@ -11,10 +11,13 @@ import type { Matrix } from './matrix.js';
 
 /** A point cloud and the Betti numbers (b0, b1, b2) of the shape it samples. */
 export interface Shape {
+  /** The sampled points [n, ambient dimension]. */
   points: Matrix;
+  /** Betti numbers (b0, b1, b2) of the underlying shape: the answer a persistence diagram should give. */
   betti: [number, number, number];
 }
 
+/** Options of {@link noisyCircle} (and the base of {@link TwoCirclesOptions}). */
 export interface CircleOptions {
   /** Number of points. Default 200. */
   n?: number;
@@ -22,15 +25,17 @@ export interface CircleOptions {
   radius?: number;
   /** Standard deviation of isotropic Gaussian noise added to each coordinate. Default 0.05. */
   noise?: number;
-  /** Default 0. */
+  /** Seed of the Rng that draws every point. Default 0. */
   seed?: number;
 }
 
+/** Options of {@link twoCircles}. */
 export interface TwoCirclesOptions extends CircleOptions {
   /** Distance between the two centers (> 2 * radius so the circles are disjoint). Default 3. */
   separation?: number;
 }
 
+/** Options of {@link torus}. */
 export interface TorusOptions {
   /** Number of points. Default 400. */
   n?: number;
@@ -46,10 +51,11 @@ export interface TorusOptions {
   minorRadius?: number;
   /** Gaussian noise per coordinate. Default 0. */
   noise?: number;
-  /** Default 0. */
+  /** Seed of the Rng that draws every point. Default 0. */
   seed?: number;
 }
 
+/** Options of {@link sphere}. */
 export interface SphereOptions {
   /** Number of points. Default 300. */
   n?: number;
@@ -57,7 +63,7 @@ export interface SphereOptions {
   radius?: number;
   /** Gaussian noise per coordinate. Default 0. */
   noise?: number;
-  /** Default 0. */
+  /** Seed of the Rng that draws every point. Default 0. */
   seed?: number;
 }
 
@@ -71,6 +77,8 @@ function common(where: string, o: { n?: number; noise?: number; seed?: number },
 /**
  * Points on the circle of radius r in R²: angle θ ~ U[0, 2π), x = r(cos θ, sin θ) + N(0, σ²I).
  * Betti numbers (1, 1, 0).
+ *
+ * @example const { points, betti } = data.noisyCircle({ n: 200, noise: 0.05, seed: 0 }); // points: 200 x 2, betti [1, 1, 0]
  */
 export function noisyCircle(options: CircleOptions = {}): Shape {
   const where = 'data.noisyCircle';
@@ -90,6 +98,8 @@ export function noisyCircle(options: CircleOptions = {}): Shape {
 /**
  * Two disjoint noisy circles of radius r in R², centers (0, 0) and (separation, 0); the n points
  * are split ⌈n/2⌉ / ⌊n/2⌋. Betti numbers (2, 2, 0).
+ *
+ * @example const { points } = data.twoCircles({ n: 400, separation: 3, seed: 0 }); // 400 x 2, betti [2, 2, 0]
  */
 export function twoCircles(options: TwoCirclesOptions = {}): Shape {
   const where = 'data.twoCircles';
@@ -118,6 +128,8 @@ export function twoCircles(options: TwoCirclesOptions = {}): Shape {
  * radius R in the xy-plane): x = ((R + r cos v) cos u, (R + r cos v) sin u, r sin v), with u
  * uniform and v drawn by rejection with density ∝ R + r cos v (the area element), so the inner
  * rim is not oversampled. With `embedding: 'clifford'`, u and v uniform on the flat torus in R⁴.
+ *
+ * @example const { points } = data.torus({ n: 400, embedding: 'clifford', seed: 0 }); // 400 x 4, betti [1, 2, 1]
  */
 export function torus(options: TorusOptions = {}): Shape {
   const where = 'data.torus';
@@ -159,6 +171,8 @@ export function torus(options: TorusOptions = {}): Shape {
 /**
  * Points uniform on the sphere of radius r in R³ (normalized Gaussian vectors, Muller 1959).
  * Betti numbers (1, 0, 1).
+ *
+ * @example const { points } = data.sphere({ n: 300, seed: 0 }); // 300 x 3, betti [1, 0, 1]
  */
 export function sphere(options: SphereOptions = {}): Shape {
   const where = 'data.sphere';

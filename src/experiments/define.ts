@@ -15,24 +15,30 @@ import type { Row } from '../data/table.js';
 
 /** `smoke`: seconds, for tests and CI; `full`: what figures/ holds. */
 export type Size = 'smoke' | 'full';
+/** Every size preset name, smallest first (what `options.size` accepts). */
 export const SIZES: readonly Size[] = ['smoke', 'full'];
 
 /** What a figure's run function gets. */
 export interface RunContext<P> {
   /** The size preset's parameters with the caller's overrides applied. */
   params: P;
+  /** The size preset the run was asked for. */
   size: Size;
   /** Every random step derives from this seed. */
   seed: number;
+  /** Where to report progress (silent unless the caller passed one). */
   progress: Progress;
 }
 
 /** The meta every result carries, beside the experiment's own findings. */
 export interface BaseMeta<P> {
+  /** The figure id. */
   id: string;
   /** The tfjs backend the run computed on. */
   backend: string;
+  /** The seed of the run. */
   seed: number;
+  /** The size preset of the run. */
   size: Size;
   /** Wall time of the run in seconds. */
   seconds: number;
@@ -48,6 +54,7 @@ export interface ExperimentResult<R extends Row = Row, M = unknown> {
   rows: R[];
   /** A vega-lite spec whose data are `rows` (inline values). */
   spec: TopLevelSpec;
+  /** BaseMeta (id, backend, seed, size, seconds, params) and the experiment's findings. */
   meta: M;
 }
 
@@ -67,16 +74,21 @@ export interface RunOptions<P> {
 export interface Experiment<P = unknown, R extends Row = Row, M = unknown> {
   /** The figure id and the file stem in figures/. */
   readonly id: string;
+  /** The chart's title, also listed by `nestlab figures`. */
   readonly title: string;
   /** The named size presets. */
   readonly sizes: Readonly<Record<Size, P>>;
+  /** Validates the options, runs at the chosen size, and returns rows, spec and meta. */
   run(options?: RunOptions<P>): Promise<ExperimentResult<R, BaseMeta<P> & M>>;
 }
 
 /** What `defineExperiment` takes. */
 export interface ExperimentDefinition<P, R extends Row, M> {
+  /** The figure id and file stem in figures/, e.g. 'msae-prefix'. */
   id: string;
+  /** The chart's title. */
   title: string;
+  /** The parameters of each size preset; `overrides` may change any of them. */
   sizes: Record<Size, P>;
   /** The computation: typed rows and the findings that go into the meta. */
   run(context: RunContext<P>): Promise<{ rows: R[]; meta: M }>;
@@ -86,7 +98,11 @@ export interface ExperimentDefinition<P, R extends Row, M> {
   tensors?: boolean;
 }
 
-/** A figure experiment from its definition (see the module comment). */
+/**
+ * A figure experiment from its definition (see the module comment).
+ *
+ * @example const exp = figures.defineExperiment({ id: 'my-fig', title: 'My figure', sizes: { smoke: { n: 50 }, full: { n: 5000 } }, run: async ({ params }) => ({ rows: [{ n: params.n }], meta: {} }), spec: (rows) => ({ data: { values: rows }, mark: 'point', encoding: { x: { field: 'n', type: 'quantitative' } } }) }); // then await exp.run({ size: 'smoke' })
+ */
 export function defineExperiment<P extends object, R extends Row, M extends object>(definition: ExperimentDefinition<P, R, M>): Experiment<P, R, M> {
   const { id, title, sizes } = definition;
   return {

@@ -27,9 +27,13 @@ export interface FigureOptions<P> extends RunOptions<P> {
 
 /** Paths of the files `writeFigure` produced. */
 export interface FigureFiles {
+  /** <dir>/<id>.svg: the chart. */
   svg: string;
+  /** <dir>/<id>.png: the chart at 2 pixels per CSS pixel. */
   png: string;
+  /** <dir>/<id>.csv: the rows behind the chart. */
   csv: string;
+  /** <dir>/<id>.json: the meta (parameters, backend, findings). */
   json: string;
 }
 
@@ -55,7 +59,11 @@ export function resultPath(id: string, dir = FIGURES_DIR): string {
   return join(dir, `${id}.result.json`);
 }
 
-/** Reads a saved result if it was made with this seed and these parameters at full size, else null. */
+/**
+ * Reads a saved result if it was made with this seed and these parameters at full size, else null.
+ *
+ * @example const saved = figures.readSavedResult('msae-toy', 0, figures.EXPERIMENTS['msae-toy'].sizes.full); // null unless figures/ holds a matching full-size run
+ */
 export function readSavedResult(id: string, seed: number, params: unknown, dir = FIGURES_DIR): ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>> | null {
   const path = resultPath(id, dir);
   if (!existsSync(path)) return null;
@@ -68,7 +76,11 @@ export function readSavedResult(id: string, seed: number, params: unknown, dir =
   }
 }
 
-/** Writes the figure's files (SVG, PNG, CSV, meta JSON) and its full result, atomically. */
+/**
+ * Writes the figure's files (SVG, PNG, CSV, meta JSON) and its full result, atomically.
+ *
+ * @example const files = await figures.saveFigure(await figures.figure('topology-sanity'), 'out'); // out/topology-sanity.svg, .png, .csv, .json and .result.json
+ */
 export async function saveFigure(result: ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>>, dir = FIGURES_DIR): Promise<FigureFiles & { result: string }> {
   const files = await writeFigure(result, dir);
   const path = resultPath(result.meta.id, dir);

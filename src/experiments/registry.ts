@@ -14,6 +14,7 @@ import { msaeToy } from './msae-toy.js';
 import { msaePrefix } from './msae-prefix.js';
 import { trsaIdentification } from './trsa-identification.js';
 
+/** Every registered figure experiment by id, in the order of the README's figure table. */
 export const EXPERIMENTS = {
   'mnist-mlp-quickstart': mnistMlpQuickstart,
   'mrl-accuracy': mrlAccuracy,
@@ -32,7 +33,11 @@ export type ParamsOf<Id extends FigureId> = (typeof EXPERIMENTS)[Id]['sizes']['f
 /** The result of figure `Id`: its typed rows and meta. */
 export type ResultOf<Id extends FigureId> = Awaited<ReturnType<(typeof EXPERIMENTS)[Id]['run']>>;
 
-/** Every registered experiment, in order. */
+/**
+ * Every registered experiment, in order.
+ *
+ * @example const ids = figures.listExperiments().map((e) => e.id); // ['mnist-mlp-quickstart', 'mrl-accuracy', ...]
+ */
 export function listExperiments(): Experiment[] {
   return Object.values(EXPERIMENTS) as Experiment[];
 }

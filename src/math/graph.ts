@@ -27,7 +27,13 @@ export function checkWeights(where: string, n: number, weights: unknown): Float6
   return weights;
 }
 
-/** Connected components of the graph (finite off-diagonal weights are edges). */
+/**
+ * Connected components of the graph (finite off-diagonal weights are edges), by union-find:
+ * `count` components, `labels[i]` in 0..count-1 numbered in order of each component's lowest
+ * vertex (docs/methods/topology.md §6).
+ *
+ * @example const { count, labels } = topology.connectedComponents(n, await topology.knnGraph(points, 5));
+ */
 export function connectedComponents(n: number, weights: Float64Array): { count: number; labels: Int32Array } {
   checkWeights('topology.connectedComponents', n, weights);
   const sets = new UnionFind(n);
@@ -48,7 +54,10 @@ export function connectedComponents(n: number, weights: Float64Array): { count: 
 /**
  * All-pairs shortest-path (geodesic) distances of a weighted undirected graph: Dijkstra with a
  * binary heap from every source over adjacency lists (O(n · m log n)). Returns n*n, Infinity
- * between disconnected vertices.
+ * between disconnected vertices. d(i, j) = min over paths i -> j of the sum of edge weights
+ * (Dijkstra 1959); made exactly symmetric (docs/methods/topology.md §6).
+ *
+ * @example const g = topology.geodesicDistances(n, await topology.knnGraph(points, 10)); // g[i * n + j], Infinity across components
  */
 export function geodesicDistances(n: number, weights: Float64Array): Float64Array {
   checkWeights('topology.geodesicDistances', n, weights);

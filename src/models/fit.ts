@@ -12,9 +12,9 @@ import { silentProgress, type Progress } from '../backend/progress.js';
 import { checkInt, checkKnownKeys, checkNumber } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
 
-/** The options every training loop takes. */
+/** The options every training loop takes (`models.trainClassifier`, `mrl.train`). */
 export interface FitOptions {
-  /** Passes over the data. */
+  /** Passes over the data. Default: the caller's (5 for classifiers, 10 for MRL). */
   epochs?: number;
   /** Rows per batch. Default 128. */
   batchSize?: number;
@@ -22,14 +22,17 @@ export interface FitOptions {
   learningRate?: number;
   /** Seed of the batch order. Default 0. */
   seed?: number;
-  /** Default: silent. */
+  /** One progress line per epoch. Default: silent. */
   progress?: Progress;
 }
 
 /** One row of a training history: mean loss (and accuracy, for classifiers) over the epoch. */
 export interface EpochRecord {
+  /** 1-based epoch number. */
   epoch: number;
+  /** Mean training loss over the epoch's rows. */
   loss: number;
+  /** Training accuracy over the epoch (classifiers only). */
   accuracy?: number;
 }
 

@@ -12,7 +12,9 @@ import { fitMinibatches, type EpochRecord, type FitOptions } from './fit.js';
 /** A classifier's epoch: mean training loss and accuracy. */
 export type ClassifierEpoch = Required<EpochRecord>;
 
+/** Config of `models.createMlp`: layer widths, non-linearity and seed. */
 export interface MlpConfig {
+  /** Input width (784 for MNIST pixels). */
   inputDim: number;
   /** Widths of the hidden layers, e.g. [128, 64]. */
   hidden: number[];
@@ -25,8 +27,12 @@ export interface MlpConfig {
 }
 
 /**
- * Builds the MLP: Dense(hidden[i], activation) ... Dense(outputDim) -> logits, Glorot-uniform
- * weights seeded from `seed`, zero biases.
+ * Builds the MLP: Dense(hidden[i], activation) ... Dense(outputDim) -> logits, i.e.
+ * h_l = σ(h_{l−1}·W_l + b_l) and logits = h_L·W_out + b_out, on tfjs-layers `tf.layers.dense`.
+ * Glorot-uniform weights (Glorot & Bengio 2010: U(±√(6/(fan_in + fan_out)))) seeded from `seed`,
+ * zero biases.
+ *
+ * @example const net = models.createMlp({ inputDim: 784, hidden: [128], outputDim: 10, seed: 0 }); // layers hidden1, logits
  */
 export function createMlp(config: MlpConfig): tf.Sequential {
   const where = 'models.createMlp';
@@ -54,12 +60,15 @@ export function createMlp(config: MlpConfig): tf.Sequential {
   return model;
 }
 
-/** Options of `trainClassifier` (epochs default 5). */
+/** Options of `models.trainClassifier` (epochs default 5). */
 export type TrainClassifierOptions = FitOptions;
 
 /**
- * Trains `model` with softmax cross-entropy on (x, y) by minibatch Adam; returns the per-epoch
- * mean training loss and accuracy.
+ * Trains `model` with softmax cross-entropy, mean_b −log softmax(logits_b)[y_b] (tfjs
+ * `tf.losses.softmaxCrossEntropy`), on (x, y) by minibatch Adam (Kingma & Ba 2015) with a seeded
+ * batch order; returns the per-epoch mean training loss and accuracy.
+ *
+ * @example const history = await models.trainClassifier(net, train.x, train.y, { epochs: 5 }); // [{ epoch, loss, accuracy }]
  */
 export async function trainClassifier(model: tf.Sequential, x: Matrix, y: Int32Array, options: TrainClassifierOptions = {}): Promise<ClassifierEpoch[]> {
   const where = 'models.trainClassifier';
@@ -90,7 +99,12 @@ function predictBatches(model: tf.Sequential, x: Matrix, batchSize: number, upTo
   return outs;
 }
 
-/** Test accuracy overall and per class. */
+/**
+ * Test accuracy overall, mean_i 1[argmax logits_i = y_i], and per class (the same mean over the
+ * rows of each label; NaN for a label with no rows).
+ *
+ * @example const { accuracy, perClass } = await models.evaluateClassifier(net, test.x, test.y); // perClass[d].accuracy for digit d
+ */
 export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int32Array): Promise<{ accuracy: number; perClass: { label: number; accuracy: number; count: number }[] }> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const classes = model.outputs[0].shape[1] as number;
@@ -116,7 +130,13 @@ export async function evaluateClassifier(model: tf.Sequential, x: Matrix, y: Int
   };
 }
 
-/** Post-activation outputs of every hidden layer (and the logits last) on x, as Matrices, computed `options.batchSize` rows at a time (default 1024). */
+/**
+ * Post-activation outputs h_l = σ(h_{l−1}·W_l + b_l) of every hidden layer (and the logits last)
+ * on x, as Matrices, computed `options.batchSize` rows at a time (default 1024): the
+ * representations rsa, similarity and sae analyze.
+ *
+ * @example const [h1, logits] = await models.layerActivations(net, test.x); // h1: Matrix [test.x.rows, 128]
+ */
 export async function layerActivations(model: tf.Sequential, x: Matrix, options: { batchSize?: number } = {}): Promise<Matrix[]> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'models.layerActivations';

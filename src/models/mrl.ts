@@ -14,7 +14,9 @@ import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumbe
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { fitMinibatches, type EpochRecord, type FitOptions } from './fit.js';
 
+/** Config of `mrl.create`: encoder widths, embedding size d, nesting sizes M and heads. */
 export interface MrlConfig {
+  /** Input width (784 for MNIST pixels). */
   inputDim: number;
   /** Hidden widths of the encoder before the embedding, e.g. [256, 128]. */
   hidden: number[];
@@ -24,6 +26,7 @@ export interface MrlConfig {
   nesting?: number[];
   /** Relative importance c_m of each size. Default 1 for every size (the paper's default). */
   weights?: number[];
+  /** Number of classes L of every head. */
   classes: number;
   /** Weight-tied heads (MRL-E). Default false. */
   efficient?: boolean;
@@ -33,14 +36,22 @@ export interface MrlConfig {
 
 /** A trained or training MRL model: encoder layers, heads, and the config it was built from. */
 export interface MrlModel {
+  /** The config with its defaults filled in. */
   config: Required<MrlConfig>;
+  /** The MLP encoder x → z (Dense+ReLU hidden layers, linear embedding layer). */
   encoder: tf.Sequential;
   /** One [m, classes] kernel per nesting size (MRL), or a single [d, classes] kernel (MRL-E). */
   headKernels: tf.Variable[];
+  /** One [classes] bias per head (a single shared one for MRL-E). */
   headBiases: tf.Variable[];
 }
 
-/** The default nesting: powers of two from 2 up to d (d included even if not a power of two). */
+/**
+ * The default nesting: powers of two from 2 up to d (d included even if not a power of two),
+ * M = {2^j : j ≥ 1, 2^j < d} ∪ {d}: MRL's halving sizes (Kusupati et al. 2022; docs/methods/mrl.md §2).
+ *
+ * @example const nesting = mrl.defaultNesting(64); // [2, 4, 8, 16, 32, 64]
+ */
 export function defaultNesting(d: number): number[] {
   const out: number[] = [];
   for (let m = 2; m < d; m *= 2) out.push(m);
@@ -70,7 +81,13 @@ function resolveConfig(config: MrlConfig): Required<MrlConfig> {
   return { ...config, nesting: [...nesting], weights: [...weights], efficient: config.efficient ?? false, seed: config.seed ?? 0 };
 }
 
-/** Builds an MRL (or MRL-E, or FF with nesting [d]) model with seeded Glorot-uniform weights. */
+/**
+ * Builds an MRL (or MRL-E, or FF with nesting [d]) model with seeded Glorot-uniform weights and
+ * zero head biases: an MLP encoder to z ∈ ℝ^d and a linear head per nesting size m on z[:, :m]
+ * (Kusupati et al. 2022; RAIVNLab/MRL `MRL.py`; docs/methods/mrl.md §2–§4).
+ *
+ * @example const model = mrl.create({ inputDim: 784, hidden: [256, 128], embeddingDim: 64, classes: 10, seed: 0 }); // nesting [2, 4, 8, 16, 32, 64]
+ */
 export function createMrl(config: MrlConfig): MrlModel {
   const cfg = resolveConfig(config);
   const rng = new Rng(cfg.seed);
@@ -107,10 +124,16 @@ export function mrlLogits(model: MrlModel, z: tf.Tensor2D): tf.Tensor2D[] {
   });
 }
 
-/** Options of `trainMrl` (epochs default 10). */
+/** Options of `mrl.train` (`trainMrl`; epochs default 10). */
 export type MrlTrainOptions = FitOptions;
 
-/** Trains with the Matryoshka loss; returns the mean total loss per epoch. */
+/**
+ * Trains with the Matryoshka loss L = Σ_{m∈M} c_m · CE(W_m·z[:, :m] + b_m, y), cross-entropy
+ * averaged over the batch per head and summed over heads (paper Eq. 1 as coded in RAIVNLab/MRL
+ * `Matryoshka_CE_Loss`; docs/methods/mrl.md §2), by minibatch Adam; returns the mean total loss per epoch.
+ *
+ * @example const history = await mrl.train(model, train.x, train.y, { epochs: 10, seed: 0 }); // [{ epoch, loss }]
+ */
 export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, options: MrlTrainOptions = {}): Promise<EpochRecord[]> {
   const where = 'mrl.train';
   checkMatrix(where, 'x', x);
@@ -126,7 +149,12 @@ export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, option
   return fitMinibatches(where, x, y, batchLoss, options, { epochs: 10 }, variables);
 }
 
-/** The embeddings z of x (the full d dimensions; take prefixes with prefixColumns), `options.batchSize` rows at a time (default 2048). */
+/**
+ * The embeddings z = encoder(x) (the full d dimensions; take prefixes z[:, :m] with
+ * `data.prefixColumns`), `options.batchSize` rows at a time (default 2048).
+ *
+ * @example const z = await mrl.embed(model, test.x); // Matrix [test.x.rows, 64]; data.prefixColumns(z, 8) is z[:, :8]
+ */
 export async function mrlEmbed(model: MrlModel, x: Matrix, options: { batchSize?: number } = {}): Promise<Matrix> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'mrl.embed';
@@ -144,7 +172,12 @@ export async function mrlEmbed(model: MrlModel, x: Matrix, options: { batchSize?
   return { data: out, rows: x.rows, cols: d };
 }
 
-/** Test accuracy of each nesting size's own head: [{size, accuracy}]. */
+/**
+ * Test accuracy of each nesting size's own head: [{size, accuracy}], accuracy_m =
+ * mean_i 1[argmax(W_m·z_i[:m] + b_m) = y_i] (the paper's top-1 per size, docs/methods/mrl.md §8).
+ *
+ * @example const acc = await mrl.accuracy(model, test.x, test.y); // [{ size: 2, accuracy }, …, { size: 64, accuracy }]
+ */
 export async function mrlTestAccuracy(model: MrlModel, x: Matrix, y: Int32Array): Promise<{ size: number; accuracy: number }[]> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   checkMatrix('mrl.accuracy', 'x', x);
@@ -162,7 +195,12 @@ export async function mrlTestAccuracy(model: MrlModel, x: Matrix, y: Int32Array)
   return out;
 }
 
-/** Frees the model's weights. */
+/**
+ * Frees the model's weights (tfjs `dispose` of the encoder and the head variables); tfjs does not
+ * garbage-collect tensors, so call it when a model is no longer needed.
+ *
+ * @example mrl.dispose(model); // model is unusable afterwards
+ */
 export function disposeMrl(model: MrlModel): void {
   model.encoder.dispose();
   tf.dispose([...model.headKernels, ...model.headBiases]);

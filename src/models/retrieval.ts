@@ -8,7 +8,7 @@ import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
 import { checkMatrix, normalizeRows, prefixColumns, type Matrix } from '../data/matrix.js';
 import { knnSearch } from '../similarity/knn.js';
 
-/** Options of `retrieveNearest`. */
+/** Options of `mrl.retrieveNearest`. */
 export interface RetrieveOptions {
   /**
    * Restrict each query's search to its own candidate list: `indices` holds `perQuery` database
@@ -18,9 +18,13 @@ export interface RetrieveOptions {
 }
 
 /**
- * Indices of the k nearest database rows for every query by cosine similarity (ties broken by
- * lower index), as an Int32Array [queries * k]: the exact search of `similarity.nearestNeighbors`
- * run from separate queries. With `options.candidates`, each query's own shortlist is re-ranked.
+ * Indices of the k nearest database rows for every query by cosine similarity
+ * cos(q, d_j) = q·d_j / (‖q‖‖d_j‖) (ties broken by lower index), as an Int32Array [queries * k]:
+ * the exact search of `similarity.nearestNeighbors` run from separate queries. With
+ * `options.candidates`, each query's own shortlist is re-ranked. On unit vectors this ranks as
+ * MRL's exact L2 search (docs/methods/mrl.md §5).
+ *
+ * @example const nn = await mrl.retrieveNearest(data.prefixColumns(zTrain, 16), data.prefixColumns(zTest, 16), 10); // nn[i * 10 + t]: query i's t-th neighbor
  */
 export async function retrieveNearest(database: Matrix, queries: Matrix, k: number, options: RetrieveOptions = {}): Promise<Int32Array> {
   const where = 'mrl.retrieveNearest';
@@ -53,9 +57,13 @@ export async function retrieveNearest(database: Matrix, queries: Matrix, k: numb
 }
 
 /**
- * mAP@k as MRL codes it: per query, matches = (label of the t-th neighbor == query label),
+ * mAP@k as MRL codes it (RAIVNLab/MRL `retrieval/compute_metrics.ipynb`; docs/methods/mrl.md §5):
+ * per query, matches = (label of the t-th neighbor == query label),
  * precision@t = cumsum(matches)/t, AP = sum of precision@t over matching t, divided by k (not by
  * the number of hits); mAP = mean over queries. Also returns 1-NN accuracy (match at t = 1).
+ * Not sklearn's `average_precision_score`.
+ *
+ * @example const { mapAtK, oneNnAccuracy } = mrl.retrievalMetrics(nn, 10, train.y, test.y); // database labels, then query labels
  */
 export function retrievalMetrics(neighbors: Int32Array, k: number, databaseLabels: Int32Array, queryLabels: Int32Array): { mapAtK: number; oneNnAccuracy: number } {
   const where = 'mrl.retrievalMetrics';
@@ -82,15 +90,19 @@ export function retrievalMetrics(neighbors: Int32Array, k: number, databaseLabel
 
 /** One step of a retrieval funnel: the prefix size used and how many candidates it keeps. */
 export interface FunnelStep {
+  /** Prefix size: the first `dims` embedding dimensions score this step. */
   dims: number;
+  /** Candidates kept per query (at most the previous step's keep). */
   keep: number;
 }
 
 /**
- * Adaptive retrieval (MRL §4.3.1): shortlist `steps[0].keep` candidates with the first
- * `steps[0].dims` dimensions over the whole database, then re-rank each shortlist with the
- * next step's dims, keeping `keep`, and so on. Cost per query in multiply-adds:
+ * Adaptive retrieval (MRL §4.3.1; docs/methods/mrl.md §6): shortlist `steps[0].keep` candidates
+ * with the first `steps[0].dims` dimensions over the whole database, then re-rank each shortlist
+ * with the next step's dims, keeping `keep`, and so on. Cost per query in multiply-adds:
  * dims_0 * N + sum_{s>0} dims_s * keep_{s-1}. Returns the final neighbors and that cost.
+ *
+ * @example const f = await mrl.funnelRetrieval(zTrain, zTest, [{ dims: 16, keep: 200 }, { dims: 64, keep: 10 }]); // f.neighbors [queries * f.k], f.costPerQuery = 16·N + 64·200
  */
 export async function funnelRetrieval(database: Matrix, queries: Matrix, steps: FunnelStep[]): Promise<{ neighbors: Int32Array; k: number; costPerQuery: number }> {
   const where = 'mrl.funnelRetrieval';

@@ -11,7 +11,7 @@
  *   (its OutputArea.display_order: javascript, html, markdown, latex, svg, png, ...), nor have
  *   GitHub's notebook view or VS Code without an extension (those two not checked here).
  *   Metadata `{'image/png': {width}}` (the chart's size in CSS pixels), which nbconvert, Notebook
- *   and JupyterLab honour, draws the PNG at the chart's own size, so its extra pixels go to
+ *   and JupyterLab honor, draws the PNG at the chart's own size, so its extra pixels go to
  *   high-DPI screens rather than to a bigger picture.
  * - No `image/svg+xml`: nbconvert would pick it before the PNG, then pass it through lxml's HTML
  *   cleaner (`clean_html`), which strips every SVG element and keeps only the text nodes: the
@@ -43,10 +43,13 @@ export type MimeBundle = Record<string, unknown>;
 
 /** A display_data output's `data` (the MIME bundle) and `metadata` (per MIME type). */
 export interface DisplayOutput {
+  /** MIME type -> content (PNG as base64, vega-lite as JSON, text). */
   data: MimeBundle;
+  /** MIME type -> display hints, e.g. `{'image/png': {width}}` in CSS pixels. */
   metadata: Record<string, unknown>;
 }
 
+/** The MIME type of a vega-lite 5 spec in a Jupyter bundle (what JupyterLab's vega renderer draws). */
 export const VEGA_LITE_MIME = 'application/vnd.vegalite.v5+json';
 
 /** Largest vega-lite JSON (characters) that a chart bundle carries besides its PNG. */
@@ -111,6 +114,8 @@ function chartPng(svg: string, scale: number): { png: Uint8Array; cssWidth: numb
 /**
  * A chart's display_data output: PNG (+ vega-lite JSON when small) + text, with the PNG's CSS
  * width in the metadata. The module header gives the rule.
+ *
+ * @example const { data: bundle, metadata } = await plot.chartOutput(spec, { scale: 2 }); // bundle and metadata of one display_data message
  */
 export async function chartOutput(spec: TopLevelSpec, options: ChartBundleOptions = {}): Promise<DisplayOutput> {
   const scale = checkNumber('plot.chartBundle', 'options.scale', options.scale ?? CHART_PNG_SCALE, 1, 8);
@@ -127,7 +132,11 @@ export async function chartOutput(spec: TopLevelSpec, options: ChartBundleOption
   return { data, metadata: { 'image/png': { width: cssWidth } } };
 }
 
-/** Builds the chart's MIME bundle (chartOutput's `data`: PNG, vega-lite JSON when small, text). */
+/**
+ * Builds the chart's MIME bundle (chartOutput's `data`: PNG, vega-lite JSON when small, text).
+ *
+ * @example const bundle = await plot.chartBundle(spec); // { 'image/png': base64, 'text/plain': ..., [plot.VEGA_LITE_MIME]: spec when small }
+ */
 export async function chartBundle(spec: TopLevelSpec, options: ChartBundleOptions = {}): Promise<MimeBundle> {
   return (await chartOutput(spec, options)).data;
 }
@@ -135,6 +144,10 @@ export async function chartBundle(spec: TopLevelSpec, options: ChartBundleOption
 /**
  * Shows a vega-lite chart inline in a notebook. Returns no
  * bundle on purpose: tslab would echo a cell's last value as text under the chart.
+ * The bundle is `chartOutput`'s: a PNG every front end shows, plus the vega-lite JSON JupyterLab
+ * draws live when the spec is small (see the module header).
+ *
+ * @example await plot.showChart({ data: { values: rows }, mark: 'line', encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } } });
  */
 export async function showChart(spec: TopLevelSpec, options: ChartBundleOptions = {}): Promise<void> {
   const out = await chartOutput(spec, options);
@@ -143,7 +156,9 @@ export async function showChart(spec: TopLevelSpec, options: ChartBundleOptions 
 
 /** Anything with the shape of a danfo.js DataFrame (columns + row values). */
 export interface DataFrameLike {
+  /** Column names, in display order. */
   columns: string[];
+  /** One array of cells per row (or one cell per row for a single column). */
   values: unknown[][] | unknown[];
 }
 
@@ -158,7 +173,11 @@ export interface TableOptions {
   maxRows?: number;
 }
 
-/** Builds a table's MIME bundle (HTML + aligned plain text) from a DataFrame or tidy rows. */
+/**
+ * Builds a table's MIME bundle (HTML + aligned plain text) from a DataFrame or tidy rows.
+ *
+ * @example const bundle = plot.tableBundle(rows, { maxRows: 20 }); // { 'text/html': '<table ...>', 'text/plain': tab-separated }
+ */
 export function tableBundle(table: DataFrameLike | Record<string, unknown>[], options: TableOptions = {}): MimeBundle {
   checkKnownKeys('plot.showTable', options, ['maxRows']);
   const maxRows = checkInt('plot.showTable', 'options.maxRows', options.maxRows ?? 50, 1);
@@ -180,7 +199,11 @@ export function tableBundle(table: DataFrameLike | Record<string, unknown>[], op
   return { 'text/html': html, 'text/plain': text };
 }
 
-/** Shows a danfo.js DataFrame (or tidy rows) as a table inline in a notebook (returns nothing, as showChart). */
+/**
+ * Shows a danfo.js DataFrame (or tidy rows) as a table inline in a notebook (returns nothing, as showChart).
+ *
+ * @example plot.showTable(rows, { maxRows: 20 }); // tidy rows or a danfo.js DataFrame; numbers to 4 significant digits
+ */
 export function showTable(table: DataFrameLike | Record<string, unknown>[], options: TableOptions = {}): void {
   sendBundle(tableBundle(table, options));
 }

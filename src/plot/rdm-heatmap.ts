@@ -27,6 +27,7 @@ export interface RdmView {
   n: number;
   /** The dissimilarity measure (legend title), e.g. 'correlation' or 'euclidean'. */
   measure: string;
+  /** Per-stimulus labels by name (rsatoolbox's pattern descriptors); the first one labels the axes by default. */
   patternDescriptors?: PatternDescriptors;
 }
 
@@ -60,6 +61,8 @@ function evenlySpaced(n: number, m: number): number[] {
 /**
  * A vega-lite spec drawing the RDM as an n x n heat map (see the module header). Rows of its
  * data: `{row, col, value}` with row/col the stimulus positions on the axes.
+ *
+ * @example const spec = plot.rdmHeatmapSpec(rdm, { labels: 'digit', maxStimuli: 100 }); // then plot.specToSvg(spec) or plot.showChart(spec)
  */
 export function rdmHeatmapSpec(rdm: RdmView, options: RdmHeatmapOptions = {}, where = 'plot.rdmHeatmapSpec'): TopLevelSpec {
   if (rdm === null || typeof rdm !== 'object') throw new NestlabArgumentError(where, 'rdm', 'an Rdm {values, n, measure}', rdm);

@@ -4,8 +4,10 @@
  */
 import type { Config } from 'vega-lite';
 
+/** The font every chart asks for (rendered from the system's fonts by resvg). */
 export const HOUSE_FONT = 'DejaVu Sans';
 
+/** The house vega-lite config: DejaVu Sans, readable sizes, white background, Tableau 10 categorical colors. */
 export const houseConfig: Config = {
   font: HOUSE_FONT,
   background: 'white',
@@ -20,7 +22,11 @@ export const houseConfig: Config = {
   point: { size: 40 },
 };
 
-/** Adds the house config under any config the spec sets itself (the spec wins). */
+/**
+ * Adds the house config under any config the spec sets itself (the spec wins).
+ *
+ * @example const themed = plot.withHouseTheme({ ...spec, config: { font: 'serif' } }); // house config with the spec's font
+ */
 export function withHouseTheme<T extends { config?: Config }>(spec: T): T {
   return { ...spec, config: { ...houseConfig, ...(spec.config ?? {}) } };
 }

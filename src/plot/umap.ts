@@ -42,8 +42,13 @@ export interface UmapOptions {
  * UMAP embedding of the rows of X (n x p) into `nComponents` (default 2) dimensions with umap-js,
  * seeded: the same seed and options give the same embedding. Returns an n x nComponents Matrix.
  *
+ * Public name: `plot.umap`. The method is McInnes, Healy & Melville 2018 (umap-js `UMAP`, random
+ * initialization), on the exact kNN graph of `similarity.nearestNeighbors` by default.
+ *
  * @throws NestlabArgumentError for non-finite X, fewer than 3 rows, or options out of range
  *   (nNeighbors must be < n).
+ *
+ * @example const xy = await plot.umap(x, { nNeighbors: 15, minDist: 0.1, seed: 0 }); // n x 2 Matrix, the same for the same seed
  */
 export async function umapEmbed(X: Matrix | tf.Tensor2D, options: UmapOptions = {}): Promise<Matrix> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -107,6 +112,8 @@ export interface TrustworthinessOptions {
  * exact tfjs kNN; the ranks in X are counted from Float64 distances in JS (O(n^2 p), exact).
  *
  * @throws NestlabArgumentError on row mismatch, non-finite input, or k not in [1, n/2).
+ *
+ * @example const t = await plot.trustworthiness(x, await plot.umap(x, { seed: 0 }), { k: 5 }); // in [0, 1]; 1 = every embedded neighbor is a true one
  */
 export async function trustworthiness(X: Matrix | tf.Tensor2D, embedding: Matrix | tf.Tensor2D, options: TrustworthinessOptions = {}): Promise<number> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)

@@ -27,7 +27,7 @@ import { specToSvg } from '../plot/render.js';
 import { encodePng, pngDataUri } from '../plot/png.js';
 import { escapeHtml, formatNumber, inlineSvg } from '../plot/html.js';
 
-/** The rows a report describes. */
+/** The rows a report describes (the `data` argument of `report.buildSaeReport`). */
 export interface SaeReportData {
   /** The SAE's inputs, [rows, dIn]. */
   x: Matrix;
@@ -45,7 +45,7 @@ export interface SaeReportData {
   images?: Matrix;
 }
 
-/** Options of `buildSaeReport`. */
+/** Options of `report.buildSaeReport`. */
 export interface SaeReportOptions {
   /** Page title. Default "Matryoshka SAE report" (or "SAE report" for one prefix). */
   title?: string;
@@ -388,7 +388,9 @@ table.top{font-size:12px;border-collapse:collapse}table.top td,table.top th{padd
  * size; then one card for each of latents 0 … maxLatents−1 with its prefix group, firing rate,
  * top-activating inputs, histogram of its nonzero activations, label counts of its top examples
  * and (pixel SAEs) its decoder row W_dec[j] as an image on a symmetric diverging scale.
- * A latent that never fires on `data.x` is flagged dead.
+ * A latent that never fires on `data.x` is flagged dead. Metric definitions: docs/methods/msae.md §5.1.
+ *
+ * @example const html = await report.buildSaeReport(model, { x: test.x, y: test.y, imageShape: [28, 28] }, { maxLatents: 32 }); // one HTML string
  */
 export async function buildSaeReport(sae: Sae, data: SaeReportData, options: SaeReportOptions = {}): Promise<string> {
   const where = 'report.buildSaeReport';
@@ -525,7 +527,12 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
   return part.join('\n');
 }
 
-/** Writes a report atomically (temp file + rename), creating the folder. */
+/**
+ * Writes a report atomically (temp file + rename), creating the folder, so a reader never sees a
+ * half-written page.
+ *
+ * @example report.writeSaeReport('runs/mnist-sae/report.html', html); // html from report.buildSaeReport
+ */
 export function writeSaeReport(path: string, html: string): void {
   if (typeof path !== 'string' || path === '') throw new NestlabArgumentError('report.writeSaeReport', 'path', 'a non-empty file path', path);
   if (typeof html !== 'string' || html === '') throw new NestlabArgumentError('report.writeSaeReport', 'html', 'a non-empty HTML string (buildSaeReport)', html);

@@ -17,6 +17,7 @@ import { argsort, rankWithOffset } from '../math/order.js';
 
 /** Comparator names, as rsatoolbox's `compare(method=...)`. */
 export const COMPARE_METHODS = ['cosine', 'corr', 'spearman', 'rho-a', 'tau-a', 'tau-b', 'cosine_cov', 'corr_cov'] as const;
+/** One of COMPARE_METHODS: the comparator of `rsa.compareRdms` and of the inference functions. */
 export type CompareMethod = (typeof COMPARE_METHODS)[number];
 
 /** Options of the comparators. */
@@ -248,7 +249,10 @@ function kendall(x: Float64Array, y: Float64Array, variant: 'tau-a' | 'tau-b'): 
  * - 'tau-b': Kendall's tau-b (scipy.stats.kendalltau's default);
  * - 'cosine_cov' / 'corr_cov': cosine / Pearson after whitening with the RDM covariance under
  *   i.i.d. noise (Frobenius cosine of double-centered matrices, see `doubleCentered`).
- * NaN pairs are dropped; they must sit at the same positions in both RDMs.
+ * NaN pairs are dropped; they must sit at the same positions in both RDMs. Source: rsatoolbox
+ * `compare` (rdm/compare.py); docs/methods/rsa.md §5.
+ *
+ * @example const s = rsa.compareRdms(rdmA, rdmB, { method: 'spearman' }); // in [-1, 1]
  */
 export function compareRdms(x: RdmLike, y: RdmLike, options: CompareOptions = {}): number {
   return compareBatch('rsa.compareRdms', [x], y, options, ['x', 'y'])[0];
@@ -256,7 +260,10 @@ export function compareRdms(x: RdmLike, y: RdmLike, options: CompareOptions = {}
 
 /**
  * Similarities of every RDM in `batch` to the reference `ref` (one prepared reference, so a
- * batch costs one reference transform). Returns a Float64Array of batch.length values.
+ * batch costs one reference transform). Returns a Float64Array of batch.length values:
+ * out[i] = compareRdms(batch[i], ref, options) (rsatoolbox `compare`, docs/methods/rsa.md §5).
+ *
+ * @example const s = rsa.compareRdmBatch(subjectRdms, modelRdm, { method: 'corr' }); // s[i] = compareRdms(subjectRdms[i], modelRdm)
  */
 export function compareRdmBatch(batch: RdmLike[], ref: RdmLike, options: CompareOptions = {}): Float64Array {
   return compareBatch('rsa.compareRdmBatch', batch, ref, options);
@@ -292,7 +299,9 @@ function compareBatch(where: string, batch: RdmLike[], ref: RdmLike, options: Co
 
 /**
  * All similarities between two lists of RDMs as a row-major Float64Array [a.length x b.length]
- * (rsatoolbox's `compare(rdm1, rdm2)` matrix).
+ * (rsatoolbox's `compare(rdm1, rdm2)` matrix): out[i * b.length + j] = compareRdms(a[i], b[j], options).
+ *
+ * @example const m = rsa.compareRdmMatrix(layerRdms, layerRdms, { method: 'cosine' }); // m[i * layerRdms.length + j]
  */
 export function compareRdmMatrix(a: RdmLike[], b: RdmLike[], options: CompareOptions = {}): Float64Array {
   const where = 'rsa.compareRdmMatrix';

@@ -118,7 +118,12 @@ export function rdmSize(m: number, where = 'rdmSize', argument = 'rdm', minStimu
   return n;
 }
 
-/** Square form (n x n, row-major, zero diagonal, symmetric) of an RDM or a condensed vector. */
+/**
+ * Square form (n x n, row-major, zero diagonal, symmetric) of an RDM or a condensed vector:
+ * S[i][j] = S[j][i] = v[pairIndex(n, i, j)], as scipy's `squareform` (docs/methods/rsa.md §2).
+ *
+ * @example const s = rsa.squareform(r); // s[i * r.n + j] = dissimilarity of stimuli i and j
+ */
 export function squareform(rdm: RdmLike): Float64Array {
   const v = valuesOf(rdm);
   const n = rdmSize(v.length, 'rsa.squareform', 'rdm', 1);
@@ -161,7 +166,9 @@ export function toCondensed(square: ArrayLike<number>, n: number, checkSymmetric
 /**
  * The RDM of the stimuli `indices` (with repeats allowed, as rsatoolbox's `subsample_pattern`):
  * entry (a, b) is d(indices[a], indices[b]); pairs of two copies of one stimulus are NaN. The
- * pattern descriptors follow the stimuli.
+ * pattern descriptors follow the stimuli. The bootstrap over stimuli resamples with it.
+ *
+ * @example const b = rsa.subsampleRdm(r, [0, 0, 3, 5]); // b.n === 4; pair (0, 1) is NaN (two copies of stimulus 0)
  */
 export function subsampleRdm(rdm: RdmLike, indices: ArrayLike<number>): Rdm {
   const out = subsampleValues(valuesOf(rdm), indices);

@@ -45,7 +45,9 @@ function onFinite(v: ArrayLike<number>, f: (x: Float64Array) => Float64Array): F
 /**
  * The pooled (group) RDM used for a noise ceiling, by comparison method (rsatoolbox `pool_rdm`):
  * cosine-type: mean of r / sqrt(mean(r^2)); corr-type: mean of z-scores (ddof 0) minus its min;
- * rank methods: mean of average ranks.
+ * rank methods: mean of average ranks (docs/methods/rsa.md §9).
+ *
+ * @example const group = rsa.poolRdms(subjectRdms, { method: 'corr' }); // mean z-scored RDM, shifted to min 0
  */
 export function poolRdms(rdms: RdmLike[], options: CompareOptions = {}): Rdm {
   const where = 'rsa.poolRdms';
@@ -90,6 +92,7 @@ function pool(list: ArrayLike<number>[], method: CompareMethod): Float64Array {
   return acc;
 }
 
+/** Lower and upper noise-ceiling bounds, as `rsa.noiseCeiling` returns them (docs/methods/rsa.md §9). */
 export interface NoiseCeiling {
   /** Leave-one-out: mean_i compare(pool(all but i), rdm_i). A lower bound on the true model's score. */
   lower: number;
@@ -97,7 +100,13 @@ export interface NoiseCeiling {
   upper: number;
 }
 
-/** Noise ceiling of a set of subject RDMs (at least 2) for a comparison method (rsatoolbox `boot_noise_ceiling`). */
+/**
+ * Noise ceiling of a set of subject RDMs (at least 2) for a comparison method (rsatoolbox
+ * `boot_noise_ceiling`): upper = mean_i compare(pool(all), rdm_i), lower = mean_i
+ * compare(pool(all but i), rdm_i), pool as `rsa.poolRdms` (docs/methods/rsa.md §9).
+ *
+ * @example const { lower, upper } = rsa.noiseCeiling(subjectRdms, { method: 'spearman' });
+ */
 export function noiseCeiling(rdms: RdmLike[], options: CompareOptions = {}): NoiseCeiling {
   const where = 'rsa.noiseCeiling';
   checkKnownKeys(where, options, ['method']);
@@ -118,33 +127,44 @@ function ceiling(list: ArrayLike<number>[], method: CompareMethod): NoiseCeiling
   return { lower: lo / list.length, upper: up / list.length };
 }
 
+/** A test of the score difference between models a and b of a ModelEvaluation. */
 export interface PairwiseComparison {
+  /** Index of the first model. */
   a: number;
+  /** Index of the second model (b > a). */
   b: number;
   /** score[a] - score[b] (point estimate). */
   difference: number;
+  /** Standard error of the difference (fixed effects: over subjects; bootstrap: SD over samples). */
   standardError: number;
   /** difference / standardError. */
   t: number;
   /** Two-sided p: Student t with `df` (fixed effects) or normal (bootstrap, df = Infinity). */
   p: number;
+  /** Degrees of freedom: subjects - 1 (fixed effects) or Infinity (bootstrap). */
   df: number;
 }
 
+/** What `rsa.evaluateModels` returns: per-model scores with standard errors, the data's noise ceiling and pairwise tests. */
 export interface ModelEvaluation {
+  /** The comparator used. */
   method: CompareMethod;
   /** Mean score of each model. */
   scores: Float64Array;
   /** Standard error of each score. */
   standardErrors: Float64Array;
+  /** Noise ceiling of the data RDMs (null with a single subject). */
   noiseCeiling: NoiseCeiling | null;
+  /** One test per pair of models a < b. */
   pairwise: PairwiseComparison[];
 }
 
 /**
  * Fixed-effects evaluation over subjects (rsatoolbox `eval_fixed`): score of model k = mean over
  * subjects of compare(model_k, data_s); variance = population covariance over subjects / n
- * (ddof 0, as rsatoolbox); pairwise t-tests with df = n - 1.
+ * (ddof 0, as rsatoolbox); pairwise t-tests with df = n - 1 (docs/methods/rsa.md §10).
+ *
+ * @example const ev = rsa.evaluateModels([modelA, modelB], subjectRdms, { method: 'corr' }); // ev.scores, ev.pairwise[0].p
  */
 export function evaluateModels(models: RdmLike[], data: RdmLike[], options: CompareOptions = {}): ModelEvaluation {
   const where = 'rsa.evaluateModels';
@@ -173,19 +193,25 @@ function evaluateFixed(where: string, models: RdmLike[], data: RdmLike[], method
   return { method, scores, standardErrors: se, noiseCeiling: nS >= 2 ? ceiling(ds, method) : null, pairwise };
 }
 
+/** Options of `rsa.bootstrapEvaluate`. */
 export interface BootstrapOptions {
+  /** The comparator (rsatoolbox's names). Default 'cosine'. */
   method?: CompareMethod;
   /** Bootstrap samples (default 1000). */
   samples?: number;
   /** What to resample with replacement: 'stimuli' (default), 'subjects' or 'both'. */
   resample?: 'stimuli' | 'subjects' | 'both';
+  /** Seed of the resampling (nestlab's Rng). Default 0. */
   seed?: number;
 }
 
+/** What `rsa.bootstrapEvaluate` returns: a ModelEvaluation with bootstrap standard errors and the bootstrap distribution. */
 export interface BootstrapEvaluation extends ModelEvaluation {
   /** Bootstrap distribution: samples x models, row-major; NaN rows for samples with < 3 unique stimuli. */
   distribution: Float64Array;
+  /** Bootstrap samples drawn. */
   samples: number;
+  /** Samples actually scored (those with at least 3 unique stimuli). */
   validSamples: number;
 }
 
@@ -196,6 +222,9 @@ export interface BootstrapEvaluation extends ModelEvaluation {
  * point estimates on the full data; standard errors and pairwise-difference standard errors are
  * the standard deviations (ddof 1) over bootstrap samples; p-values are normal approximations.
  * Cov-weighted methods need resampling 'subjects' (NaN pairs are not supported there).
+ * docs/methods/rsa.md §10.
+ *
+ * @example const ev = rsa.bootstrapEvaluate(models, subjectRdms, { method: 'spearman', samples: 1000, seed: 0 }); // ev.standardErrors
  */
 export function bootstrapEvaluate(models: RdmLike[], data: RdmLike[], options: BootstrapOptions = {}): BootstrapEvaluation {
   const where = 'rsa.bootstrapEvaluate';
@@ -260,10 +289,13 @@ export function bootstrapEvaluate(models: RdmLike[], data: RdmLike[], options: B
   return { ...fixed, standardErrors: se, pairwise, distribution: dist, samples: nBoot, validSamples: valid };
 }
 
+/** What `rsa.identificationAccuracy` returns. */
 export interface IdentificationResult {
   /** correct / total over all held-out rows. */
   accuracy: number;
+  /** Rows assigned their own label. */
   correct: number;
+  /** Rows classified (every row, each once, when its subject is held out). */
   total: number;
   /** Predicted label of each row (when its subject was held out). */
   predicted: Int32Array;
@@ -274,6 +306,9 @@ export interface IdentificationResult {
  * NearestCentroid with Euclidean distance): for each subject s, the centroid of each label is the
  * mean of the rows of the other subjects with that label; each row of s is assigned the label of
  * the nearest centroid. Ties go to the lowest label. Chance = 1 / number of labels.
+ * docs/methods/rsa.md §11.
+ *
+ * @example const { accuracy } = rsa.identificationAccuracy(rdms, subjectOfRow, layerOfRow); // chance = 1 / number of labels
  */
 export function identificationAccuracy(vectors: RdmLike[], subjects: ArrayLike<number>, labels: ArrayLike<number>): IdentificationResult {
   const where = 'rsa.identificationAccuracy';

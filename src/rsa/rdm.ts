@@ -25,11 +25,13 @@ import { checkDescriptors, condensedLength, makeRdm, type PatternDescriptors, ty
 
 /** RDM methods, named as rsatoolbox's `calc_rdm` names them, plus scipy's plain Euclidean. */
 export const RDM_METHODS = ['euclidean', 'plain_euclidean', 'correlation', 'cosine', 'mahalanobis', 'poisson'] as const;
+/** One of RDM_METHODS: how `rsa.computeRdm` measures dissimilarity (formulas in RdmOptions.method). */
 export type RdmMethod = (typeof RDM_METHODS)[number];
 
 /** A P x P matrix: row-major numbers (length P*P) or a Matrix. */
 export type SquareMatrixLike = ArrayLike<number> | Matrix;
 
+/** Options of `rsa.computeRdm` (and of `rsa.computeRdms`, without `method`). */
 export interface RdmOptions {
   /**
    * - 'euclidean' (default): squared Euclidean distance divided by the number of channels P,
@@ -267,7 +269,10 @@ function checkConstantRows(where: string, m: Matrix, method: RdmMethod): void {
  * Several RDMs of the same patterns at once. 'euclidean', 'plain_euclidean', 'correlation' and
  * 'cosine' share ONE Gram product of the doubly-centered patterns (exact identities, see
  * SharedGram), so asking for Euclidean and correlation RDMs together costs one matMul, not two.
- * Returns the RDMs in the order of `methods`.
+ * Returns the RDMs in the order of `methods`. Each method's formula and scaling is rsatoolbox's
+ * `calc_rdm` (see RdmOptions.method; docs/methods/rsa.md §4).
+ *
+ * @example const [euc, corr] = await rsa.computeRdms(x, ['euclidean', 'correlation']); // one Gram product for both
  */
 export async function computeRdms(x: MatrixLike, methods: readonly RdmMethod[], options: Omit<RdmOptions, 'method'> = {}): Promise<Rdm[]> {
   return computeWith('rsa.computeRdms', x, methods, options);
@@ -313,7 +318,11 @@ async function computeWith(where: string, x: MatrixLike, methods: readonly RdmMe
  * 'poisson' as in RdmOptions. Computed as one Gram product on tfjs; values carry float32
  * precision (and are rounded to float32).
  *
+ * Formulas: docs/methods/rsa.md §4.
+ *
  * Example: x = [[0,0],[1,0],[0,2],[1,2]] gives [0.5, 2, 2.5, 2.5, 2, 0.5] ('euclidean').
+ *
+ * @example const r = await rsa.computeRdm(x, { method: 'correlation' }); // r.values, r.n, r.measure
  */
 export async function computeRdm(x: MatrixLike, options: RdmOptions = {}): Promise<Rdm> {
   checkKnownKeys('rsa.computeRdm', options, RDM_KEYS);
@@ -354,6 +363,7 @@ async function poissonRdm(where: string, m: Matrix, options: Omit<RdmOptions, 'm
   return out;
 }
 
+/** Options of `rsa.crossnobisRdm`: the noise model and the conditions' descriptors. */
 export interface CrossnobisOptions {
   /** Noise precision Lambda (P x P); default identity. */
   precision?: SquareMatrixLike;
@@ -369,7 +379,9 @@ export interface CrossnobisOptions {
  * d_ij = 1/(M(M-1)) sum_m sum_{n != m} (b_im - b_jm)^T Lambda (b_in - b_jn) / P
  * (rsatoolbox's 'crossnobis': train = mean of the other folds, test = fold m, averaged over m).
  * Unbiased, so it can be negative. Computed as S S^T - sum_m Z_m Z_m^T with Z_m the whitened
- * folds and S their sum.
+ * folds and S their sum (docs/methods/rsa.md §4).
+ *
+ * @example const r = await rsa.crossnobisRdm(rsa.foldsFromLabels(x, conditions, runs)); // unbiased, may be < 0
  */
 export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOptions = {}): Promise<Rdm> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -419,7 +431,11 @@ export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOpti
  * Splits measurements into crossnobis folds: row r of `x` is one measurement of condition
  * `conditions[r]` in run `runs[r]`; each fold is the per-run mean pattern of every condition,
  * conditions in ascending order of their label (rsatoolbox sorts conditions). Every condition
- * must occur in every run.
+ * must occur in every run. Fold m, row c = mean of the rows r with runs[r] = run m and
+ * conditions[r] = c, as rsatoolbox's `calc_rdm_crossnobis` averages each cv fold by condition
+ * (docs/methods/rsa.md §4).
+ *
+ * @example const folds = rsa.foldsFromLabels(x, conditions, runs); // one Matrix per run, rows = sorted conditions
  */
 export function foldsFromLabels(x: MatrixLike, conditions: ArrayLike<number>, runs: ArrayLike<number>): Matrix[] {
   const where = 'rsa.foldsFromLabels';

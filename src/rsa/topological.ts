@@ -28,11 +28,13 @@ export type GtMode = 'quantile' | 'rank' | 'absolute';
 /** The threshold modes of `geoTopological`. */
 export const GT_MODES: readonly GtMode[] = ['quantile', 'rank', 'absolute'];
 
+/** Options of `rsa.geoTopological`, `rsa.geoTopologicalJoint` and `rsa.rgdm`: the thresholds (l, u) and how they are read. */
 export interface GtOptions {
   /** Lower threshold: below it a pair counts as neighbors (0). */
   l: number;
   /** Upper threshold: above it a pair counts as far (1). l <= u; l = u gives 1 - adjacency. */
   u: number;
+  /** How l and u are read (see GtMode). Default 'quantile'. */
   mode?: GtMode;
 }
 
@@ -135,7 +137,11 @@ export function gtThresholds(p: GtPrepared, l: number, u: number): [number, numb
  * (l, u) = (0, 1) in 'quantile' mode is the min-max-normalized RDM; l = u is 1 - the adjacency
  * matrix of the graph joining the pairs at or below the l-quantile.
  *
+ * Definition: docs/methods/rsa.md §6.
+ *
  * Example (rank mode): [1, 2, 4, 8, 16, 32] at (0.2, 0.8) -> [0, 0, 1/3, 2/3, 1, 1].
+ *
+ * @example const g = rsa.geoTopological(r, { l: 0.4, u: 0.6 }); // topology-sensitive RGTM, values in [0, 1]
  */
 export function geoTopological(rdm: RdmLike, options: GtOptions): Rdm {
   const where = 'rsa.geoTopological';
@@ -156,6 +162,9 @@ function gtMeasure(l: number, u: number, mode: GtMode, of: string): string {
  * GT with thresholds pooled over several RDMs (rsatoolbox's `geotopological_transform` on an RDMs
  * object: quantiles of all their dissimilarities jointly), masks on the input values (without
  * rsatoolbox's re-masking bug, docs/methods/rsa.md §6.3). Mode 'quantile' or 'absolute'.
+ * With (a, b) the l- and u-quantiles of all the RDMs' values together, each output is GT_{a,b}(rdm_k).
+ *
+ * @example const [ga, gb] = rsa.geoTopologicalJoint([rdmA, rdmB], { l: 0.1, u: 0.9 }); // one shared (a, b)
  */
 export function geoTopologicalJoint(rdms: RdmLike[], options: GtOptions): Rdm[] {
   const where = 'rsa.geoTopologicalJoint';
@@ -188,6 +197,8 @@ export const RGTM_REGIONS: readonly RgtmRegion[] = ['local extractor', 'global e
  * Region of (l, u), tests in the authors' order with tolerance 1e-3 (docs/methods/rsa.md §7):
  * (l+u)/2 <= 0.2 local extractor; (l+u)/2 >= 0.8 global extractor; u - l >= 0.8 geometry
  * sensitive; l >= 0.4 and u <= 0.6 topology sensitive; otherwise intermediate.
+ *
+ * @example rsa.rgtmRegion(0.4, 0.6) // 'topology sensitive'
  */
 export function rgtmRegion(l: number, u: number): RgtmRegion {
   checkLu('rgtmRegion', l, u, 'quantile');
@@ -200,16 +211,22 @@ export function rgtmRegion(l: number, u: number): RgtmRegion {
   return 'intermediate';
 }
 
+/** One cell of the (l, u) grid of `rsa.rgtmGrid`, with its named region (docs/methods/rsa.md §7). */
 export interface RgtmCell {
+  /** Lower threshold (a quantile in [0, 1]). */
   l: number;
+  /** Upper threshold (a quantile in [l, 1]). */
   u: number;
+  /** The paper's region of (l, u), by `rsa.rgtmRegion`. */
   region: RgtmRegion;
 }
 
 /**
  * The authors' (l, u) grid (`run_rgtm_grid_search`): l in {0, step, ..., 1 - step}, u from 1 down
  * to l in the same steps, skipping l + u <= 0.01 (the all-zero matrix). With step 0.05: 229 cells
- * of a 20 x 20 lattice.
+ * of a 20 x 20 lattice (docs/methods/rsa.md §7).
+ *
+ * @example const cells = rsa.rgtmGrid(0.05); // 229 cells {l, u, region}
  */
 export function rgtmGrid(step = 0.05): RgtmCell[] {
   checkNumber('rsa.rgtmGrid', 'step', step, 1e-3, 0.5);
@@ -241,7 +258,13 @@ export function forEachRgtm(rdm: RdmLike, cells: readonly { l: number; u: number
   });
 }
 
-/** Every RGTM of `rdm` over `cells` (small RDMs; see forEachRgtm for large ones). */
+/**
+ * Every RGTM of `rdm` over `cells` (small RDMs; see forEachRgtm for large ones): member k is
+ * geoTopological(rdm, { l: cells[k].l, u: cells[k].u, mode }), the family the authors' grid search
+ * (`run_rgtm_grid_search`) scans, with one sort for the whole grid (docs/methods/rsa.md §6-7).
+ *
+ * @example const family = rsa.rgtmFamily(r, rsa.rgtmGrid(0.1)); // one Rdm per (l, u) cell
+ */
 export function rgtmFamily(rdm: RdmLike, cells: readonly { l: number; u: number }[], options: { mode?: GtMode } = {}): Rdm[] {
   checkKnownKeys('rsa.rgtmFamily', options, ['mode']);
   const mode = checkOneOf('rsa.rgtmFamily', 'options.mode', options.mode ?? 'quantile', GT_MODES);
@@ -261,12 +284,15 @@ export function rgtmFamily(rdm: RdmLike, cells: readonly { l: number; u: number 
  */
 export type GeodesicGraph = 'threshold' | 'epsilon' | 'knn';
 
+/** Options of `rsa.geodesicRdm`: the graph the geodesics run on and the normalization before it. */
 export interface GeodesicOptions {
+  /** The graph (see GeodesicGraph). Default 'threshold'. */
   graph?: GeodesicGraph;
   /** Quantile for 'epsilon' (default 0.05, the authors' default). */
   p?: number;
   /** Neighbors for 'knn' (default 1, the authors' default). */
   k?: number;
+  /** How the 'knn' graph is symmetrized: 'union' (default) or the authors' asymmetric rule (see GeodesicGraph). */
   knnRule?: 'union' | 'authors';
   /**
    * Normalization before building the graph: 'minmax' (default for 'threshold', as rsatoolbox and
@@ -283,9 +309,13 @@ export interface GeodesicOptions {
 /**
  * The representational geodesic-distance matrix (RGDM): all-pairs shortest-path lengths on the
  * graph of a (normalized) RDM, edge weights = the normalized dissimilarities, as a condensed
- * vector; unreachable pairs are Infinity (see `finiteMaxReplace`).
+ * vector; unreachable pairs are Infinity (see `finiteMaxReplace`). RGDM_ij = min over paths
+ * i -> j of the sum of edge weights (Lin & Kriegeskorte; rsatoolbox `geodesic_transform` for the
+ * threshold graph; docs/methods/rsa.md §8).
  *
  * Example: g = [0, 0, 1/3, 2/3, 1, 1] (threshold graph) -> [0, 0, 1/3, 0, 1/3, 1/3].
+ *
+ * @example const gd = rsa.geodesicRdm(r, { graph: 'knn', k: 5 }); // shortest-path lengths, Infinity if unreachable
  */
 export function geodesicRdm(rdm: RdmLike, options: GeodesicOptions = {}): Rdm {
   const where = 'rsa.geodesicRdm';
@@ -358,7 +388,9 @@ function knnSets(x: Float64Array, keep: Uint8Array, n: number, k: number): Set<n
 
 /**
  * The two-step RGDM (authors' `gd_after_gt`): the geodesic RDM of RGTM_{l,u} on the threshold
- * graph (pairs at or above u cut, pairs below l free edges in canonical mode).
+ * graph (pairs at or above u cut, pairs below l free edges in canonical mode); docs/methods/rsa.md §8.
+ *
+ * @example const gd = rsa.rgdm(r, { l: 0.05, u: 0.5 }); // = geodesicRdm(geoTopological(r, { l, u }), threshold graph)
  */
 export function rgdm(rdm: RdmLike, options: GtOptions & { compat?: 'canonical' | 'networkx'; rankAfter?: boolean }): Rdm {
   checkKnownKeys('rsa.rgdm', options, ['l', 'u', 'mode', 'compat', 'rankAfter']);

@@ -75,6 +75,10 @@ export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null
 /**
  * Writes an SAE's weights (sae_weights.safetensors, SAELens names) and cfg.json into `folder`.
  * For BatchTopK with an estimated θ, also a per-latent `threshold` [d_sae] (SAELens JumpReLU form).
+ * Layout: docs/methods/msae.md §8 (SAELens v6 tensor names W_enc [d_in, d_sae], b_enc, W_dec
+ * [d_sae, d_in], b_dec).
+ *
+ * @example sae.save(model, 'runs/mnist-sae/final'); // writes cfg.json and sae_weights.safetensors there
  */
 export function saveSae(sae: Sae, folder: string): void {
   if (typeof folder !== 'string' || folder === '') throw new NestlabArgumentError('sae.save', 'folder', 'a folder path', folder);
@@ -118,7 +122,9 @@ function resolveFolder(path: string): string | null {
 /**
  * Loads an SAE from a checkpoint folder (a step folder, a folder with latest.json, or any folder
  * with SAELens' cfg.json + sae_weights.safetensors). Rejects tensors whose shapes do not match
- * the cfg with an error naming the tensor and both shapes.
+ * the cfg with an error naming the tensor and both shapes. Format: docs/methods/msae.md §8.
+ *
+ * @example const model = sae.load('runs/mnist-sae'); // the step folder latest.json points at
  */
 export function loadSae(path: string): Sae {
   const folder = resolveFolder(path);

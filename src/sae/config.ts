@@ -11,10 +11,17 @@
 import { createHash } from 'node:crypto';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 
+/**
+ * The SAE activations (docs/methods/msae.md §1.2–§1.5): 'topk' (k per row, Gao et al.),
+ * 'batchtopk' (k·B per batch, Bussmann et al. 2024), 'relu' (with an L1 penalty).
+ */
 export const ACTIVATIONS = ['topk', 'batchtopk', 'relu'] as const;
+/** One of `ACTIVATIONS`: the sparsifying activation of an SAE. */
 export type SaeActivation = (typeof ACTIVATIONS)[number];
 
+/** b_dec initializations (docs/methods/msae.md §4.1): geometric median, mean, or zero. */
 export const BDEC_INITS = ['median', 'mean', 'zero'] as const;
+/** One of `BDEC_INITS`. */
 export type BDecInit = (typeof BDEC_INITS)[number];
 
 /** What an SAE is. Fields in camelCase; checkpoints map them to SAELens' snake_case. */
@@ -90,7 +97,10 @@ export type SaeTrainingInput = Partial<SaeTraining>;
 /**
  * The paper's five fixed groups (Bussmann et al. 2025, App. G.3): fractions [1/32, 1/16, 1/8,
  * 1/4, 17/32] of m, as cumulative prefix sizes ending at m (e.g. m = 4096 → [128, 384, 896,
- * 1920, 4096]). `options.fractions` gives other groups (all but the last).
+ * 1920, 4096]). `options.fractions` gives other groups (all but the last). Prefix j is
+ * Σ_{i ≤ j} max(1, ⌊f_i·m⌋), then m is appended (docs/methods/msae.md §2.2).
+ *
+ * @example const prefixes = sae.matryoshkaPrefixes(4096); // [128, 384, 896, 1920, 4096]
  */
 export function matryoshkaPrefixes(dSae: number, options: { fractions?: number[] } = {}): number[] {
   const where = 'sae.matryoshkaPrefixes';
@@ -112,7 +122,10 @@ export function matryoshkaPrefixes(dSae: number, options: { fractions?: number[]
 
 /**
  * Halving prefix sizes m/16, m/8, m/4, m/2, m (floored, at least 1, duplicates dropped), e.g.
- * 512 → [32, 64, 128, 256, 512]: nested sizes for reading any SAE prefix by prefix.
+ * 512 → [32, 64, 128, 256, 512]: nested sizes for reading any SAE prefix by prefix. nestlab's
+ * own choice (the MNIST workflow's default), after MRL's halving sizes (docs/methods/mrl.md §2).
+ *
+ * @example const prefixes = sae.halvingPrefixes(512); // [32, 64, 128, 256, 512]
  */
 export function halvingPrefixes(dSae: number): number[] {
   checkInt('sae.halvingPrefixes', 'dSae', dSae, 1);
@@ -125,9 +138,13 @@ export function halvingPrefixes(dSae: number): number[] {
 }
 
 /**
- * Fills the architecture's defaults and validates every field; throws NestlabArgumentError
+ * Fills the architecture's defaults (docs/methods/msae.md §7: activation 'batchtopk',
+ * k = min(32, dSae), prefixes [dSae]) and validates every field; throws NestlabArgumentError
  * naming the field. Checks: k ≤ dSae (an integer for topk), prefixes strictly increasing,
- * positive, ending at dSae.
+ * positive, ending at dSae. Field meanings follow SAELens' cfg (`d_in`, `d_sae`, `k`,
+ * `matryoshka_widths`).
+ *
+ * @example const arch = sae.architecture({ dIn: 784, dSae: 256, k: 16 }); // arch.activation 'batchtopk', arch.prefixes [256]
  */
 export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.architecture'): SaeArchitecture {
   if (input === null || typeof input !== 'object') throw new NestlabArgumentError(where, 'architecture', 'an object with dIn and dSae', input);
@@ -160,7 +177,11 @@ export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.archit
 /**
  * Fills the training defaults for `arch` and validates every field; throws NestlabArgumentError
  * naming the field. Checks: one prefix weight per prefix, k·batchSize ≥ 1 for batchtopk, rates
- * and probabilities in range.
+ * and probabilities in range. Defaults are docs/methods/msae.md §7: learning rate
+ * 2e-4/√(dSae/16384) and prefix weights 1/K (dictionary_learning), AuxK α = 1/32 with
+ * auxK = min(dSae, ⌊dIn/2⌋) (Gao et al. 2024).
+ *
+ * @example const t = sae.training({ epochs: 5 }, sae.architecture({ dIn: 784, dSae: 256 })); // t.learningRate = 2e-4/√(256/16384) = 1.6e-3
  */
 export function saeTraining(input: SaeTrainingInput | undefined, arch: SaeArchitecture, where = 'sae.training'): SaeTraining {
   const t = input ?? {};

@@ -13,6 +13,7 @@ import { decodeSae, encodeSae, truncateCode, type Sae, type SparseCode } from '.
 
 /** Reconstruction and sparsity of the sub-SAE made of the first `prefix` latents. */
 export interface PrefixMetrics {
+  /** The prefix size p (latents 0 … p−1). */
   prefix: number;
   /** mean_b ‖x − x̂_p‖². */
   mse: number;
@@ -34,7 +35,12 @@ export interface PrefixMetrics {
 
 /**
  * Metrics of every prefix of `sae.cfg.prefixes` (or `options.prefixes`) on rows `x`, from one
- * encoding (inference activation: TopK, BatchTopK with θ, ReLU).
+ * encoding (inference activation: TopK, BatchTopK with θ, ReLU). Per prefix p
+ * (docs/methods/msae.md §5.1): MSE = mean_b ‖x − x̂_p‖², FVU = MSE / mean_b ‖x − x̄‖² (EleutherAI
+ * sparsify's definition), L0 = mean_b #{i < p : f_i ≠ 0}, dead and dense fractions as SAEBench.
+ * Pass `options.code` (from `sae.encode`) to reuse an encoding.
+ *
+ * @example const rows = await sae.evaluate(model, test.x); // one PrefixMetrics per prefix: rows[0].fvu, rows[0].l0
  */
 export async function evaluateSae(sae: Sae, x: Matrix, options: { prefixes?: number[]; code?: SparseCode } = {}): Promise<PrefixMetrics[]> {
   const where = 'sae.evaluate';
@@ -82,7 +88,12 @@ export async function evaluateSae(sae: Sae, x: Matrix, options: { prefixes?: num
   });
 }
 
-/** cos(W_dec,i, t_j) for every decoder row i and true feature j: a [dSae, features] Matrix. */
+/**
+ * cos(W_dec,i, t_j) = W_dec,i·t_j / (‖W_dec,i‖‖t_j‖) for every decoder row i and true feature j:
+ * a [dSae, features] Matrix (docs/methods/msae.md §5.2). Zero where a norm is zero.
+ *
+ * @example const cos = sae.decoderFeatureCosines(model, toy.features); // toy = data.hierarchicalFeatures(); cos [dSae, 20]
+ */
 export function decoderFeatureCosines(sae: Sae, features: Matrix): Matrix {
   const where = 'sae.decoderFeatureCosines';
   const f = checkMatrix(where, 'features', features, 1, 1);
@@ -110,7 +121,12 @@ export function decoderFeatureCosines(sae: Sae, features: Matrix): Matrix {
   return { data: out, rows: m, cols: f.rows };
 }
 
-/** Mean over true features of the max cosine with any decoder row (MMCS; cos from decoderFeatureCosines). */
+/**
+ * Mean over true features of the max cosine with any decoder row, MMCS = (1/F) Σ_j max_i cos_ij
+ * (docs/methods/msae.md §5.2; cos from decoderFeatureCosines). 1 when every feature is learned.
+ *
+ * @example const mmcs = sae.meanMaxCosine(sae.decoderFeatureCosines(model, toy.features)); // in [-1, 1]
+ */
 export function meanMaxCosine(cos: Matrix): number {
   let total = 0;
   for (let j = 0; j < cos.cols; j++) {
@@ -122,8 +138,11 @@ export function meanMaxCosine(cos: Matrix): number {
 }
 
 /**
- * One distinct latent per true feature maximizing the summed cosine (Hungarian algorithm on
- * −cos; requires features ≤ latents). Returns latentOf[feature].
+ * One distinct latent per true feature maximizing the summed cosine Σ_j cos(latentOf[j], j)
+ * (Hungarian algorithm, Kuhn 1955, on −cos; requires features ≤ latents; docs/methods/msae.md
+ * §5.2). Returns latentOf[feature].
+ *
+ * @example const latentOf = sae.matchLatents(cos); // latentOf[j] = the latent matched to feature j
  */
 export function matchLatents(cos: Matrix): Int32Array {
   const n = cos.cols; // features (assignment rows)
@@ -140,7 +159,9 @@ export interface MatchSummary {
   latentOf: Int32Array;
   /** cos(matched latent, feature) for each feature. */
   matchedCos: Float64Array;
+  /** Mean of matchedCos. */
   diagMean: number;
+  /** Smallest matchedCos (≈ 0 when a feature was not learned). */
   diagMin: number;
   /** Largest |cos| between a matched latent and a feature other than its own. */
   maxOffDiag: number;
@@ -148,7 +169,13 @@ export interface MatchSummary {
   below085: number;
 }
 
-/** Hungarian matching plus its diagonal/off-diagonal summary. */
+/**
+ * Hungarian matching plus its diagonal/off-diagonal summary (docs/methods/msae.md §5.2): mean and
+ * min of the matched cosines, the largest |cos| of a matched latent with another feature, and the
+ * count of matches below 0.85.
+ *
+ * @example const s = sae.matchSummary(cos); // s.diagMean, s.diagMin, s.maxOffDiag, s.below085
+ */
 export function matchSummary(cos: Matrix): MatchSummary {
   const latentOf = matchLatents(cos);
   const n = cos.cols;
@@ -172,7 +199,9 @@ export function matchSummary(cos: Matrix): MatchSummary {
 
 /** Absorption counts for one parent feature. */
 export interface ParentAbsorption {
+  /** Index of the parent feature. */
   parent: number;
+  /** The latent matched to it. */
   latent: number;
   /** Samples where the parent and one of its children are on. */
   events: number;
@@ -182,6 +211,7 @@ export interface ParentAbsorption {
   carried: number;
 }
 
+/** What `sae.absorption` returns: absorption rates, per-parent counts and the matching used. */
 export interface AbsorptionResult {
   /**
    * Parent-absorption rate (docs/methods/msae.md §5.3): over all (sample, parent) pairs
@@ -195,14 +225,22 @@ export interface AbsorptionResult {
    * the child latent carries the parent direction.
    */
   carriedRate: number;
+  /** The counts of each parent feature. */
   perParent: ParentAbsorption[];
+  /** Total (sample, parent) events over all parents. */
   events: number;
+  /** The latent–feature matching the rates use. */
   match: MatchSummary;
 }
 
 /**
  * Absorption of the parents of a hierarchical toy (src/data/hierarchical.ts) by an SAE, on the
  * toy's samples (or its first `options.samples`). Matching uses decoder–feature cosines.
+ * rate = #(parent latent silent) / #(parent and a child on); carriedRate also requires the child's
+ * latent to fire with decoder cos ≥ `carryCos` (default 0.1) to the parent (docs/methods/msae.md
+ * §5.3; the toy of Bussmann et al. 2025 §4.1).
+ *
+ * @example const a = await sae.absorption(model, toy); // toy = data.hierarchicalFeatures(); a.rate, a.carriedRate
  */
 export async function absorption(sae: Sae, data: HierarchicalData, options: { samples?: number; carryCos?: number; code?: SparseCode } = {}): Promise<AbsorptionResult> {
   const where = 'sae.absorption';
@@ -237,7 +275,12 @@ export async function absorption(sae: Sae, data: HierarchicalData, options: { sa
   return { rate: events > 0 ? silent / events : 0, carriedRate: events > 0 ? carried / events : 0, perParent, events, match };
 }
 
-/** Latent indices ordered by how often they fire on x (most first; ties by index). */
+/**
+ * Latent indices ordered by how often they fire on x, #{b : f_{b,j} > 0} (most first; ties by
+ * index): the order `sae.permuteLatents` takes to read a flat SAE by prefix (docs/methods/msae.md §1.7).
+ *
+ * @example const order = await sae.latentsByFrequency(model, x); // order[0] fires most often
+ */
 export async function latentsByFrequency(sae: Sae, x: Matrix): Promise<Int32Array> {
   const code = await encodeSae(sae, x);
   const count = new Float64Array(sae.cfg.dSae);

@@ -43,10 +43,15 @@ export function zeroParams(dIn: number, dSae: number): SaeParams {
  * order, with values val (> 0).
  */
 export interface SparseCode {
+  /** Number of encoded rows. */
   rows: number;
+  /** Dictionary size m (the dense width of the code). */
   dSae: number;
+  /** Row offsets into idx/val, length rows + 1. */
   ptr: Int32Array;
+  /** Active latent indices, increasing within each row. */
   idx: Int32Array;
+  /** Activations of those latents (> 0). */
   val: Float32Array;
 }
 
@@ -54,6 +59,7 @@ export interface SparseCode {
 export interface Sae {
   /** The architecture (SAELens keeps it in `sae.cfg` too). */
   cfg: SaeArchitecture;
+  /** W_enc, b_enc, W_dec, b_dec (the master copy, row-major). */
   params: SaeParams;
   /** BatchTopK inference threshold θ (mean smallest kept activation); -1 while not estimated. */
   threshold: number;
@@ -61,7 +67,7 @@ export interface Sae {
   training?: SaeTraining;
 }
 
-/** Options of `createSae`. */
+/** Options of `sae.create` (`createSae`): seed and b_dec initialization. */
 export interface CreateSaeOptions {
   /** Seed of the initialization. Default 0. */
   seed?: number;
@@ -109,10 +115,12 @@ export function geometricMedian(x: Matrix, maxIter = 100): Float32Array {
 }
 
 /**
- * A new SAE. Tied init (docs/methods/msae.md §4): W_dec rows kaiming-uniform (U(±√(6/d))... then
+ * A new SAE. Tied init (docs/methods/msae.md §4.1): W_dec rows kaiming-uniform (U(±√(6/d))... then
  * normalized to unit norm), W_enc = W_decᵀ (a copy), b_enc = 0, b_dec = geometric median / mean
  * of `options.sample` (zero without a sample or with bDecInit 'zero'). Every draw comes from
- * Rng(options.seed).
+ * Rng(options.seed). `sae.train` calls this itself; use it to inspect or hand-train an SAE.
+ *
+ * @example const model = sae.create({ dIn: 784, dSae: 256, k: 16, prefixes: sae.halvingPrefixes(256) }, { seed: 0, sample: x }); // b_dec = geometric median of x
  */
 export function createSae(architecture: SaeArchitectureInput, options: CreateSaeOptions = {}): Sae {
   const where = 'sae.create';
@@ -138,7 +146,12 @@ export function createSae(architecture: SaeArchitectureInput, options: CreateSae
   return { cfg, params: { wEnc, bEnc: new Float32Array(m), wDec, bDec }, threshold: -1 };
 }
 
-/** A deep copy (parameters and threshold). */
+/**
+ * A deep copy (architecture, parameters, threshold θ and training config): no array is shared, so
+ * editing the copy (e.g. ablating latents) leaves the original intact.
+ *
+ * @example const copy = sae.clone(model); // copy.params.wDec !== model.params.wDec
+ */
 export function cloneSae(sae: Sae): Sae {
   const p = sae.params;
   return {
@@ -392,7 +405,12 @@ export async function selectAbove(pre: PreActivations, threshold = 0): Promise<S
   return { rows, dSae: m, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
 }
 
-/** The code restricted to latents < prefix (Matryoshka inference at prefix p). */
+/**
+ * The code restricted to latents < prefix: f'_i = f_i for i < p, else 0 (Matryoshka inference at
+ * prefix p, docs/methods/msae.md §1.7). Cheaper than re-encoding when one code serves many prefixes.
+ *
+ * @example const c64 = sae.truncateCode(code, 64); // same rows, only latents 0..63
+ */
 export function truncateCode(code: SparseCode, prefix: number): SparseCode {
   checkInt('sae.truncateCode', 'prefix', prefix, 1, code.dSae);
   if (prefix === code.dSae) return code;
@@ -411,7 +429,12 @@ export function truncateCode(code: SparseCode, prefix: number): SparseCode {
   return { rows: code.rows, dSae: code.dSae, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
 }
 
-/** A sparse code as a dense [rows, dSae] Matrix. */
+/**
+ * A sparse code as a dense [rows, dSae] Matrix (zeros where a latent is inactive), for the
+ * analyses that take matrices (rsa, similarity).
+ *
+ * @example const dense = sae.codeToDense(code); // dense.data[b * dense.cols + j] = activation of latent j on row b
+ */
 export function codeToDense(code: SparseCode): Matrix {
   const out = new Float32Array(code.rows * code.dSae);
   for (let b = 0; b < code.rows; b++) {
@@ -425,7 +448,7 @@ export function codeToDense(code: SparseCode): Matrix {
 
 const INFER_CHUNK = 2048;
 
-/** Options of `encodeSae`. */
+/** Options of `sae.encode` (`encodeSae`): prefix and output form. */
 export interface EncodeOptions {
   /** Keep only latents < prefix (Matryoshka inference at a prefix). Default: all. */
   prefix?: number;
@@ -434,10 +457,14 @@ export interface EncodeOptions {
 }
 
 /**
- * Encodes rows of `x` with the inference activation: TopK per row; BatchTopK as JumpReLU with the
- * estimated θ (f = r·[r > θ]; while θ is not estimated, top k·B over each chunk of rows); ReLU.
- * With `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, BB/DL `encode`). The code is
- * sparse (CSR) unless `dense: true`.
+ * Encodes rows of `x` with the inference activation, f = σ((x − b_dec)·W_enc + b_enc)
+ * (docs/methods/msae.md §1.1–§1.4): TopK per row (Gao et al. eq. 2); BatchTopK as JumpReLU with the
+ * estimated θ (f = r·[r > θ], r = ReLU(pre); while θ is not estimated, top k·B over each chunk of
+ * rows); ReLU. With `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, msae.md §1.7,
+ * bartbussmann/matryoshka_sae and dictionary_learning `encode`). The code is sparse (CSR) unless
+ * `dense: true`.
+ *
+ * @example const code = await sae.encode(model, x, { prefix: 64 }); // CSR: row b's latents are code.idx[code.ptr[b] .. code.ptr[b+1])
  */
 export async function encodeSae(sae: Sae, x: Matrix, options: EncodeOptions & { dense: true }): Promise<Matrix>;
 export async function encodeSae(sae: Sae, x: Matrix, options?: EncodeOptions & { dense?: false }): Promise<SparseCode>;
@@ -489,7 +516,9 @@ function concatCodes(parts: SparseCode[], m: number): SparseCode {
 
 /**
  * x̂ = f_{0:p}·W_dec[0:p] + b_dec for a sparse code (only active rows of W_dec are read), with
- * p = `options.prefix` (default all latents).
+ * p = `options.prefix` (default all latents); docs/methods/msae.md §1.1.
+ *
+ * @example const xHat = sae.decode(model, code, { prefix: 64 }); // Matrix [code.rows, dIn]
  */
 export function decodeSae(sae: Sae, code: SparseCode, options: { prefix?: number } = {}): Matrix {
   const where = 'sae.decode';
@@ -513,7 +542,12 @@ export function decodeSae(sae: Sae, code: SparseCode, options: { prefix?: number
   return { data: out, rows: code.rows, cols: d };
 }
 
-/** Reconstruction of `x` through the first `options.prefix` latents (default all): decode(encode(x)). */
+/**
+ * Reconstruction of `x` through the first `options.prefix` latents (default all):
+ * x̂_p = decode(encode(x, p), p) = f_{0:p}·W_dec[0:p] + b_dec (docs/methods/msae.md §1.1, §1.7).
+ *
+ * @example const xHat = await sae.reconstruct(model, x, { prefix: 64 }); // Matrix [x.rows, dIn]
+ */
 export async function reconstructSae(sae: Sae, x: Matrix, options: { prefix?: number } = {}): Promise<Matrix> {
   checkKnownKeys('sae.reconstruct', options, ['prefix']);
   const prefix = options.prefix ?? sae.cfg.dSae;
@@ -521,9 +555,12 @@ export async function reconstructSae(sae: Sae, x: Matrix, options: { prefix?: nu
 }
 
 /**
- * A copy of `sae` whose latents are reordered: new latent i is old latent order[i] (encoder
- * column, encoder bias and decoder row move together, so the function computed is unchanged).
- * Used to read a flat SAE "by prefix", e.g. most frequently firing latents first.
+ * A copy of `sae` whose latents are reordered: new latent i is old latent order[i]
+ * (W_enc'[:, i] = W_enc[:, order[i]], b_enc'[i] = b_enc[order[i]], W_dec'[i] = W_dec[order[i]]),
+ * so the function computed is unchanged. Used to read a flat SAE "by prefix", e.g. most
+ * frequently firing latents first (docs/methods/msae.md §1.7; Nabeshima's latent permutation).
+ *
+ * @example const byFreq = sae.permuteLatents(model, await sae.latentsByFrequency(model, x)); // latent 0 fires most often
  */
 export function permuteLatents(sae: Sae, order: ArrayLike<number>): Sae {
   const { dIn: d, dSae: m } = sae.cfg;

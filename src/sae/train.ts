@@ -38,8 +38,11 @@ const KEYS = ['wEnc', 'bEnc', 'wDec', 'bDec'] as const;
 
 /** What one step reports. */
 export interface StepInfo {
+  /** 0-based index of the step. */
   step: number;
+  /** The scheduled learning rate the step used. */
   learningRate: number;
+  /** Total loss and its parts (per-prefix MSE, L1, AuxK) on the batch. */
   losses: StepLosses;
   /** Latents dead before this step. */
   dead: number;
@@ -166,7 +169,7 @@ export function applyUpdate(sae: Sae, state: TrainerState, cfg: SaeTraining, gra
 // ---------------------------------------------------------------------------------------------
 // The loop
 
-/** Options of `trainSae`: the SAE's architecture, its training config, and how to run. */
+/** Options of `sae.train` (`trainSae`): the SAE's architecture, its training config, and how to run. */
 export interface TrainSaeOptions {
   /** What to train (dIn, dSae, activation, k, prefixes). Required. */
   architecture: SaeArchitectureInput;
@@ -194,7 +197,9 @@ export interface TrainSaeOptions {
 
 /** Per-epoch summary. */
 export interface EpochSummary {
+  /** 1-based epoch number. */
   epoch: number;
+  /** Steps of this epoch run in this call. */
   steps: number;
   /** Mean total loss over the epoch's steps. */
   loss: number;
@@ -206,12 +211,15 @@ export interface EpochSummary {
   l0: number;
 }
 
-/** What `trainSae` returns. */
+/** What `sae.train` (`trainSae`) returns. */
 export interface TrainSaeResult {
   /** The trained SAE (its `training` field holds the training config used). */
   sae: Sae;
+  /** Trainer state after the last step (Adam moments, dead counters, step), as checkpoints save it. */
   state: TrainerState;
+  /** One summary per epoch completed in this call. */
   history: EpochSummary[];
+  /** Steps of the whole run: ⌈epochs·⌊rows/batchSize⌋⌉. */
   totalSteps: number;
   /** Steps done in this call (fewer than totalSteps − resumed step when stopped early). */
   stepsRun: number;
@@ -226,6 +234,13 @@ const TRAIN_OPTIONS = ['architecture', 'training', 'progress', 'checkpointDir', 
  * files). Seeded: the same configs and data give the same weights; with `checkpointDir`, an
  * interrupted run resumes and ends with the same weights as an uninterrupted one (parameters,
  * Adam moments, dead counters and θ are saved; batch order is a function of (seed, epoch, index)).
+ *
+ * Loss (docs/methods/msae.md §2–§3; Bussmann et al. 2025 §3): L = Σ_k w_k·mean_b ‖x − x̂_{m_k}‖²
+ * over the prefixes m_k, plus λ·mean_b Σ_i f_i for relu and the AuxK term of Gao et al. 2024;
+ * Adam with warm-up and linear decay (§4); the recipe is closest to dictionary_learning's
+ * `matryoshka_batch_top_k.py`.
+ *
+ * @example const { sae: model, history } = await sae.train(x, { architecture: { dIn: 784, dSae: 256, k: 16, prefixes: sae.halvingPrefixes(256) }, training: { batchSize: 128, epochs: 5 } });
  */
 export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOptions): Promise<TrainSaeResult> {
   const where = 'sae.train';

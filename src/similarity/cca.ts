@@ -29,6 +29,7 @@ export interface CcaResult {
   mean: number;
   /** Directions of X (of Y) that entered the CCA: its numerical rank, or the SVD truncation for SVCCA. */
   keptX: number;
+  /** Directions of Y that entered the CCA (as keptX). */
   keptY: number;
   /** keptX + keptY > n - 1: some correlations are 1 by construction (too few samples). */
   saturated: boolean;
@@ -164,6 +165,8 @@ function readCcaOptions(where: string, options: CcaOptions): { rankTol: number; 
  * `get_cca_similarity`). Invariant to invertible linear maps and translations of either input.
  *
  * @throws NestlabArgumentError on row mismatch, n < 2, non-finite or constant input.
+ *
+ * @example const { rho, saturated } = await similarity.cca(x, y); // rho descending in [0, 1]
  */
 export async function cca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: CcaOptions = {}): Promise<CcaResult> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -182,6 +185,8 @@ export async function cca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, opti
  * representations; similarity = mean canonical correlation (`mean` of the result). Invariant to
  * invertible linear maps within the kept subspaces and to orthogonal maps and scaling before the
  * SVD. The SVD is the eigendecomposition of X_c^T X_c (Float64, ./linalg.ts).
+ *
+ * @example const { mean } = await similarity.svcca(x, y, { varianceKept: 0.99 }); // mean canonical correlation of the kept directions
  */
 export async function svcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: SvccaOptions = {}): Promise<CcaResult> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -208,6 +213,8 @@ export async function svcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, op
  * sum_j |<h_i, x_j>|, h_i the canonical variates of the layer with fewer units and x_j its units
  * (see `variant`). distance = 1 - similarity. Uses all directions above `rankTol` (no SVD
  * truncation), like google/svcca's compute_pwcca.
+ *
+ * @example const r = await similarity.pwcca(x, y); // r.similarity, and r.distance = 1 - r.similarity
  */
 export async function pwcca(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: PwccaOptions = {}): Promise<PwccaResult> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)

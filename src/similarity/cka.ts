@@ -77,6 +77,8 @@ function finish(where: string, num: number, nx: number, ny: number): number {
  *
  * @throws NestlabArgumentError when rows differ, n < 2 (n < 4 debiased), values are not finite,
  *   or a representation is constant.
+ *
+ * @example const cka = await similarity.linearCka(x, y); // 1 for identical representations
  */
 export async function linearCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: LinearCkaOptions = {}): Promise<number> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -184,6 +186,8 @@ function squaredDistances(m: Matrix): tf.Tensor2D {
  * Pass `sigma` for an absolute bandwidth instead. Cost: two n x n Gram matrices on tfjs.
  *
  * @throws NestlabArgumentError as {@link linearCka}, and when both bandwidthFraction and sigma are given.
+ *
+ * @example const cka = await similarity.rbfCka(x, y, { bandwidthFraction: 0.5 }); // sigma^2 = 0.25 * median squared distance
  */
 export async function rbfCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: RbfCkaOptions = {}): Promise<number> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)

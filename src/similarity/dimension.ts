@@ -45,6 +45,8 @@ export interface TwoNnResult {
  *
  * @throws NestlabArgumentError when X has fewer than 3 rows (or fewer than 3 distinct rows), or
  *   is not finite.
+ *
+ * @example const { dimension } = await similarity.twoNn(x); // about 2 for points sampled on a surface
  */
 export async function twoNn(X: Matrix | tf.Tensor2D, options: TwoNnOptions = {}): Promise<TwoNnResult> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -101,6 +103,8 @@ async function smallGram(x: Matrix): Promise<{ g: Float64Array; d: number }> {
  * rotation, translation and scale. Finite-sample bias for isotropic data: about p / (1 + p / n).
  *
  * @throws NestlabArgumentError when X has fewer than 2 rows, is not finite, or is constant.
+ *
+ * @example const pr = await similarity.participationRatio(x); // k when k directions carry equal variance
  */
 export async function participationRatio(X: Matrix | tf.Tensor2D): Promise<number> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -118,6 +122,10 @@ export async function participationRatio(X: Matrix | tf.Tensor2D): Promise<numbe
 /**
  * Eigenvalues of the covariance of X (n - 1 normalization), descending, length min(n, p)
  * (Float64 eigensolver of ./linalg.ts on the smaller centered Gram).
+ * Sum lambda_i = total variance; the same eigenvalues as scikit-learn `PCA().explained_variance_`
+ * (docs/methods/similarity.md §10).
+ *
+ * @example const lambda = await similarity.covarianceSpectrum(x); // lambda[0] is the variance along the first principal axis
  */
 export async function covarianceSpectrum(X: Matrix | tf.Tensor2D): Promise<Float64Array> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)

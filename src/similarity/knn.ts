@@ -27,7 +27,9 @@ export interface KnnResult {
   indices: Int32Array;
   /** n x k distances (Euclidean, or 1 - cosine), ascending per row. */
   distances: Float64Array;
+  /** Rows searched (queries). */
   n: number;
+  /** Neighbors per row. */
   k: number;
 }
 
@@ -65,6 +67,8 @@ function rowNorms(m: Matrix): Float64Array {
  * tfjs in blocks, plus n (k + margin) d in Float64.
  *
  * @throws NestlabArgumentError when k is not in [1, n - 1] or X is not finite.
+ *
+ * @example const { indices, distances } = await similarity.nearestNeighbors(x, 10); // row i's j-th neighbor is indices[i * 10 + j]
  */
 export async function nearestNeighbors(X: Matrix | tf.Tensor2D, k: number, options: KnnOptions = {}): Promise<KnnResult> {
   const where = 'similarity.nearestNeighbors';
@@ -171,6 +175,8 @@ export interface MutualKnnOptions {
  * the 0.95 quantile of |x| before this (`remove_outliers`); do that beforehand if you want it.
  *
  * @throws NestlabArgumentError on row mismatch, non-finite input, or k outside [1, n - 1].
+ *
+ * @example const m = await similarity.mutualKnn(x, y, { k: 10 }); // 1 when every neighborhood is shared
  */
 export async function mutualKnn(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: MutualKnnOptions = {}): Promise<number> {
   const where = 'similarity.mutualKnn';

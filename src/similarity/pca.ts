@@ -37,6 +37,10 @@ export interface PcaResult {
 /**
  * PCA of X (rows = samples): eigenvectors of X_c^T X_c / (n - 1), descending. Cost: n p^2 on
  * tfjs plus an O(p^3) Float64 eigensolve, so it suits p up to a few thousand.
+ * Same components, explained variance and scores as scikit-learn `PCA(n_components=k)`, up to
+ * the sign of each component (docs/methods/similarity.md §11).
+ *
+ * @example const { scores, explainedVarianceRatio } = await similarity.pca(x, { components: 2 }); // scores: n x 2
  */
 export async function pca(X: Matrix | tf.Tensor2D, options: PcaOptions = {}): Promise<PcaResult> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)

@@ -89,6 +89,8 @@ export function partialWhitening(g: Float64Array, d: number, alpha: number): Flo
  *
  * @throws NestlabArgumentError on row mismatch, n < 2, non-finite input, p != q without zeroPad,
  *   alpha outside [0, 1], or an all-zero representation.
+ *
+ * @example const d = await similarity.shapeDistance(x, y, { alpha: 1, score: 'angular' }); // radians; 0 when y is a rotated, scaled, shifted x
  */
 export async function shapeDistance(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: ShapeDistanceOptions = {}): Promise<number> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)

@@ -34,7 +34,12 @@ export function checkBarcode(where: string, argument: string, bars: unknown): Ba
   return c;
 }
 
-/** Makes a Barcode from [birth, death] pairs (death may be Infinity). */
+/**
+ * Makes a Barcode from [birth, death] pairs (death may be Infinity), the (birth, death) diagram
+ * points that ripser and gudhi print; checked as every function here checks its input.
+ *
+ * @example const bars = topology.barcode([[0, 2], [1, 3], [0, Infinity]]);
+ */
 export function barcode(pairs: ArrayLike<readonly [number, number]>): Barcode {
   const out = { births: new Float64Array(pairs.length), deaths: new Float64Array(pairs.length) };
   for (let i = 0; i < pairs.length; i++) {
@@ -44,7 +49,11 @@ export function barcode(pairs: ArrayLike<readonly [number, number]>): Barcode {
   return checkBarcode('topology.barcode', 'pairs', out);
 }
 
-/** Lifetimes d − b of the finite bars (infinite bars are skipped). */
+/**
+ * Lifetimes d − b of the finite bars (infinite bars are skipped); docs/methods/topology.md §4.
+ *
+ * @example const l = topology.lifetimes(res.bars[1]); // d - b of the finite H1 bars
+ */
 export function lifetimes(bars: Barcode): Float64Array {
   checkBarcode('topology.lifetimes', 'bars', bars);
   const out: number[] = [];
@@ -52,7 +61,12 @@ export function lifetimes(bars: Barcode): Float64Array {
   return Float64Array.from(out);
 }
 
-/** The bars with the `k` longest lifetimes (infinite first), longest first. */
+/**
+ * The bars with the `k` longest lifetimes d − b (infinite first), longest first; equal lifetimes
+ * by earlier birth (docs/methods/topology.md §4).
+ *
+ * @example const top = topology.longestBars(res.bars[1], 2); // the two most persistent H1 bars
+ */
 export function longestBars(bars: Barcode, k: number): Barcode {
   checkBarcode('topology.longestBars', 'bars', bars);
   checkInt('topology.longestBars', 'k', k, 0);
@@ -65,7 +79,9 @@ export function longestBars(bars: Barcode, k: number): Barcode {
 
 /**
  * Betti curve β(t) = #{bars with b <= t < d} at each scale t (giotto-tda's BettiCurve
- * convention: a bar counts from its birth, inclusive, to its death, exclusive).
+ * convention: a bar counts from its birth, inclusive, to its death, exclusive); docs/methods/topology.md §4.
+ *
+ * @example const betti1 = topology.bettiCurve(res.bars[1], [0, 0.25, 0.5, 1]); // β_1 at each scale
  */
 export function bettiCurve(bars: Barcode, scales: ArrayLike<number>): Float64Array {
   checkBarcode('topology.bettiCurve', 'bars', bars);
@@ -90,7 +106,12 @@ export function linspace(lo: number, hi: number, count: number): Float64Array {
   return out;
 }
 
-/** Total persistence Σ (d − b)^p over the finite bars (p = 1: the total lifetime). */
+/**
+ * Total persistence Σ (d − b)^p over the finite bars (p = 1: the total lifetime);
+ * docs/methods/topology.md §4.
+ *
+ * @example topology.totalPersistence(res.bars[1], 2) // sum of squared H1 lifetimes
+ */
 export function totalPersistence(bars: Barcode, p = 1): number {
   checkNumber('topology.totalPersistence', 'p', p, Number.MIN_VALUE);
   let s = 0;
@@ -101,6 +122,8 @@ export function totalPersistence(bars: Barcode, p = 1): number {
 /**
  * Persistence entropy −Σ (ℓ_i / L) log(ℓ_i / L) over the finite lifetimes ℓ_i, L = Σ ℓ_i
  * (Chintakunta et al. 2015; natural log). 0 for an empty or all-zero diagram.
+ *
+ * @example topology.persistenceEntropy(topology.barcode([[0, 2], [1, 3]])) // ln 2
  */
 export function persistenceEntropy(bars: Barcode): number {
   const l = lifetimes(bars);
@@ -112,6 +135,7 @@ export function persistenceEntropy(bars: Barcode): number {
   return h;
 }
 
+/** Options of `topology.persistenceLandscape`. */
 export interface LandscapeOptions {
   /** Number of landscape functions λ_1..λ_k. Default 5 (gudhi's default). */
   layers?: number;
@@ -121,14 +145,19 @@ export interface LandscapeOptions {
 
 /** Persistence landscape values: `values[k * grid.length + i]` = λ_{k+1}(grid[i]). */
 export interface Landscape {
+  /** λ_{k+1}(grid[i]) at index k * grid.length + i. */
   values: Float64Array;
+  /** Number of landscape functions λ_1..λ_layers. */
   layers: number;
+  /** The scales t the landscapes are evaluated at. */
   grid: Float64Array;
 }
 
 /**
  * Persistence landscape (Bubenik 2015): λ_k(t) = the k-th largest of max(0, min(t − b, d − t))
- * over the bars (infinite deaths are clipped at the grid's end).
+ * over the bars (infinite deaths are clipped at the grid's end); docs/methods/topology.md §4.
+ *
+ * @example const land = topology.persistenceLandscape(res.bars[1], { layers: 3 }); // land.values[k * land.grid.length + i]
  */
 export function persistenceLandscape(bars: Barcode, options: LandscapeOptions = {}): Landscape {
   const where = 'topology.persistenceLandscape';
@@ -154,7 +183,9 @@ export function persistenceLandscape(bars: Barcode, options: LandscapeOptions = 
 
 /**
  * L^p norm of a landscape over its grid, (Σ_k ∫ λ_k(t)^p dt)^(1/p), with the trapezoid rule.
- * Default p = 2.
+ * Default p = 2. The landscape norm of Bubenik (2015); docs/methods/topology.md §4.
+ *
+ * @example topology.landscapeNorm(topology.persistenceLandscape(res.bars[1]), 2)
  */
 export function landscapeNorm(landscape: Landscape, p = 2): number {
   checkNumber('topology.landscapeNorm', 'p', p, 1);
@@ -184,6 +215,7 @@ function defaultGrid(bars: Barcode, count: number): Float64Array {
   return linspace(lo, hi, count);
 }
 
+/** Options of `topology.persistenceImage`. */
 export interface PersistenceImageOptions {
   /** Pixels along [birth, persistence]. Default [20, 20]. */
   resolution?: [number, number];
@@ -199,16 +231,22 @@ export interface PersistenceImageOptions {
 
 /** A persistence image: `pixels[i * resolution[0] + j]`, row i = persistence bin, column j = birth bin. */
 export interface PersistenceImage {
+  /** Weighted Gaussian mass per pixel, row-major: persistence bins x birth bins. */
   pixels: Float64Array;
+  /** Pixels along [birth, persistence]. */
   resolution: [number, number];
+  /** The birth range [lo, hi] the columns cover. */
   birthRange: [number, number];
+  /** The persistence range [lo, hi] the rows cover. */
   persistenceRange: [number, number];
 }
 
 /**
  * Persistence image (Adams et al. 2017, JMLR 18:8): each finite bar (b, d) maps to (b, d − b),
  * carries a weight, and spreads as an isotropic Gaussian of standard deviation σ; each pixel holds
- * the Gaussian mass integrated over it (products of erf differences).
+ * the Gaussian mass integrated over it (products of erf differences); docs/methods/topology.md §4.
+ *
+ * @example const img = topology.persistenceImage(res.bars[1], { resolution: [20, 20] }); // img.pixels
  */
 export function persistenceImage(bars: Barcode, options: PersistenceImageOptions = {}): PersistenceImage {
   const where = 'topology.persistenceImage';

@@ -52,7 +52,10 @@ function toDiagonal(b: number, d: number, q: number): number {
 
 /**
  * Bottleneck distance between two diagrams (L∞ ground cost, as gudhi's exact
- * `bottleneck_distance(d1, d2)`).
+ * `bottleneck_distance(d1, d2)`): the min over partial matchings (points may go to the diagonal)
+ * of the largest cost; docs/methods/topology.md §5.
+ *
+ * @example topology.bottleneckDistance(topology.barcode([[0, 2]]), topology.barcode([])) // 1 = (d - b)/2
  */
 export function bottleneckDistance(a: Barcode, b: Barcode): number {
   const where = 'topology.bottleneckDistance';
@@ -161,6 +164,7 @@ function hopcroftKarp(adj: number[][], nRight: number): number {
   return result;
 }
 
+/** Options of `topology.wassersteinDistance`: the order p and the ground norm q. */
 export interface WassersteinOptions {
   /** Order p >= 1. Default 1. */
   p?: number;
@@ -170,7 +174,10 @@ export interface WassersteinOptions {
 
 /**
  * p-Wasserstein distance between two diagrams, exact (Hungarian algorithm).
- * W_p(A, B) = (min over matchings Σ cost^p)^(1/p), costs as in the module comment.
+ * W_p(A, B) = (min over matchings Σ cost^p)^(1/p), costs as in the module comment (gudhi's
+ * `wasserstein_distance` with keep_essential_parts=True; docs/methods/topology.md §5).
+ *
+ * @example const w2 = topology.wassersteinDistance(resA.bars[1], resB.bars[1], { p: 2 });
  */
 export function wassersteinDistance(a: Barcode, b: Barcode, options: WassersteinOptions = {}): number {
   const where = 'topology.wassersteinDistance';

@@ -7,7 +7,12 @@ import { checkInt, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { knnSearch } from '../similarity/knn.js';
 
-/** Euclidean distances between all rows, as an n*n Float64Array (computed in double precision). */
+/**
+ * Euclidean distances between all rows, as an n*n Float64Array (computed in double precision):
+ * D_ij = sqrt(Σ_k (x_ik − x_jk)²), scipy's `squareform(pdist(x))` (docs/methods/topology.md §6).
+ *
+ * @example const d = topology.pairwiseDistances(points); // d[i * points.rows + j]
+ */
 export function pairwiseDistances(points: Matrix): Float64Array {
   const m = checkMatrix('topology.pairwiseDistances', 'points', points, 1, 1);
   const n = m.rows;
@@ -32,7 +37,9 @@ export function pairwiseDistances(points: Matrix): Float64Array {
 /**
  * Symmetrized k-nearest-neighbor graph: an edge i–j (weight = Euclidean distance) when j is
  * among the k nearest other points of i or i among those of j (similarity's exact kNN search;
- * ties broken by the lower index).
+ * ties broken by the lower index); docs/methods/topology.md §6.
+ *
+ * @example const w = await topology.knnGraph(points, 10); // n*n weights, Infinity = no edge
  */
 export async function knnGraph(points: Matrix, k: number): Promise<Float64Array> {
   const m = checkMatrix('topology.knnGraph', 'points', points, 2, 1);
@@ -51,7 +58,12 @@ export async function knnGraph(points: Matrix, k: number): Promise<Float64Array>
   return W;
 }
 
-/** Epsilon graph: an edge i–j (weight = Euclidean distance) whenever the distance is <= eps. */
+/**
+ * Epsilon graph: an edge i–j (weight = Euclidean distance) whenever the distance is <= eps:
+ * W_ij = D_ij if D_ij <= eps, else Infinity (docs/methods/topology.md §6).
+ *
+ * @example const w = topology.epsilonGraph(points, 0.3); // n*n weights, Infinity = no edge
+ */
 export function epsilonGraph(points: Matrix, eps: number): Float64Array {
   const m = checkMatrix('topology.epsilonGraph', 'points', points, 1, 1);
   checkNumber('topology.epsilonGraph', 'eps', eps, 0);

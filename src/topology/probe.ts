@@ -14,6 +14,8 @@ import { bettiCurve, landscapeNorm, lifetimes, persistenceEntropy, persistenceLa
 /**
  * Max–min (farthest-point) landmarks: start from a seeded random row, then repeatedly add the row
  * farthest (Euclidean) from the landmarks chosen so far (de Silva & Carlsson 2004). O(n · m · d).
+ *
+ * @example const idx = topology.maxminLandmarks(points, 100, 0); // row indices of 100 landmarks
  */
 export function maxminLandmarks(points: Matrix, m: number, seed = 0): Int32Array {
   const x = checkMatrix('topology.maxminLandmarks', 'points', points, 1, 1);
@@ -45,6 +47,7 @@ export function maxminLandmarks(points: Matrix, m: number, seed = 0): Int32Array
   return out;
 }
 
+/** Options of `topology.topologyProbe`. */
 export interface ProbeOptions {
   /** Highest homology degree (0..2). Default 1. */
   maxDim?: number;
@@ -58,19 +61,27 @@ export interface ProbeOptions {
   longFraction?: number;
   /** Label copied into every row (e.g. the nested prefix size). */
   prefix?: number | string;
-  /** Default 0. */
+  /** Seed of the subsampling (the first landmark, or the random subset). Default 0. */
   seed?: number;
 }
 
 /** One probe measurement: a measure of one homology degree (at one scale, for `betti`). */
 export type ProbeRow = {
+  /** The `prefix` option (null when not given). */
   prefix: number | string | null;
+  /** Rows of the input. */
   nPoints: number;
+  /** Rows used after subsampling. */
   nUsed: number;
+  /** The Rips cut-off (enclosing radius of the used points). */
   maxEdgeLength: number;
+  /** Homology degree. */
   dim: number;
+  /** Which summary `value` holds (see topologyProbe). */
   measure: 'betti' | 'nBars' | 'nLong' | 'maxPersistence' | 'secondPersistence' | 'totalPersistence' | 'entropy' | 'landscapeL2';
+  /** The scale of a `betti` row; null for the other measures. */
   scale: number | null;
+  /** The measured value. */
   value: number;
 };
 
@@ -81,6 +92,9 @@ export type ProbeRow = {
  * `secondPersistence` (the two longest finite lifetimes); `totalPersistence` (Σ lifetimes);
  * `entropy` (persistence entropy); `landscapeL2` (L² norm of the first 5 landscapes).
  * `nUsed` is the subsample size actually used, `maxEdgeLength` the Rips cut-off (enclosing radius).
+ * Persistence by `topology.ripsPersistence` (ripser 1.2.1); docs/methods/topology.md §7.
+ *
+ * @example const rows = topology.topologyProbe(acts, { prefix: 64, maxDim: 1 }); // tidy rows for plot.showTable
  */
 export function topologyProbe(activations: Matrix, options: ProbeOptions = {}): ProbeRow[] {
   const where = 'topology.topologyProbe';

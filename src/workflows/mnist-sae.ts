@@ -42,7 +42,7 @@ export interface MnistSaeSource {
   mlp?: { hidden: number[]; seed: number; epochs: number; testAccuracy?: number };
 }
 
-/** Options of `trainMnistSae`. */
+/** Options of `report.trainMnistSae` (and of `nestlab train-sae --data mnist`). */
 export interface TrainMnistSaeOptions {
   /** Checkpoint folder (created; an existing run there is resumed). */
   out: string;
@@ -143,7 +143,11 @@ export async function loadMnistReportData(dir: string, split: 'test' | 'train', 
  * checkpoints in `out` (trainSae's checkpointDir: resumes an interrupted run). Defaults (d_sae
  * 256, k 16, prefixes [16, 32, 64, 128, 256], batch 128, 12 epochs, lr 1e-3 with 100 warm-up
  * steps, AuxK with latents dead after 20,000 digits) train in about a minute on 2 cores.
- * Returns the folder and the per-prefix metrics on the test split.
+ * Returns the folder and the per-prefix metrics on the test split (`sae.evaluate`).
+ * Method: `sae.train` with the Matryoshka BatchTopK loss of Bussmann et al. 2025
+ * (docs/methods/msae.md §1–§4).
+ *
+ * @example const { checkpointDir, metrics } = await report.trainMnistSae({ out: 'runs/mnist-sae', epochs: 12 }); // metrics[i].fvu per prefix
  */
 export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ checkpointDir: string; metrics: PrefixMetrics[] }> {
   const where = 'report.trainMnistSae';
@@ -205,7 +209,7 @@ export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ ch
   return { checkpointDir: options.out, metrics };
 }
 
-/** Options of `reportFromCheckpoint`. */
+/** Options of `report.reportFromCheckpoint` (and of `nestlab report DIR --data mnist`). */
 export interface ReportFromCheckpointOptions {
   /** The dataset to describe. Only 'mnist' for now. */
   data: 'mnist';
@@ -225,7 +229,9 @@ export interface ReportFromCheckpointOptions {
  * Loads the SAE in `checkpointDir` (latest.json or a step folder), the MNIST split, and writes
  * the report. For an SAE trained by trainMnistSae on hidden activations, the saved MLP turns the
  * digits into its inputs and the digits are shown as pictures. Returns the file, the number of
- * latent cards and the wall time.
+ * latent cards and the wall time. The page is `report.buildSaeReport`'s.
+ *
+ * @example const { path, latents } = await report.reportFromCheckpoint('runs/mnist-sae', { data: 'mnist', maxLatents: 32 }); // path = runs/mnist-sae/report.html
  */
 export async function reportFromCheckpoint(checkpointDir: string, options: ReportFromCheckpointOptions): Promise<{ path: string; latents: number; seconds: number }> {
   const where = 'report.reportFromCheckpoint';

@@ -22,7 +22,7 @@ describe('withValues reads a tensor without copying where it can', () => {
 
   it('refuses tensors that are not float32', async () => {
     const t = tf.tensor1d([1, 2], 'int32');
-    await expect(withValues(t, (v) => v.length)).rejects.toThrow(/float32 tensors, got int32/);
+    await expect(withValues(t, (v) => v.length)).rejects.toThrow(/backend.withValues: t must be a float32 tensor, got an int32 tensor/);
     t.dispose();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { selectBackend, BACKEND_NAMES, type BackendLoader, type BackendName } from '../../src/backend/select.js';
-import { NestlabArgumentError } from '../../src/errors.js';
+import { existsSync } from 'node:fs';
+import { NestlabArgumentError, NestlabBackendError } from '../../src/errors.js';
 
 /** Fake loaders: `available` start, the others throw a reason naming themselves. */
 function fakeLoaders(available: BackendName[]): Record<BackendName, BackendLoader> {
@@ -25,7 +26,7 @@ describe('backend selection', () => {
     expect(info.skipped[1].reason).toContain('webgpu is not here');
   });
 
-  it('honours a forced backend even when a preferred one is available', async () => {
+  it('honors a forced backend even when a preferred one is available', async () => {
     const info = await selectBackend('cpu', fakeLoaders(['tensorflow', 'cpu']));
     expect(info).toMatchObject({ name: 'cpu', how: 'forced' });
   });
@@ -37,6 +38,7 @@ describe('backend selection', () => {
 
   it('fails loudly, with the reason, when a forced backend cannot start (no silent fall-back)', async () => {
     await expect(selectBackend('webgpu', fakeLoaders(['wasm']))).rejects.toThrow(/NESTLAB_BACKEND=webgpu was forced.*webgpu is not here/);
+    await expect(selectBackend('webgpu', fakeLoaders(['wasm']))).rejects.toThrow(NestlabBackendError);
   });
 
   it('says why when nothing starts at all', async () => {
@@ -49,6 +51,10 @@ describe('backend selection', () => {
     expect(info.detail).toContain('SIMD on');
     expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow', 'webgpu']);
     expect(info.skipped[0].reason).toMatch(/tfjs-node/);
+    // Without a Vulkan loader webgpu is skipped before Dawn is loaded (Dawn would warn on stderr).
+    if (!existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') && !process.env.NESTLAB_DAWN_FLAGS) {
+      expect(info.skipped[1].reason).toMatch(/no Vulkan loader \(libvulkan.so.1\)/);
+    }
   });
 
   it('forcing the real tensorflow backend without the native binding gives a clear error', async () => {
