@@ -20,6 +20,10 @@ import type { Size } from './experiments/define.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const program = new Command();
 program.name('nestlab').description('Representation geometry across nested sizes: figures, diagnostics, notebooks, benchmarks.');
+// Set before the commands are added, so that they inherit it: usage errors throw (exit 2 below)
+// and print one line.
+program.exitOverride();
+program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
 
 const sizeOption = () => new Option('--size <size>', 'smoke (seconds, CI) or full (published figures)').choices(['smoke', 'full']);
 
@@ -165,8 +169,6 @@ program
 
 // Errors are one line: commander prints usage errors itself (exit 2); nestlab's own errors print
 // their message, exit 2 for bad arguments and 1 for failures; NESTLAB_DEBUG=1 adds the stack.
-program.exitOverride();
-program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
 try {
   await program.parseAsync();
 } catch (e) {

@@ -2,6 +2,7 @@
 // set-up: Jupyter from Debian's packages and the kernel registration, and a built dist/).
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeNotebook, listNotebooks } from '../src/notebooks.js';
 import { VEGA_LITE_MIME } from '../src/plot/display.js';
@@ -12,12 +13,12 @@ const skip = !hasJupyter && process.env.CI !== 'true';
 
 /** What each notebook must show besides running without error. */
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
-  '00-quickstart.ipynb': [VEGA_LITE_MIME, 'image/svg+xml', 'image/png', 'text/html'],
-  '01-matryoshka-representations.ipynb': [VEGA_LITE_MIME, 'text/html'],
-  '02-matryoshka-sae.ipynb': [VEGA_LITE_MIME, 'text/html'],
-  '03-topological-rsa.ipynb': [VEGA_LITE_MIME, 'text/html'],
-  '04-topology-probes.ipynb': [VEGA_LITE_MIME, 'text/html'],
-  '05-geometry-across-sizes.ipynb': [VEGA_LITE_MIME, 'text/html'],
+  '00-quickstart.ipynb': [VEGA_LITE_MIME, 'image/png', 'text/html'],
+  '01-matryoshka-representations.ipynb': [VEGA_LITE_MIME, 'image/png', 'text/html'],
+  '02-matryoshka-sae.ipynb': ['image/png', 'text/html'],
+  '03-topological-rsa.ipynb': ['image/png', 'text/html'],
+  '04-topology-probes.ipynb': ['image/png', 'text/html'],
+  '05-geometry-across-sizes.ipynb': ['image/png', 'text/html'],
 };
 
 describe.skipIf(skip)('notebooks execute headless at smoke size', () => {
@@ -34,4 +35,19 @@ describe.skipIf(skip)('notebooks execute headless at smoke size', () => {
       for (const mime of EXPECTED_OUTPUTS[name] ?? []) expect(run.mimeTypes).toContain(mime);
     });
   }
+});
+
+describe('notebooks use the typed API', () => {
+  it('have no type casts (figure results and the API are typed) and import from nestlab only', () => {
+    for (const nb of listNotebooks(join(import.meta.dirname, '..', 'notebooks'))) {
+      const cells = (JSON.parse(readFileSync(nb, 'utf8')) as { cells: { cell_type: string; source: string[] }[] }).cells;
+      const code = cells.filter((c) => c.cell_type === 'code').map((c) => c.source.join('')).join('\n');
+      // Strings and templates are text, not code: drop them before looking for `as`.
+      const bare = (line: string) => line.replace(/\/\/.*$/, '').replace(/import \* as \w+ from/, '').replace(/`[^`]*`|'[^']*'|"[^"]*"/g, '""');
+      const casts = code.split('\n').filter((line) => /\bas\s+(const\b|[A-Za-z_{[(<])/.test(bare(line)));
+      expect(casts, nb).toEqual([]);
+      expect(code, nb).not.toMatch(/from '\.\.?\//); // no relative imports of the library
+      expect(code, nb).not.toMatch(/:\s*any\b/);
+    }
+  });
 });
