@@ -90,6 +90,7 @@ export interface MsaeToyMeta {
   matryoshka: MsaeToySummary;
 }
 
+/** The columns a row does not use, in the CSV's column order (after kind, model, seed). */
 const BLANK = {
   latent: null, latentFeature: null, feature: null, featureIndex: null, latentOrder: null, cos: null,
   absorption: null, carriedAbsorption: null, diagMean: null, diagMin: null, maxOffDiag: null, fvu: null, l0: null,
@@ -132,7 +133,7 @@ export const msaeToy = defineExperiment<MsaeToyParams, MsaeToyRow, MsaeToyMeta>(
         };
         outcomes.push(o);
         rows.push({
-          ...BLANK, kind: 'absorption', model, seed: dataSeed, absorption: o.absorption, carriedAbsorption: o.carriedAbsorption, diagMean: o.diagMean,
+          kind: 'absorption', model, seed: dataSeed, ...BLANK, absorption: o.absorption, carriedAbsorption: o.carriedAbsorption, diagMean: o.diagMean,
           diagMin: o.diagMin, maxOffDiag: o.maxOffDiag, fvu: o.fvu, l0: o.l0,
         });
         if (s === 0) {
@@ -143,7 +144,7 @@ export const msaeToy = defineExperiment<MsaeToyParams, MsaeToyRow, MsaeToyMeta>(
             const order = featureOf[l] >= 0 ? featureOf[l] : F + l;
             for (let f = 0; f < F; f++) {
               rows.push({
-                ...BLANK, kind: 'cosine', model, seed: dataSeed, latent: l, latentFeature: featureOf[l] >= 0 ? FEATURE_NAMES[featureOf[l]] ?? `F${featureOf[l]}` : `L${l}`,
+                kind: 'cosine', model, seed: dataSeed, ...BLANK, latent: l, latentFeature: featureOf[l] >= 0 ? FEATURE_NAMES[featureOf[l]] ?? `F${featureOf[l]}` : `L${l}`,
                 latentOrder: order, feature: FEATURE_NAMES[f] ?? `F${f}`, featureIndex: f, cos: cos.data[l * F + f],
               });
             }

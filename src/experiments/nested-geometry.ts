@@ -32,7 +32,11 @@ export type NestedGeometryRow = {
   label: number | null;
 };
 
-const BLANK = { sizeA: null, sizeB: null, value: null, size: null, dim: null, measure: null, x: null, y: null, label: null };
+/** A row with every column, in the CSV's column order, from the fields it has. */
+function geometryRow(fields: Partial<NestedGeometryRow> & Pick<NestedGeometryRow, 'family' | 'panel'>): NestedGeometryRow {
+  const { family, sizeA = null, sizeB = null, panel, value = null, size = null, dim = null, measure = null, x = null, y = null, label = null } = fields;
+  return { family, sizeA, sizeB, panel, value, size, dim, measure, x, y, label };
+}
 
 export interface NestedFamily {
   /** Name shown in the figure, e.g. 'MRL embedding'. */
@@ -68,11 +72,11 @@ export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometry
   const gts = rdms.map((r) => geoTopological(r, { ...TRSA_LU, mode: 'quantile' }));
   for (let i = 0; i < sub.length; i++) {
     for (let j = 0; j < sub.length; j++) {
-      const pair = { ...BLANK, family: fam.family, sizeA: sub[i].size, sizeB: sub[j].size };
+      const pair = { family: fam.family, sizeA: sub[i].size, sizeB: sub[j].size };
       const cka = i === j ? 1 : await linearCka(sub[i].x, sub[j].x);
-      rows.push({ ...pair, panel: 'cka', value: cka });
-      rows.push({ ...pair, panel: 'rsa', value: i === j ? 1 : compareRdms(rdms[i], rdms[j], { method: 'spearman' }) });
-      rows.push({ ...pair, panel: 'trsa', value: i === j ? 1 : compareRdms(gts[i], gts[j], { method: 'corr' }) });
+      rows.push(geometryRow({ ...pair, panel: 'cka', value: cka }));
+      rows.push(geometryRow({ ...pair, panel: 'rsa', value: i === j ? 1 : compareRdms(rdms[i], rdms[j], { method: 'spearman' }) }));
+      rows.push(geometryRow({ ...pair, panel: 'trsa', value: i === j ? 1 : compareRdms(gts[i], gts[j], { method: 'corr' }) }));
     }
   }
   for (const p of sub) {
@@ -80,14 +84,14 @@ export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometry
     const probe = topologyProbe(unitScale(p.x), { maxDim: 1, maxPoints: opts.topologyPoints, prefix: p.size, seed: opts.seed });
     for (const r of probe) {
       if (r.measure === 'totalPersistence' || r.measure === 'nLong' || r.measure === 'maxPersistence') {
-        rows.push({ ...BLANK, family: fam.family, panel: 'topology', size: p.size, dim: `H${r.dim}`, measure: r.measure, value: r.value });
+        rows.push(geometryRow({ family: fam.family, panel: 'topology', size: p.size, dim: `H${r.dim}`, measure: r.measure, value: r.value }));
       }
     }
   }
   for (const p of fam.prefixes.filter((q) => opts.umapSizes.includes(q.size))) {
     const emb = await umapEmbed(p.x, { seed: opts.seed, nNeighbors: 15, minDist: 0.1 });
     for (let i = 0; i < emb.rows; i++) {
-      rows.push({ ...BLANK, family: fam.family, panel: 'umap', size: p.size, x: emb.data[2 * i], y: emb.data[2 * i + 1], label: opts.labels[i] });
+      rows.push(geometryRow({ family: fam.family, panel: 'umap', size: p.size, x: emb.data[2 * i], y: emb.data[2 * i + 1], label: opts.labels[i] }));
     }
   }
   return rows;
