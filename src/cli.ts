@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /**
  * `nestlab figures | doctor | notebooks | bench | train-sae | report` — the headless entry points.
+ * `train-sae` and `report` dispatch on `--data`: "mnist" to the MNIST workflow, a file or shard
+ * folder to the activations workflow; both share one training run (workflows/sae-run.ts), and
+ * their errors name the flags (`cliNaming`).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
@@ -9,12 +12,15 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, packageVersion, selectBackend, DEFAULT_LOADERS } from './backend/select.js';
-import { barProgress, lineProgress } from './backend/progress.js';
+import { barProgress, defaultProgress, lineProgress } from './backend/progress.js';
 import { findExperiment, listExperiments } from './experiments/registry.js';
 import { saveFigure } from './experiments/figure.js';
 import { executeNotebook, listNotebooks } from './notebooks.js';
 import { NestlabArgumentError } from './errors.js';
-import { reportFromCheckpoint, trainMnistSae } from './workflows/mnist-sae.js';
+import { reportFromCheckpointAs, trainMnistSaeAs } from './workflows/mnist-sae.js';
+import { recordedData, reportActivationsAs, trainActivationsSaeAs } from './workflows/activations-sae.js';
+import { cliNaming, type PrefixRule, type SaeRunOptions } from './workflows/sae-run.js';
+import type { PrefixMetrics } from './sae/metrics.js';
 import type { Size } from './experiments/define.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,21 +33,51 @@ program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0
 
 const sizeOption = () => new Option('--size <size>', 'smoke (seconds, CI) or full (published figures)').choices(['smoke', 'full']);
 
+// ---------------------------------------------------------------------------------------------
+// Flag values. A bad one is a NestlabArgumentError naming the command and the flag (exit 2):
+// `nestlab train-sae: --k must be a positive number, got -1`.
+
+/** A flag parser: `parse` returns the value, or undefined when `text` is not one. */
+function flag<T>(command: string, name: string, expected: string, parse: (text: string) => T | undefined): (text: string) => T {
+  return (text: string) => {
+    const v = parse(text.trim());
+    if (v === undefined) throw new NestlabArgumentError(`nestlab ${command}`, name, expected, text);
+    return v;
+  };
+}
+
+const asNumber = (t: string): number | undefined => (t !== '' && Number.isFinite(Number(t)) ? Number(t) : undefined);
+const intFlag = (command: string, name: string, min = -Infinity) =>
+  flag(command, name, min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer', (t) => {
+    const n = asNumber(t);
+    return n !== undefined && Number.isInteger(n) && n >= min ? n : undefined;
+  });
+const numberFlag = (command: string, name: string, min: 'positive' | 'non-negative', max = Infinity) =>
+  flag(command, name, `a ${min} number${max < Infinity ? ` at most ${max}` : ''}`, (t) => {
+    const n = asNumber(t);
+    return n !== undefined && (min === 'positive' ? n > 0 : n >= 0) && n <= max ? n : undefined;
+  });
+const listFlag = (command: string, name: string, expected: string, item: (n: number) => boolean) =>
+  flag(command, name, expected, (t) => {
+    const v = t.split(',').map((p) => asNumber(p.trim()));
+    return v.length > 0 && v.every((n) => n !== undefined && item(n)) ? (v as number[]) : undefined;
+  });
+
 program
   .command('figures')
   .description('regenerate every figure (SVG + PNG + CSV + JSON) into figures/')
   .addOption(sizeOption().default('full'))
   .option('--only <ids...>', 'regenerate only these figure ids')
   .option('--out <dir>', 'output folder', join(ROOT, 'figures'))
-  .option('--seed <n>', 'seed of every random step', '0')
-  .action(async (opts: { size: Size; only?: string[]; out: string; seed: string }) => {
+  .option('--seed <n>', 'seed of every random step', intFlag('figures', '--seed', 0), 0)
+  .action(async (opts: { size: Size; only?: string[]; out: string; seed: number }) => {
     const backend = await initBackend();
     console.log(`nestlab figures: backend ${backend.name}, size ${opts.size}, into ${resolve(opts.out)}`);
     const list = opts.only ? opts.only.map((id) => findExperiment(id, 'nestlab figures --only')) : listExperiments();
     for (const exp of list) {
       const progress = process.stderr.isTTY ? barProgress() : lineProgress((l) => console.log(`  ${l}`));
       console.log(`- ${exp.id}: ${exp.title}`);
-      const result = await exp.run({ size: opts.size, seed: Number(opts.seed), progress });
+      const result = await exp.run({ size: opts.size, seed: opts.seed, progress });
       const files = await saveFigure(result, opts.out);
       console.log(`  wrote ${files.svg}, .png, .csv, .json, .result.json (${result.meta.seconds.toFixed(1)} s)`);
     }
@@ -117,43 +153,136 @@ program
     if (passed !== list.length) process.exitCode = 1;
   });
 
-/** Parses an integer option, naming the flag in the error. */
-function intOption(flag: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got ${v}`);
-    return n;
-  };
-}
-
 program
   .command('train-sae')
-  .description('train a Matryoshka BatchTopK SAE on MNIST (pixels or an MLP layer); checkpoints resume')
-  .addOption(new Option('--data <name>', 'training data').choices(['mnist']).makeOptionMandatory())
-  .requiredOption('--out <dir>', 'checkpoint folder (an existing run there resumes)')
-  .option('--hidden', 'train on the first hidden layer of a small MLP instead of the pixels', false)
-  .option('--d-sae <n>', 'dictionary size', intOption('--d-sae'), 256)
-  .option('--k <n>', 'mean active latents per input', Number, 16)
-  .option('--epochs <n>', 'passes over the 8,000 training digits', intOption('--epochs'), 12)
-  .option('--seed <n>', 'seed of every random step', intOption('--seed'), 0)
-  .action(async (opts: { out: string; hidden: boolean; dSae: number; k: number; epochs: number; seed: number }) => {
-    await initBackend();
-    const progress = process.stderr.isTTY ? barProgress() : lineProgress();
-    const r = await trainMnistSae({ out: opts.out, hidden: opts.hidden, dSae: opts.dSae, k: opts.k, epochs: opts.epochs, seed: opts.seed, progress });
-    for (const m of r.metrics) console.log(`prefix ${m.prefix}: explained variance ${m.explainedVariance.toFixed(3)}, L0 ${m.l0.toFixed(1)}, dead ${(100 * m.deadFraction).toFixed(1)}%`);
-    console.log(`checkpoint: ${r.checkpointDir}`);
+  .description('train a (Matryoshka) sparse autoencoder on activations in .npy / .safetensors files or .npy shard folders, or on MNIST; checkpoints resume')
+  .requiredOption('--data <path>', 'training data: a .npy file, a .safetensors file, a folder of .npy shards, or "mnist" (the 8,000 MNIST training digits; write ./mnist for a file of that name)')
+  .requiredOption('--out <dir>', 'checkpoint folder; a run already there continues: options left out keep its values, more --epochs extend it, a different architecture is refused')
+  .option('--tensor <name>', 'the tensor of a .safetensors file (default: its only tensor, or "activations"); applies to --eval too')
+  .option('--eval <path>', 'held-out rows to print metrics on: a file or shard folder (read into memory); then all of --data trains')
+  .option('--eval-fraction <f>', 'a file\'s fraction of rows held out: the rows at the first round(f·rows) places (at least 1) of a permutation with seed 0 (default 0.1; 0 = none, metrics on the training rows)', numberFlag('train-sae', '--eval-fraction', 'non-negative', 0.9))
+  .option('--hidden', 'mnist: train on the first hidden layer of a small MLP (trained first) instead of the pixels')
+  .option('--d-sae <n>', 'dictionary size (default 8 × the input width, at most 4096; mnist 256)', intFlag('train-sae', '--d-sae', 1))
+  .option('--k <n>', 'active latents per row: exact for topk, the mean for batchtopk (default the input width / 4, 1 to 32; mnist 16; relu ignores it)', numberFlag('train-sae', '--k', 'positive'))
+  .addOption(new Option('--activation <name>', 'topk, batchtopk (k·batch per batch in training, a threshold at inference) or relu (with --l1-coeff) (default batchtopk)').choices(['topk', 'batchtopk', 'relu']))
+  .option('--prefixes <list>', 'Matryoshka prefix sizes: a comma list ending at --d-sae (64,128,256), "matryoshka" (the paper\'s 5 groups, sae.matryoshkaPrefixes), "halving" (d_sae/16 … d_sae, sae.halvingPrefixes) or "none" (a flat SAE) (default halving)', flag('train-sae', '--prefixes', 'a comma list of positive integers, or matryoshka, halving or none', (t) => {
+    if (t === 'matryoshka' || t === 'halving' || t === 'none') return t;
+    const v = t.split(',').map((p) => asNumber(p.trim()));
+    return v.every((n) => n !== undefined && Number.isInteger(n) && n > 0) ? (v as number[]) : undefined;
+  }))
+  .option('--epochs <n>', 'passes over the training rows, may be fractional; on resume, the new total (default 10, 1 for a shard folder; mnist 12)', numberFlag('train-sae', '--epochs', 'positive'))
+  .option('--batch-size <n>', 'rows per step (default 4096, or the power of two that gives an epoch ≥ 10 steps; mnist 128)', intFlag('train-sae', '--batch-size', 1))
+  .option('--lr <x>', 'Adam learning rate, training.learningRate (default 2e-4/√(d_sae/16384); mnist 1e-3)', numberFlag('train-sae', '--lr', 'positive'))
+  .option('--seed <n>', 'seed of the initialization and the batch order (default 0)', intFlag('train-sae', '--seed', 0))
+  .option('--l1-coeff <x>', 'relu: the L1 coefficient (default 1e-3)', numberFlag('train-sae', '--l1-coeff', 'non-negative'))
+  .option('--aux-k <n>', 'latents in the AuxK loss that revives dead latents; 0 turns it off (default min(d_sae, d_in/2))', intFlag('train-sae', '--aux-k', 0))
+  .option('--aux-alpha <x>', 'weight of the AuxK loss (default 1/32)', numberFlag('train-sae', '--aux-alpha', 'non-negative'))
+  .option('--dead-tokens <n>', 'a latent is dead after this many rows without firing (default min(10,000,000, training rows); mnist 20,000)', intFlag('train-sae', '--dead-tokens', 1))
+  .option('--warmup-steps <n>', 'linear learning-rate warm-up (default min(1000, a tenth of the steps); mnist min(100, a tenth))', intFlag('train-sae', '--warmup-steps', 0))
+  .option('--decay-start <f>', 'fraction of the run after which the learning rate decays linearly to 0; 1 = no decay (default 0.8)', numberFlag('train-sae', '--decay-start', 'non-negative', 1))
+  .option('--threshold-start <n>', 'batchtopk: the step at which the inference threshold estimate starts (default min(1000, half the steps); mnist a quarter)', intFlag('train-sae', '--threshold-start', 0))
+  .addOption(new Option('--b-dec-init <how>', 'b_dec from the first batch: median (geometric), mean or zero (default median; mnist mean)').choices(['median', 'mean', 'zero']))
+  .option('--prefix-weights <list>', 'weight of each prefix\'s loss, a comma list, one per prefix (default 1/K each)', listFlag('train-sae', '--prefix-weights', 'a comma list of non-negative numbers', (n) => n >= 0))
+  .option('--checkpoint-every <n>', 'save a checkpoint every n steps (default: every epoch)', intFlag('train-sae', '--checkpoint-every', 1))
+  .addHelpText(
+    'after',
+    `
+Memory: a .npy or .safetensors file is read whole into memory. A folder of .npy shards (2-D,
+float32, one width; in name order, numbers in names compared as numbers) streams: one batch in
+memory at a time, read from the files; its last shard is held out and read into memory for the
+metrics. Any --eval data is read into memory.
+
+Held out: a file's seeded 10% (--eval-fraction), a folder's last shard, or all of --eval. After
+training it prints FVU, explained variance, L0 and dead latents per prefix on those rows, and
+<out>/source.json records the data, tensor, rows, columns and hold-out for \`nestlab report\`.
+
+Example:
+  nestlab train-sae --data acts/layer3.npy --out runs/l3 --d-sae 4096 --k 32 --prefixes matryoshka --epochs 5
+  nestlab train-sae --data acts/layer3.npy --out runs/l3 --epochs 8     # resumes: 3 more epochs`,
+  )
+  .action(async (opts: TrainSaeFlags) => {
+    const naming = cliNaming('train-sae');
+    const run: SaeRunOptions = {
+      out: opts.out, dSae: opts.dSae, k: opts.k, activation: opts.activation, prefixes: opts.prefixes, epochs: opts.epochs, batchSize: opts.batchSize,
+      learningRate: opts.lr, seed: opts.seed, l1Coeff: opts.l1Coeff, auxK: opts.auxK, auxAlpha: opts.auxAlpha, deadTokens: opts.deadTokens,
+      warmupSteps: opts.warmupSteps, decayStart: opts.decayStart, thresholdStart: opts.thresholdStart, bDecInit: opts.bDecInit,
+      prefixWeights: opts.prefixWeights, checkpointEvery: opts.checkpointEvery, log: (l) => console.log(l),
+    };
+    const absent = (names: (keyof TrainSaeFlags)[], expected: string) => {
+      for (const n of names) if (opts[n] !== undefined) throw new NestlabArgumentError(naming.where, naming.option(n), expected, opts[n]);
+    };
+    let result: { metrics: PrefixMetrics[]; evalDescription: string; checkpointDir: string; step: number; totalSteps: number; resumedFrom: number };
+    if (opts.data === 'mnist') {
+      absent(['tensor', 'eval', 'evalFraction'], 'absent with --data mnist (it holds out the 2,000 test digits)');
+      await initBackend();
+      result = await trainMnistSaeAs({ ...run, hidden: opts.hidden ?? false, progress: defaultProgress() }, naming);
+    } else {
+      absent(['hidden'], 'absent unless --data mnist');
+      await initBackend();
+      result = await trainActivationsSaeAs({ ...run, data: opts.data, tensor: opts.tensor, eval: opts.eval, evalFraction: opts.evalFraction, progress: defaultProgress() }, naming);
+    }
+    console.log(`metrics on ${result.evalDescription}:`);
+    for (const m of result.metrics) {
+      console.log(`prefix ${m.prefix}: FVU ${m.fvu.toFixed(4)}, explained variance ${m.explainedVariance.toFixed(3)}, L0 ${m.l0.toFixed(1)}, dead ${(100 * m.deadFraction).toFixed(1)}%`);
+    }
+    console.log(`checkpoint: ${result.checkpointDir} (step ${result.step} of ${result.totalSteps}${result.resumedFrom > 0 ? `, resumed from step ${result.resumedFrom}` : ''})`);
   });
+
+/** The flags of `nestlab train-sae`, as commander hands them over. */
+interface TrainSaeFlags {
+  data: string; out: string; tensor?: string; eval?: string; evalFraction?: number; hidden?: boolean;
+  dSae?: number; k?: number; activation?: 'topk' | 'batchtopk' | 'relu'; prefixes?: number[] | PrefixRule; epochs?: number; batchSize?: number;
+  lr?: number; seed?: number; l1Coeff?: number; auxK?: number; auxAlpha?: number; deadTokens?: number; warmupSteps?: number; decayStart?: number;
+  thresholdStart?: number; bDecInit?: 'median' | 'mean' | 'zero'; prefixWeights?: number[]; checkpointEvery?: number;
+}
+
+/** The flags of `nestlab report`. */
+interface ReportFlags {
+  data?: string; tensor?: string; split?: 'all' | 'holdout'; limit?: number; labels?: string; images?: string; imageShape?: [number, number]; ink?: boolean;
+  out?: string; maxLatents: number | undefined;
+}
 
 program
   .command('report')
   .description('write a self-contained HTML interpretability report of a trained SAE checkpoint')
-  .argument('<checkpoint>', 'checkpoint folder written by train-sae (or any nestlab SAE checkpoint)')
-  .addOption(new Option('--data <name>', 'data to read the latents on').choices(['mnist']).makeOptionMandatory())
+  .argument('<checkpoint>', 'checkpoint folder written by train-sae (or any nestlab or SAELens SAE folder)')
+  .option('--data <path>', 'rows to read the latents on: a .npy / .safetensors file, a folder of .npy shards, or "mnist" (its 2,000 test digits) (default: what <checkpoint>/source.json records)')
+  .option('--tensor <name>', 'the tensor of a .safetensors file (default: the run\'s, else its only tensor, or "activations")')
+  .addOption(new Option('--split <rows>', 'all rows of --data, or the run\'s held-out rows (its data only) (default all)').choices(['all', 'holdout']))
+  .option('--limit <n>', 'only the first n rows (of the split)', intFlag('report', '--limit', 1))
+  .option('--labels <file>', '.npy of per-row integer class labels, one per row of --data: label charts and table columns')
+  .option('--images <file>', '.npy of per-row pictures, [rows, H·W] or [rows, H, W], drawn in each latent card instead of the row table')
+  .option('--image-shape <H,W>', 'height and width of the pictures (needed for [rows, H·W] --images; without --images, the rows of --data are pictures: decoder directions are drawn too)', flag('report', '--image-shape', 'H,W: two positive integers', (t) => {
+    const v = t.split(',').map((p) => asNumber(p.trim()));
+    return v.length === 2 && v.every((n) => n !== undefined && Number.isInteger(n) && n > 0) ? (v as [number, number]) : undefined;
+  }))
+  .option('--ink', 'draw pictures as ink on paper, high values dark (digits); default: high values light')
   .option('--out <file>', 'HTML file to write (default <checkpoint>/report.html)')
-  .option('--max-latents <n>', 'latent cards to draw', intOption('--max-latents'), 64)
-  .action(async (checkpoint: string, opts: { out?: string; maxLatents: number }) => {
-    await initBackend();
-    const r = await reportFromCheckpoint(checkpoint, { data: 'mnist', out: opts.out, maxLatents: opts.maxLatents });
+  .option('--max-latents <n>', 'latent cards to draw, latents 0 … n−1 (default min(64, d_sae))', intFlag('report', '--max-latents', 0))
+  .addHelpText(
+    'after',
+    `
+Memory: the rows reported on are read into memory (a shard folder's too; --limit reads only the
+first shards it needs), with --labels and --images. Without pictures, each latent card lists its
+top-activating row indices, their labels when given, and the activations.
+
+Example:
+  nestlab report runs/l3 --split holdout --labels acts/labels.npy --images acts/pictures.npy --image-shape 28,28`,
+  )
+  .action(async (checkpoint: string, opts: ReportFlags) => {
+    const naming = cliNaming('report');
+    const data = opts.data ?? (recordedData(checkpoint) === 'mnist' ? 'mnist' : undefined);
+    let r: { path: string; latents: number; seconds: number };
+    if (data === 'mnist') {
+      for (const n of ['tensor', 'split', 'labels', 'images', 'imageShape', 'ink'] as const) {
+        if (opts[n] !== undefined) throw new NestlabArgumentError(naming.where, naming.option(n), 'absent with --data mnist (it draws the test digits with their labels)', opts[n]);
+      }
+      await initBackend();
+      r = await reportFromCheckpointAs(checkpoint, { data: 'mnist', out: opts.out, maxLatents: opts.maxLatents, limit: opts.limit }, naming);
+    } else {
+      await initBackend();
+      r = await reportActivationsAs(checkpoint, { ...opts, data }, naming); // data undefined: the run's (source.json)
+    }
     console.log(`report: ${r.path} (${r.latents} latent cards, ${r.seconds.toFixed(1)} s)`);
   });
 
@@ -175,8 +304,9 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else {
-    const message = e instanceof Error ? e.message : String(e);
-    console.error(`nestlab: ${message.split('\n')[0]}`);
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    // A command's own errors already start with "nestlab <command>:".
+    console.error(message.startsWith('nestlab ') ? message : `nestlab: ${message}`);
     if (process.env.NESTLAB_DEBUG === '1' && e instanceof Error) console.error(e.stack);
     process.exitCode = e instanceof NestlabArgumentError ? 2 : 1;
   }

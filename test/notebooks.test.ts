@@ -51,3 +51,42 @@ describe('notebooks use the typed API', () => {
     }
   });
 });
+
+describe('numbers in notebook prose come from saved results', () => {
+  // A measured number is a decimal or a percentage. Every one a markdown cell states must be a
+  // value (at the precision written) of the saved result of a figure the notebook loads, so
+  // text cannot drift from figures/<id>.result.json. Integers (sizes, counts of a setup, years)
+  // are not measurements; the cells print measured counts from the results.
+  const root = join(import.meta.dirname, '..');
+  const numbersOf = (value: unknown, out: number[] = []): number[] => {
+    if (typeof value === 'number') out.push(value);
+    else if (Array.isArray(value)) for (const v of value) numbersOf(v, out);
+    else if (value && typeof value === 'object') for (const v of Object.values(value)) numbersOf(v, out);
+    return out;
+  };
+
+  it('every decimal or percentage in a markdown cell matches its notebook figures’ saved results', () => {
+    for (const nb of listNotebooks(join(root, 'notebooks'))) {
+      const cells = (JSON.parse(readFileSync(nb, 'utf8')) as { cells: { cell_type: string; source: string[] }[] }).cells;
+      const code = cells.filter((c) => c.cell_type === 'code').map((c) => c.source.join('')).join('\n');
+      const ids = [...code.matchAll(/figure\('([\w-]+)'/g)].map((m) => m[1]);
+      const saved = ids.flatMap((id) => {
+        const { rows, meta } = JSON.parse(readFileSync(join(root, 'figures', `${id}.result.json`), 'utf8')) as { rows: unknown; meta: unknown };
+        return numbersOf([meta, rows]);
+      });
+      for (const cell of cells.filter((c) => c.cell_type === 'markdown')) {
+        const prose = cell.source.join('').replace(/`[^`]*`/g, ''); // code spans are code, not claims
+        for (const m of prose.matchAll(/(?<![\w.§])(\d+(?:\.\d+)?\s?%|\d+\.\d+)/g)) {
+          const text = m[1];
+          const isPercent = text.endsWith('%');
+          const value = Number.parseFloat(text);
+          const places = (text.replace(/\s?%$/, '').split('.')[1] ?? '').length;
+          const tolerance = 0.5 * 10 ** -places * (isPercent ? 0.01 : 1);
+          const target = isPercent ? value / 100 : value;
+          const found = saved.some((v) => Math.abs(v - target) <= tolerance + 1e-12);
+          expect(found, `${nb.split('/').pop()}: "${text}" is not a value of ${ids.join(', ') || 'any loaded figure'}'s saved result`).toBe(true);
+        }
+      }
+    }
+  });
+});

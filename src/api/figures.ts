@@ -25,8 +25,10 @@ export type { QuickstartParams, QuickstartRow, QuickstartMeta } from '../experim
 export type { MrlRunSize } from '../experiments/mrl-common.js';
 export type { MrlAccuracyRow, MrlAccuracyMeta } from '../experiments/mrl-accuracy.js';
 export type { MrlRetrievalRow, MrlRetrievalMeta } from '../experiments/mrl-retrieval.js';
-export type { MsaeToyParams, MsaeToyRow, MsaeToyMeta, MsaeToySummary, MsaeToyOutcome } from '../experiments/msae-toy.js';
-export type { MsaePrefixParams, MsaePrefixRow, MsaePrefixMeta, MsaePrefixFinding } from '../experiments/msae-prefix.js';
+export { MSAE_TOY_MODELS, type MsaeToyModel, type MsaeToyParams, type MsaeToyRow, type MsaeToyMeta, type MsaeToySummary, type MsaeToyOutcome } from '../experiments/msae-toy.js';
+export type {
+  MsaePrefixParams, MsaePrefixRow, MsaePrefixMeta, MsaePrefixFinding, MsaePrefixComparison, MsaePrefixModel, Spread, InputProbe, GroupDensity,
+} from '../experiments/msae-prefix.js';
 export type { TrsaParams, TrsaRow, TrsaMeta } from '../experiments/trsa-identification.js';
 export type { GeometryNestedParams, GeometryNestedMeta } from '../experiments/geometry-nested.js';
 export type { NestedGeometryRow } from '../experiments/nested-geometry.js';

@@ -1,6 +1,6 @@
 /**
  * `sae`: Matryoshka sparse autoencoders. Train one on a matrix or on sharded files, encode and
- * decode at any prefix, measure every prefix, save and load SAELens-style checkpoints.
+ * decode at any prefix, measure every prefix, save and load SAELens folders (both ways).
  *
  * @example
  * const { sae: model } = await sae.train(x, { architecture: { dIn: 784, dSae: 256, k: 16, prefixes: sae.halvingPrefixes(256) } });
@@ -37,6 +37,8 @@ export {
   matryoshkaPrefixes,
   halvingPrefixes,
   ACTIVATIONS,
+  NORMALIZATIONS,
+  type SaeNormalization as Normalization,
   type SaeArchitecture as Architecture,
   type SaeArchitectureInput as ArchitectureInput,
   type SaeTraining as Training,
@@ -51,9 +53,23 @@ export {
   matchSummary,
   absorption,
   latentsByFrequency,
+  featureDensity,
   type PrefixMetrics,
   type MatchSummary,
   type AbsorptionResult,
   type ParentAbsorption,
+  type FeatureDensity,
+  type FeatureDensityOptions,
+  type DensityHistogram,
 } from '../sae/metrics.js';
-export { saveSae as save, loadSae as load } from '../sae/checkpoint.js';
+export {
+  sparseProbing,
+  probeAbsorption,
+  type SparseProbingOptions,
+  type SparseProbingRow,
+  type ProbeAbsorptionOptions,
+  type ProbeAbsorptionRow,
+  type LatentRanking,
+} from '../sae/probing.js';
+export { saveSae as save, loadSae as load, type SaveSaeOptions as SaveOptions, type LoadSaeOptions as LoadOptions } from '../sae/checkpoint.js';
+export { SAE_DTYPES, type SaeDtype as Dtype } from '../sae/saelens.js';

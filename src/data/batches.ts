@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Rng } from '../backend/rng.js';
-import { NestlabArgumentError, NestlabError } from '../errors.js';
+import { NestlabArgumentError, NestlabError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from './matrix.js';
 import { parseNpyHeader } from './npy.js';
 
@@ -34,6 +34,22 @@ export function epochOrder(rows: number, seed: number, epoch: number): Uint32Arr
   return new Rng(seed * 65537 + epoch + 1).permutation(rows);
 }
 
+/**
+ * The held-out and training rows of a `rows`-row matrix: the rows at the first
+ * max(1, round(fraction·rows)) positions of `new Rng(seed).permutation(rows)` are held out (none
+ * for fraction 0); both lists ascending.
+ *
+ * @example const { train, holdout } = data.holdoutSplit(600, 0.1); // 60 held-out rows, 540 training rows
+ */
+export function holdoutSplit(rows: number, fraction: number, seed = 0, where = 'data.holdoutSplit'): { train: Uint32Array; holdout: Uint32Array } {
+  checkInt(where, 'rows', rows, 1);
+  checkNumber(where, 'fraction', fraction, 0, 0.9);
+  const h = fraction > 0 ? Math.max(1, Math.round(fraction * rows)) : 0;
+  if (h >= rows) throw new NestlabArgumentError(where, 'fraction', `small enough to leave training rows (${rows} rows)`, fraction);
+  const perm = new Rng(seed).permutation(rows);
+  return { train: perm.slice(h).sort(), holdout: perm.slice(0, h).sort() };
+}
+
 /** Remembers the current epoch's order (one permutation per epoch, not per batch). */
 function orderCache(rows: number): (seed: number, epoch: number) => Uint32Array {
   let cached: { seed: number; epoch: number; order: Uint32Array } | null = null;
@@ -43,22 +59,45 @@ function orderCache(rows: number): (seed: number, epoch: number) => Uint32Array 
   };
 }
 
+/** Options of `data.matrixSource`. */
+export interface MatrixSourceOptions {
+  /**
+   * Train on these rows of the matrix only (e.g. all but a held-out part), in this order: the
+   * source then has `rows.length` rows and row i of it is matrix row rows[i]. Default: every row.
+   */
+  rows?: ArrayLike<number>;
+}
+
 /**
- * An in-memory Matrix as a BatchSource, in the order of `epochOrder`.
+ * An in-memory Matrix as a BatchSource, in the order of `epochOrder`; with `options.rows`, a
+ * subset of its rows without copying them.
  *
  * @example const rows = await data.matrixSource(x).batch(0, 0, 256, 0); // epoch 0, batch 0: 256 rows of x, row-major
  */
-export function matrixSource(m: Matrix): BatchSource {
-  const x = checkMatrix('data.matrixSource', 'data', m, 1, 1);
-  const orderOf = orderCache(x.rows);
+export function matrixSource(m: Matrix, options: MatrixSourceOptions = {}): BatchSource {
+  const where = 'data.matrixSource';
+  const x = checkMatrix(where, 'data', m, 1, 1);
+  checkKnownKeys(where, options, ['rows']);
+  let subset: Uint32Array | null = null;
+  if (options.rows !== undefined) {
+    const r = options.rows;
+    if (r === null || typeof r !== 'object' || typeof r.length !== 'number' || r.length < 1) throw new NestlabArgumentError(where, 'options.rows', 'a non-empty array of row indices', r);
+    subset = Uint32Array.from(r);
+    for (let i = 0; i < r.length; i++) {
+      if (!Number.isInteger(r[i]) || r[i] < 0 || r[i] >= x.rows) throw new NestlabArgumentError(where, `options.rows[${i}]`, `a row index in [0, ${x.rows})`, r[i]);
+    }
+  }
+  const rows = subset?.length ?? x.rows;
+  const orderOf = orderCache(rows);
   return {
-    rows: x.rows,
+    rows,
     cols: x.cols,
     batch(epoch, index, batchSize, seed) {
       const order = orderOf(seed, epoch);
       const out = new Float32Array(batchSize * x.cols);
       for (let r = 0; r < batchSize; r++) {
-        const i = order[index * batchSize + r];
+        const p = order[index * batchSize + r];
+        const i = subset === null ? p : subset[p];
         out.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), r * x.cols);
       }
       return out;

@@ -5,15 +5,26 @@
  * ASCII Python dict {'descr': '<f4', 'fortran_order': False, 'shape': (r, c), } padded to a
  * multiple of 64 bytes, then the raw data. Hand-written: the npm readers either drop 64-bit
  * types, ignore fortran_order or do not check truncation.
+ *
+ * float16 ('<f2', IEEE 754-2008 binary16, how PyTorch activations are often saved) is read
+ * only, widened exactly to a Float32Array; 64-bit integers ('<i8', NumPy's default integer, and
+ * '<u8') are read only, as a Float64Array of the same values (refused from 2^53 in magnitude, where a
+ * double is no longer exact). The writer writes the typed array's own dtype.
  */
 import { readFileSync } from 'node:fs';
 import { NestlabArgumentError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
+import { halfBitsToFloat32 } from './safetensors.js';
 
-/** An n-D array as .npy holds it: `shape` (C order, last axis fastest) and the flat typed `data` (its dtype is the file's). */
+/**
+ * An n-D array as .npy holds it: `shape` (C order, last axis fastest) and the flat typed `data`
+ * (its dtype is the file's, except float16 '<f2', which is read as a Float32Array).
+ */
 export type NpyArray = { shape: number[]; data: Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array };
 
-const DESCR: Record<string, { ctor: new (b: ArrayBuffer, o: number, n: number) => NpyArray['data']; bytes: number }> = {
+// Read-only types: `half` (binary16 bits, widened to float32) and `wide` (64-bit integers, read as doubles).
+type Ctor = new (b: ArrayBuffer, o: number, n: number) => NpyArray['data'] | BigInt64Array | BigUint64Array;
+const DESCR: Record<string, { ctor: Ctor; bytes: number; half?: true; wide?: true }> = {
   '<f4': { ctor: Float32Array, bytes: 4 },
   '<f8': { ctor: Float64Array, bytes: 8 },
   '<i4': { ctor: Int32Array, bytes: 4 },
@@ -22,10 +33,13 @@ const DESCR: Record<string, { ctor: new (b: ArrayBuffer, o: number, n: number) =
   '<u2': { ctor: Uint16Array, bytes: 2 },
   '|u1': { ctor: Uint8Array, bytes: 1 },
   '|i1': { ctor: Int8Array, bytes: 1 },
+  '<f2': { ctor: Uint16Array, bytes: 2, half: true },
+  '<i8': { ctor: BigInt64Array, bytes: 8, wide: true },
+  '<u8': { ctor: BigUint64Array, bytes: 8, wide: true },
 };
 
 function descrOf(data: NpyArray['data']): string {
-  for (const [k, v] of Object.entries(DESCR)) if ((data as object).constructor === v.ctor) return k;
+  for (const [k, v] of Object.entries(DESCR)) if (!v.half && !v.wide && (data as object).constructor === v.ctor) return k;
   throw new NestlabArgumentError('data.writeNpy', 'data', 'a Float32/Float64/Int32/Uint32/Int16/Uint16/Uint8/Int8 array', data);
 }
 
@@ -86,7 +100,7 @@ export function parseNpyHeader(bytes: Uint8Array, source = 'bytes'): NpyHeader {
     throw new NestlabArgumentError(where, `${source}: header`, "a dict with 'descr', 'fortran_order' and 'shape'", header.trim());
   }
   const key = descr === '<u1' ? '|u1' : descr === '<i1' ? '|i1' : descr;
-  const type = DESCR[key];
+  const type = Object.hasOwn(DESCR, key) ? DESCR[key] : undefined;
   if (!type) throw new NestlabArgumentError(where, `${source}: dtype`, `one of ${Object.keys(DESCR).join(', ')} (little-endian)`, descr);
   if (fortran === 'True') throw new NestlabArgumentError(where, `${source}: fortran_order`, 'False (C order; save with np.ascontiguousarray)', 'True');
   const shape = shapeText.split(',').map((t) => t.trim()).filter((t) => t.length > 0).map(Number);
@@ -94,7 +108,7 @@ export function parseNpyHeader(bytes: Uint8Array, source = 'bytes'): NpyHeader {
   return { descr: key, shape, dataStart: start + headerLen, dataBytes: shape.reduce((a, b) => a * b, 1) * type.bytes };
 }
 
-/** Parses .npy bytes; throws a NestlabArgumentError naming the problem on malformed input. */
+/** Parses .npy bytes (float16 widened to Float32Array, 64-bit integers as Float64Array); throws a NestlabArgumentError naming the problem on malformed input. */
 export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
   const h = parseNpyHeader(bytes, source);
   const type = DESCR[h.descr];
@@ -102,7 +116,19 @@ export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
     throw new NestlabArgumentError('data.readNpy', source, `${h.dataBytes} data bytes for ${h.descr}[${h.shape}]`, `${bytes.length - h.dataStart} bytes (truncated)`);
   }
   const raw = bytes.slice(h.dataStart, h.dataStart + h.dataBytes); // copy: aligned
-  return { shape: h.shape, data: new type.ctor(raw.buffer, 0, h.dataBytes / type.bytes) };
+  const data = new type.ctor(raw.buffer, 0, h.dataBytes / type.bytes);
+  if (type.half) return { shape: h.shape, data: halfBitsToFloat32(data as Uint16Array, 'F16') };
+  if (type.wide) {
+    const ints = data as BigInt64Array | BigUint64Array;
+    const out = new Float64Array(ints.length);
+    for (let i = 0; i < ints.length; i++) {
+      const v = Number(ints[i]);
+      if (!Number.isSafeInteger(v)) throw new NestlabArgumentError('data.readNpy', source, `${h.descr} values below 2^53 in magnitude (exact as doubles)`, `${ints[i]} at index ${i}`);
+      out[i] = v;
+    }
+    return { shape: h.shape, data: out };
+  }
+  return { shape: h.shape, data: data as NpyArray['data'] };
 }
 
 /**
@@ -117,10 +143,12 @@ export function writeNpy(path: string, arr: NpyArray): void {
 
 /**
  * Reads a .npy file.
- * Reads what NumPy's `np.save` writes (format 1.0-3.0, little-endian, C order); other dtypes,
- * big-endian or Fortran-order files fail with a NestlabArgumentError naming the problem.
+ * Reads what NumPy's `np.save` writes (format 1.0-3.0, little-endian, C order); float16 ('<f2')
+ * comes back widened exactly to a Float32Array. Other dtypes, big-endian or Fortran-order files
+ * fail with a NestlabArgumentError naming the file and the problem.
  *
  * @example const { shape, data: values } = data.readNpy('x.npy'); // a file from np.save
+ * @example const acts = data.readNpy('acts_fp16.npy'); // np.save of a float16 array: acts.data is a Float32Array
  */
 export function readNpy(path: string): NpyArray {
   return decodeNpy(new Uint8Array(readFileSync(path)), path);

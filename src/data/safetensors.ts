@@ -6,19 +6,34 @@
  * then the raw little-endian tensor bytes; offsets are relative to the end of the header.
  * Hand-written because it is ~100 lines and no npm package reads it without pulling in a
  * framework; every field is checked so a truncated or malformed file fails with a clear error.
+ *
+ * Half precision. One rule: a tensor's `dtype` is always its dtype on disk, and F16 / BF16
+ * tensors live in memory as a Float32Array. Reading widens them exactly (every binary16 and
+ * bfloat16 value is a float32); writing rounds the Float32Array to nearest, ties to even. So
+ * code that wants float32 accepts `dtype` F32, F16 or BF16 (`isFloat32Tensor`), and a tensor
+ * read from a file is written back with its original dtype and bits.
+ * The conversions are hand-written (~40 lines) because the well-kept npm package for binary16
+ * (@petamoriken/float16) has no bfloat16, and both are a few bit operations on float32 bits.
  */
 import { readFileSync } from 'node:fs';
 import { NestlabArgumentError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 
-/** The safetensors dtypes read and written here (F32, F64, I32, U8, I64; others are rejected). */
-export type SafetensorsDtype = 'F32' | 'F64' | 'I32' | 'U8' | 'I64';
-/** The typed array holding a tensor of each dtype (I64 as BigInt64Array). */
+/**
+ * The safetensors dtypes read and written here (F32, F64, I32, U8, I64, and the half-precision
+ * F16 = IEEE binary16 and BF16 = bfloat16, both held in memory as Float32Array); others are rejected.
+ */
+export type SafetensorsDtype = 'F32' | 'F64' | 'I32' | 'U8' | 'I64' | 'F16' | 'BF16';
+/** The typed array holding a tensor of each dtype (F16 and BF16 as Float32Array, I64 as BigInt64Array). */
 export type TensorData = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
 
 /** One named tensor: dtype, shape and row-major data. */
 export interface NamedTensor {
-  /** Element type; `data` must be the matching typed array (F32 -> Float32Array, ...). */
+  /**
+   * Element type on disk; `data` must be the matching typed array: F32, F16 and BF16 ->
+   * Float32Array (F16 / BF16 are widened on reading and rounded to nearest-even on writing),
+   * F64 -> Float64Array, I32 -> Int32Array, U8 -> Uint8Array, I64 -> BigInt64Array.
+   */
   dtype: SafetensorsDtype;
   /** Dimensions, outermost first; the product is data.length. */
   shape: number[];
@@ -26,15 +41,146 @@ export interface NamedTensor {
   data: TensorData;
 }
 
-const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I32: 4, U8: 1, I64: 8 };
-const CTOR = { F32: Float32Array, F64: Float64Array, I32: Int32Array, U8: Uint8Array, I64: BigInt64Array } as const;
+/** Bytes per element on disk. */
+const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I32: 4, U8: 1, I64: 8, F16: 2, BF16: 2 };
+/** The typed array in memory. */
+const CTOR = { F32: Float32Array, F64: Float64Array, I32: Int32Array, U8: Uint8Array, I64: BigInt64Array, F16: Float32Array, BF16: Float32Array } as const;
+const DTYPES = Object.keys(BYTES) as SafetensorsDtype[];
+
+function isDtype(d: unknown): d is SafetensorsDtype {
+  return typeof d === 'string' && (DTYPES as string[]).includes(d);
+}
+
+/**
+ * Whether a tensor holds float32 values in memory: dtype F32, or F16 / BF16 widened on reading.
+ *
+ * @example const w = isFloat32Tensor(t) ? (t.data as Float32Array) : Float32Array.from(t.data as Float64Array); // t from readSafetensors: F32, F16 or BF16 need no copy
+ */
+export function isFloat32Tensor(t: NamedTensor): boolean {
+  return t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16';
+}
+
+// --- half-precision conversions -------------------------------------------------------------
+// Scratch views to reinterpret a float32 as its bits (the platform is little-endian, as every
+// typed-array read in this module assumes).
+const SCRATCH_F32 = new Float32Array(1);
+const SCRATCH_U32 = new Uint32Array(SCRATCH_F32.buffer);
+
+/** binary32 bits -> binary16 bits, round to nearest, ties to even (IEEE 754-2008 binary16). */
+function f32BitsToF16Bits(b: number): number {
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  const mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 | (mant >>> 13) : 0); // Inf; NaN stays a (quiet) NaN
+  const e = exp - 127 + 15; // the binary16 biased exponent
+  if (e >= 0x1f) return sign | 0x7c00; // overflow -> ±Inf
+  if (e <= 0) {
+    // binary16 subnormal (or zero): value = m24 * 2^(e - 38), in units of 2^-24 drop 14 - e bits.
+    if (e < -10) return sign; // below half the smallest subnormal 2^-24: ±0
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const rem = m & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    let r = m >>> shift;
+    if (rem > halfway || (rem === halfway && (r & 1) === 1)) r += 1; // may carry into the smallest normal: still right
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (r & 1) === 1)) r += 1; // a carry into the exponent is right, up to Inf
+  return sign | r;
+}
+
+/**
+ * Rounds a number to float32, then to IEEE 754-2008 binary16 (round to nearest, ties to even;
+ * subnormals kept, overflow to ±Inf, NaN stays NaN) and returns the 16 bits.
+ *
+ * @example float32ToF16Bits(1) // 0x3c00; float32ToF16Bits(65520) // 0x7c00 (Inf)
+ */
+export function float32ToF16Bits(x: number): number {
+  SCRATCH_F32[0] = x;
+  return f32BitsToF16Bits(SCRATCH_U32[0]);
+}
+
+/**
+ * The value of IEEE 754-2008 binary16 bits (exact as a float32 / number).
+ *
+ * @example f16BitsToFloat32(0x3c00) // 1; f16BitsToFloat32(0x0001) // 2 ** -24
+ */
+export function f16BitsToFloat32(h: number): number {
+  const s = (h & 0x8000) !== 0 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 0x1f) return m !== 0 ? NaN : s * Infinity;
+  return s * (1024 + m) * 2 ** (e - 25);
+}
+
+/** binary32 bits -> bfloat16 bits: the upper half, rounded to nearest, ties to even. */
+function f32BitsToBf16Bits(b: number): number {
+  if ((b & 0x7fffffff) > 0x7f800000) return (b >>> 16) | 0x40; // NaN stays a (quiet) NaN
+  return (b + 0x7fff + ((b >>> 16) & 1)) >>> 16; // below 2^32, so exact; a carry into the exponent is right, up to Inf
+}
+
+/**
+ * Rounds a number to float32, then to bfloat16 (the upper 16 bits of binary32, round to nearest,
+ * ties to even; overflow to ±Inf, NaN stays NaN) and returns the 16 bits.
+ *
+ * @example float32ToBf16Bits(1) // 0x3f80; float32ToBf16Bits(1 + 2 ** -8) // 0x3f80 (a tie, to even)
+ */
+export function float32ToBf16Bits(x: number): number {
+  SCRATCH_F32[0] = x;
+  return f32BitsToBf16Bits(SCRATCH_U32[0]);
+}
+
+/**
+ * The value of bfloat16 bits: they are the upper half of a binary32, the lower half zero.
+ *
+ * @example bf16BitsToFloat32(0x3f80) // 1
+ */
+export function bf16BitsToFloat32(h: number): number {
+  SCRATCH_U32[0] = (h & 0xffff) << 16;
+  return SCRATCH_F32[0];
+}
+
+/**
+ * Float32 values -> F16 or BF16 bits, element by element (`float32ToF16Bits` / `float32ToBf16Bits`).
+ *
+ * @example const bits = float32ToHalfBits(new Float32Array([1, 2]), 'BF16'); // Uint16Array [0x3f80, 0x4000]
+ */
+export function float32ToHalfBits(data: Float32Array, dtype: 'F16' | 'BF16'): Uint16Array {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const convert = dtype === 'F16' ? f32BitsToF16Bits : f32BitsToBf16Bits;
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < out.length; i++) out[i] = convert(bits[i]);
+  return out;
+}
+
+/**
+ * F16 or BF16 bits -> their float32 values, exactly (`f16BitsToFloat32` / `bf16BitsToFloat32`).
+ *
+ * @example const x = halfBitsToFloat32(new Uint16Array([0x3c00, 0xc000]), 'F16'); // Float32Array [1, -2]
+ */
+export function halfBitsToFloat32(bits: Uint16Array, dtype: 'F16' | 'BF16'): Float32Array {
+  const out = new Float32Array(bits.length);
+  if (dtype === 'BF16') {
+    const outBits = new Uint32Array(out.buffer);
+    for (let i = 0; i < bits.length; i++) outBits[i] = bits[i] << 16;
+  } else {
+    for (let i = 0; i < bits.length; i++) out[i] = f16BitsToFloat32(bits[i]);
+  }
+  return out;
+}
 const HEADER_LIMIT = 100 * 1024 * 1024; // the reference implementation's cap
 
 function product(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Serializes tensors (+ optional string metadata) to safetensors bytes; names sorted, 8-byte aligned. */
+/**
+ * Serializes tensors (+ optional string metadata) to safetensors bytes; names sorted, 8-byte
+ * aligned. F16 / BF16 tensors (Float32Array data) are rounded to nearest, ties to even.
+ */
 export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
@@ -42,7 +188,7 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   let offset = 0;
   for (const name of names) {
     const t = tensors[name];
-    if (!(t.dtype in BYTES)) throw new NestlabArgumentError('data.writeSafetensors', `tensors.${name}.dtype`, `one of ${Object.keys(BYTES).join(', ')}`, t.dtype);
+    if (!isDtype(t.dtype)) throw new NestlabArgumentError('data.writeSafetensors', `tensors.${name}.dtype`, `one of ${DTYPES.join(', ')}`, t.dtype);
     if (!(t.data instanceof CTOR[t.dtype])) {
       throw new NestlabArgumentError('data.writeSafetensors', `tensors.${name}.data`, `a ${CTOR[t.dtype].name} for dtype ${t.dtype}`, t.data);
     }
@@ -61,14 +207,18 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.length;
   for (const name of names) {
-    const d = tensors[name].data;
+    const t = tensors[name];
+    const d = t.dtype === 'F16' || t.dtype === 'BF16' ? float32ToHalfBits(t.data as Float32Array, t.dtype) : t.data;
     out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
     pos += d.byteLength;
   }
   return out;
 }
 
-/** Parses safetensors bytes; throws a NestlabArgumentError naming what is wrong on bad input. */
+/**
+ * Parses safetensors bytes; throws a NestlabArgumentError naming what is wrong on bad input.
+ * F16 / BF16 tensors come back as Float32Array with their dtype kept.
+ */
 export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   const where = 'data.readSafetensors';
   if (bytes.length < 8) throw new NestlabArgumentError(where, source, 'a safetensors file (at least 8 bytes)', `${bytes.length} bytes`);
@@ -95,10 +245,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensor
       continue;
     }
     const e = entry as { dtype?: string; shape?: unknown; data_offsets?: unknown };
-    if (typeof e?.dtype !== 'string' || !(e.dtype in BYTES)) {
-      throw new NestlabArgumentError(where, `${source}: tensor ${name}.dtype`, `one of ${Object.keys(BYTES).join(', ')}`, e?.dtype);
+    if (!isDtype(e?.dtype)) {
+      throw new NestlabArgumentError(where, `${source}: tensor ${name}.dtype`, `one of ${DTYPES.join(', ')}`, e?.dtype);
     }
-    const dtype = e.dtype as SafetensorsDtype;
+    const dtype = e.dtype;
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
       throw new NestlabArgumentError(where, `${source}: tensor ${name}.shape`, 'an array of non-negative integers', shape);
@@ -117,7 +267,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensor
     }
     // Copy so the typed array is aligned whatever the header length.
     const raw = bytes.slice(dataStart + begin, dataStart + end);
-    tensors[name] = { dtype, shape: shape as number[], data: new CTOR[dtype](raw.buffer, 0, expected / BYTES[dtype]) };
+    const count = expected / BYTES[dtype];
+    const data = dtype === 'F16' || dtype === 'BF16' ? halfBitsToFloat32(new Uint16Array(raw.buffer, 0, count), dtype) : new CTOR[dtype](raw.buffer, 0, count);
+    tensors[name] = { dtype, shape: shape as number[], data };
   }
   return { tensors, metadata };
 }
@@ -125,8 +277,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensor
 /**
  * Writes a safetensors file atomically.
  * The Hugging Face safetensors format (huggingface/safetensors): written to a temporary file, then renamed.
+ * A tensor of dtype F16 or BF16 takes Float32Array data, rounded to nearest, ties to even
+ * (IEEE 754-2008 binary16; bfloat16 = the upper half of binary32), overflow to ±Inf.
  *
  * @example data.writeSafetensors('w.safetensors', { W: { dtype: 'F32', shape: [x.rows, x.cols], data: x.data } }, { step: '100' });
+ * @example data.writeSafetensors('w16.safetensors', { W: { dtype: 'F16', shape: [x.rows, x.cols], data: x.data } }); // half the bytes
  */
 export function writeSafetensors(path: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
@@ -135,7 +290,8 @@ export function writeSafetensors(path: string, tensors: Record<string, NamedTens
 /**
  * Reads a safetensors file.
  * The Hugging Face safetensors format (huggingface/safetensors), as written by
- * `safetensors.torch.save_file`; every header field is checked.
+ * `safetensors.torch.save_file`; every header field is checked. F16 and BF16 tensors are
+ * widened exactly to Float32Array and keep their dtype (`isFloat32Tensor` accepts F32, F16, BF16).
  *
  * @example const { tensors, metadata } = data.readSafetensors('sae.safetensors'); // tensors.W_enc.shape, metadata.step
  */

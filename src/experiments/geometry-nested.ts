@@ -40,6 +40,8 @@ export interface GeometryNestedMeta {
   trsa: string;
   /** Per family, CKA / RSA / tRSA between its smallest and its largest prefix. */
   smallestVsLargest: { family: string; prefixes: number[]; cka: number; rsa: number; trsa: number }[];
+  /** The Matryoshka SAE's inference threshold θ (BatchTopK, estimated in training) and its L0 on the stimuli. */
+  sae: { threshold: number; l0: number };
 }
 
 async function mrlFamily(cfg: MrlRunSize, seed: number, stimuli: number): Promise<{ fam: NestedFamily; labels: Int32Array }> {
@@ -59,7 +61,7 @@ async function mrlFamily(cfg: MrlRunSize, seed: number, stimuli: number): Promis
  * The prefix codes of a Matryoshka BatchTopK SAE trained on MNIST pixels (the msae-prefix
  * setting): code[:, :p] of the test digits for p = m/16 ... m.
  */
-async function saeFamily(params: GeometryNestedParams, seed: number): Promise<NestedFamily> {
+async function saeFamily(params: GeometryNestedParams, seed: number): Promise<{ fam: NestedFamily; threshold: number; l0: number }> {
   const cfg = params.sae;
   // The MRL family's split, so both families describe the same test digits in the same order.
   const { train, test } = mrlData(params.mrl);
@@ -70,7 +72,13 @@ async function saeFamily(params: GeometryNestedParams, seed: number): Promise<Ne
   });
   const n = Math.min(params.stimuli, test.x.rows);
   const code = await encodeSae(sae, { data: test.x.data.subarray(0, n * 784), rows: n, cols: 784 }, { dense: true });
-  return { family: 'Matryoshka SAE code', prefixes: prefixes.map((p) => ({ size: p, x: prefixColumns(code, p) })) };
+  let active = 0;
+  for (const v of code.data) if (v > 0) active++;
+  return {
+    fam: { family: 'Matryoshka SAE code', prefixes: prefixes.map((p) => ({ size: p, x: prefixColumns(code, p) })) },
+    threshold: sae.threshold?.[0] ?? -1,
+    l0: active / n,
+  };
 }
 
 export const geometryNested = defineExperiment<GeometryNestedParams, NestedGeometryRow, GeometryNestedMeta>({
@@ -88,7 +96,7 @@ export const geometryNested = defineExperiment<GeometryNestedParams, NestedGeome
     const rows = await nestedGeometryRows(fam, { ...common, umapSizes: params.umapSizes });
     progress.update(2, 'MRL geometry measured');
     // Same test digits, same order: the labels apply to both families.
-    const saeFam = await saeFamily(params, seed);
+    const { fam: saeFam, threshold, l0 } = await saeFamily(params, seed);
     progress.update(3, 'trained the Matryoshka SAE');
     rows.push(...(await nestedGeometryRows(saeFam, { ...common, umapSizes: params.saeUmapSizes })));
     progress.update(4, 'SAE geometry measured');
@@ -107,6 +115,7 @@ export const geometryNested = defineExperiment<GeometryNestedParams, NestedGeome
         umapStimuli: labels.length,
         trsa: `Pearson r of GT(l=${TRSA_LU.l}, u=${TRSA_LU.u}) of Euclidean RDMs (rank quantiles)`,
         smallestVsLargest,
+        sae: { threshold, l0 },
       },
     };
   },

@@ -1,16 +1,23 @@
 /**
- * Figure `msae-toy`: a flat BatchTopK SAE vs a Matryoshka BatchTopK SAE on the
- * hierarchical tree toy of Bussmann et al. 2025 (docs/methods/msae.md §6.1 data, §6.2 training setup):
- * 20 features (3 parents × 3 exclusive children, 8 independent), d = m = 20, k = 1.12 (224 kept
- * per batch of 200), tied init, median b_dec, Adam 1e-3, AuxK (dead after 10k samples),
- * Matryoshka prefixes [3, 11, 20] with equal weights, θ inference.
+ * Figure `msae-toy`: flat vs Matryoshka SAEs on the hierarchical tree toy of Bussmann et al. 2025
+ * (docs/methods/msae.md §6.1 data), in two trainings:
  *
- * Rows: kind 'cosine' (decoder-latent × true-feature cosine, latents ordered by their Hungarian
- * match, first seed) and kind 'absorption' (parent-absorption rate per model and seed, with the
- * matched-cosine summary). Meta: per model, the mean over seeds and every seed's numbers.
+ * - the paper's own (§2.3, Nabeshima's code): ReLU + L1 with the sparsity controller steering L0
+ *   to the toy's 1.12, inputs scaled to norm √d on average, Adam (0.5, 0.9375) at 3e-2, batch
+ *   200, a warm-up–stable–decay schedule; the Matryoshka SAE draws 10 random (Pareto) prefixes per
+ *   batch and re-sorts its latents, the flat one has one prefix and keeps its order;
+ * - BatchTopK (§6.2, not in the papers): k = 1.12 (224 kept per batch of 200), tied init, median
+ *   b_dec, Adam 1e-3, AuxK (dead after 10k samples), Matryoshka prefixes [3, 11, 20] with equal
+ *   weights, θ inference.
+ *
+ * d = m = 20. Rows: kind 'cosine' (decoder-latent × true-feature cosine, latents ordered by their
+ * Hungarian match, first seed) and kind 'absorption' (per model and seed: parent absorption over
+ * learned parents, features not learned, matched-cosine summary). Meta: per model, the mean over
+ * seeds and every seed's numbers.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { hierarchicalFeatures } from '../data/hierarchical.js';
+import { hierarchicalFeatures, type HierarchicalData } from '../data/hierarchical.js';
+import type { SaeTrainingInput } from '../sae/config.js';
 import { trainSae } from '../sae/train.js';
 import { absorption, decoderFeatureCosines, evaluateSae, meanMaxCosine } from '../sae/metrics.js';
 import { defineExperiment } from './define.js';
@@ -19,26 +26,41 @@ import { defineExperiment } from './define.js';
 export interface MsaeToyParams {
   /** Samples of the toy (per seed). */
   samples: number;
-  /** Training steps of each SAE. */
+  /** Training steps of each BatchTopK SAE. */
   steps: number;
-  /** Seeds (each draws its own toy and trains both SAEs). */
+  /** Training steps of each ReLU + L1 SAE (Nabeshima's notebook: 10,000). */
+  reluSteps: number;
+  /** Seeds (each draws its own toy and trains every SAE). */
   seeds: number;
   batchSize: number;
-  /** Mean active latents per sample (the toy's expected L0, 1.12). */
+  /** Mean active latents per sample: BatchTopK's k and the ReLU controller's target (the toy's expected L0, 1.12). */
   k: number;
   dSae: number;
-  /** Prefixes of the Matryoshka SAE. */
+  /** Prefixes of the Matryoshka BatchTopK SAE. */
   matryoshkaPrefixes: number[];
+  /** Random prefixes per batch of the Matryoshka ReLU SAE (Nabeshima: 10). */
+  randomPrefixCount: number;
 }
 
 const FEATURE_NAMES = ['P1', 'C11', 'C12', 'C13', 'P2', 'C21', 'C22', 'C23', 'P3', 'C31', 'C32', 'C33', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8'];
 
+/** The four SAEs, in the figure's order. */
+export const MSAE_TOY_MODELS = ['flat ReLU', 'Matryoshka ReLU', 'flat BatchTopK', 'Matryoshka BatchTopK'] as const;
+/** One of `MSAE_TOY_MODELS`. */
+export type MsaeToyModel = (typeof MSAE_TOY_MODELS)[number];
+
 /** Per model and seed: what the figure and meta report. */
 export interface MsaeToyOutcome {
-  model: string;
+  model: MsaeToyModel;
   seed: number;
+  /** Parent absorption over the parents the SAE learned (sae.absorption's rate). */
   absorption: number;
+  /** …with the child's latent carrying the parent direction (decoder cos ≥ 0.5). */
   carriedAbsorption: number;
+  /** SAEBench's absorption fraction on the toy, mean over events. */
+  absorptionFraction: number;
+  /** True features whose matched latent has cosine < 0.5: not learned, kept apart from absorption. */
+  unlearned: number;
   diagMean: number;
   diagMin: number;
   maxOffDiag: number;
@@ -46,8 +68,9 @@ export interface MsaeToyOutcome {
   meanMaxCosine: number;
   fvu: number;
   l0: number;
+  /** BatchTopK's inference threshold θ (−1 for ReLU). */
   threshold: number;
-  /** Latent index matched to each parent feature (Matryoshka: < 3 means it sits in the first prefix). */
+  /** Latent index matched to each parent feature (Matryoshka: < the first prefix means it sits in the first group). */
   parentLatents: number[];
 }
 
@@ -55,9 +78,12 @@ export interface MsaeToyOutcome {
 export interface MsaeToySummary {
   absorption: number;
   carriedAbsorption: number;
+  absorptionFraction: number;
+  unlearned: number;
   matchedCosine: number;
   matchedCosineMin: number;
   maxOffDiag: number;
+  below085: number;
   meanMaxCosine: number;
   fvu: number;
   l0: number;
@@ -67,7 +93,7 @@ export interface MsaeToySummary {
 /** A row: kind 'cosine' (decoder latent x true feature, first seed) or 'absorption' (per model and seed). */
 export type MsaeToyRow = {
   kind: 'cosine' | 'absorption';
-  model: string;
+  model: MsaeToyModel;
   seed: number;
   latent: number | null;
   latentFeature: string | null;
@@ -77,6 +103,7 @@ export type MsaeToyRow = {
   cos: number | null;
   absorption: number | null;
   carriedAbsorption: number | null;
+  unlearned: number | null;
   diagMean: number | null;
   diagMin: number | null;
   maxOffDiag: number | null;
@@ -84,57 +111,87 @@ export type MsaeToyRow = {
   l0: number | null;
 };
 
-/** What the run found. */
-export interface MsaeToyMeta {
-  flat: MsaeToySummary;
-  matryoshka: MsaeToySummary;
-}
+/** What the run found: one summary per model. */
+export type MsaeToyMeta = Record<MsaeToyModel, MsaeToySummary>;
 
 /** The columns a row does not use, in the CSV's column order (after kind, model, seed). */
 const BLANK = {
   latent: null, latentFeature: null, feature: null, featureIndex: null, latentOrder: null, cos: null,
-  absorption: null, carriedAbsorption: null, diagMean: null, diagMin: null, maxOffDiag: null, fvu: null, l0: null,
+  absorption: null, carriedAbsorption: null, unlearned: null, diagMean: null, diagMin: null, maxOffDiag: null, fvu: null, l0: null,
 };
+
+/** The toy with its samples scaled so that their mean norm is √d (Nabeshima's input normalization). */
+function scaledToy(data: HierarchicalData): HierarchicalData {
+  const { rows, cols, data: x } = data.samples;
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    let sq = 0;
+    for (let j = 0; j < cols; j++) sq += x[i * cols + j] ** 2;
+    total += Math.sqrt(sq);
+  }
+  const c = Math.sqrt(cols) / (total / rows);
+  return { ...data, samples: { rows, cols, data: x.map((v) => v * c) } };
+}
+
+/** The architecture, training and data of one model (BatchTopK: §6.2; ReLU: Nabeshima's recipe, §2.3). */
+function setup(model: MsaeToyModel, sz: MsaeToyParams, data: HierarchicalData, seed: number): { data: HierarchicalData; prefixes: number[]; activation: 'batchtopk' | 'relu'; training: SaeTrainingInput } {
+  const matryoshka = model.startsWith('Matryoshka');
+  if (model.endsWith('BatchTopK')) {
+    return {
+      data,
+      prefixes: matryoshka ? [...sz.matryoshkaPrefixes] : [sz.dSae],
+      activation: 'batchtopk',
+      training: {
+        batchSize: sz.batchSize, learningRate: 1e-3, deadTokens: 10000, auxK: 10, warmupSteps: 100, thresholdStart: Math.min(1000, Math.floor(sz.steps / 3)),
+        epochs: (sz.steps * sz.batchSize) / sz.samples, seed,
+      },
+    };
+  }
+  return {
+    data: scaledToy(data),
+    prefixes: [sz.dSae],
+    activation: 'relu',
+    training: {
+      batchSize: sz.batchSize, learningRate: 3e-2, beta1: 0.5, beta2: 0.9375, warmupSteps: 100, decayStart: 0.8, decayFloor: 0.1, clipNorm: 1,
+      l1Coeff: 1.2, l1TargetL0: sz.k, auxK: 0, epochs: (sz.reluSteps * sz.batchSize) / sz.samples, seed,
+      ...(matryoshka ? { randomPrefixCount: sz.randomPrefixCount, latentOrderEma: 0.95 } : {}),
+    },
+  };
+}
 
 export const msaeToy = defineExperiment<MsaeToyParams, MsaeToyRow, MsaeToyMeta>({
   id: 'msae-toy',
-  title: 'Matryoshka vs flat SAE on hierarchical features: decoder cosines and absorption',
+  title: 'Matryoshka vs flat SAEs on hierarchical features: decoder cosines and absorption',
   sizes: {
-    smoke: { samples: 4000, steps: 1500, seeds: 1, batchSize: 200, k: 1.12, dSae: 20, matryoshkaPrefixes: [3, 11, 20] },
-    full: { samples: 20000, steps: 30000, seeds: 3, batchSize: 200, k: 1.12, dSae: 20, matryoshkaPrefixes: [3, 11, 20] },
+    smoke: { samples: 4000, steps: 1500, reluSteps: 1500, seeds: 1, batchSize: 200, k: 1.12, dSae: 20, matryoshkaPrefixes: [3, 11, 20], randomPrefixCount: 10 },
+    full: { samples: 20000, steps: 30000, reluSteps: 10000, seeds: 3, batchSize: 200, k: 1.12, dSae: 20, matryoshkaPrefixes: [3, 11, 20], randomPrefixCount: 10 },
   },
   async run({ params: sz, seed, progress }) {
     const rows: MsaeToyRow[] = [];
     const outcomes: MsaeToyOutcome[] = [];
-    const models = [
-      { model: 'flat', prefixes: [sz.dSae] },
-      { model: 'matryoshka', prefixes: sz.matryoshkaPrefixes },
-    ];
-    progress.start(sz.seeds * models.length, 'msae-toy');
+    progress.start(sz.seeds * MSAE_TOY_MODELS.length, 'msae-toy');
     let done = 0;
     for (let s = 0; s < sz.seeds; s++) {
       const dataSeed = seed + s;
-      const data = hierarchicalFeatures({ samples: sz.samples, seed: dataSeed });
-      for (const { model, prefixes } of models) {
+      const toy = hierarchicalFeatures({ samples: sz.samples, seed: dataSeed });
+      for (const model of MSAE_TOY_MODELS) {
+        const { data, prefixes, activation, training } = setup(model, sz, toy, dataSeed);
         const { sae } = await trainSae(data.samples, {
-          architecture: { dIn: data.samples.cols, dSae: sz.dSae, activation: 'batchtopk', k: sz.k, prefixes: [...prefixes] },
-          training: {
-            batchSize: sz.batchSize, learningRate: 1e-3, deadTokens: 10000, auxK: 10, warmupSteps: 100, thresholdStart: Math.min(1000, Math.floor(sz.steps / 3)),
-            epochs: (sz.steps * sz.batchSize) / sz.samples, seed: dataSeed,
-          },
+          architecture: { dIn: data.samples.cols, dSae: sz.dSae, activation, k: sz.k, prefixes },
+          training,
         });
         const ab = await absorption(sae, data);
         const ev = await evaluateSae(sae, data.samples, { prefixes: [sz.dSae] });
         const cos = decoderFeatureCosines(sae, data.features);
         const o: MsaeToyOutcome = {
-          model, seed: dataSeed, absorption: ab.rate, carriedAbsorption: ab.carriedRate, diagMean: ab.match.diagMean, diagMin: ab.match.diagMin,
-          maxOffDiag: ab.match.maxOffDiag, below085: ab.match.below085, meanMaxCosine: meanMaxCosine(cos), fvu: ev[0].fvu, l0: ev[0].l0, threshold: sae.threshold,
-          parentLatents: ab.perParent.map((p) => p.latent),
+          model, seed: dataSeed, absorption: ab.rate, carriedAbsorption: ab.carriedRate, absorptionFraction: ab.meanAbsorptionFraction, unlearned: ab.unlearnedCount,
+          diagMean: ab.match.diagMean, diagMin: ab.match.diagMin, maxOffDiag: ab.match.maxOffDiag, below085: ab.match.below085, meanMaxCosine: meanMaxCosine(cos),
+          fvu: ev[0].fvu, l0: ev[0].l0, threshold: sae.threshold?.[0] ?? -1, parentLatents: ab.perParent.map((p) => p.latent),
         };
         outcomes.push(o);
         rows.push({
-          kind: 'absorption', model, seed: dataSeed, ...BLANK, absorption: o.absorption, carriedAbsorption: o.carriedAbsorption, diagMean: o.diagMean,
-          diagMin: o.diagMin, maxOffDiag: o.maxOffDiag, fvu: o.fvu, l0: o.l0,
+          kind: 'absorption', model, seed: dataSeed, ...BLANK, absorption: o.absorption, carriedAbsorption: o.carriedAbsorption, unlearned: o.unlearned,
+          diagMean: o.diagMean, diagMin: o.diagMin, maxOffDiag: o.maxOffDiag, fvu: o.fvu, l0: o.l0,
         });
         if (s === 0) {
           const F = data.nFeatures;
@@ -150,36 +207,52 @@ export const msaeToy = defineExperiment<MsaeToyParams, MsaeToyRow, MsaeToyMeta>(
             }
           }
         }
-        progress.update(++done, `${model} seed ${dataSeed}: absorption ${ab.rate.toFixed(2)}`);
+        progress.update(++done, `${model} seed ${dataSeed}: absorption ${ab.rate.toFixed(2)}, ${ab.unlearnedCount} unlearned`);
       }
     }
     progress.stop();
-    const summary = (model: string): MsaeToySummary => {
+    const summary = (model: MsaeToyModel): MsaeToySummary => {
       const os = outcomes.filter((o) => o.model === model);
       const mean = (k: keyof MsaeToyOutcome) => os.reduce((a, o) => a + (o[k] as number), 0) / os.length;
       return {
-        absorption: mean('absorption'), carriedAbsorption: mean('carriedAbsorption'), matchedCosine: mean('diagMean'), matchedCosineMin: mean('diagMin'),
-        maxOffDiag: mean('maxOffDiag'), meanMaxCosine: mean('meanMaxCosine'), fvu: mean('fvu'), l0: mean('l0'), perSeed: os,
+        absorption: mean('absorption'), carriedAbsorption: mean('carriedAbsorption'), absorptionFraction: mean('absorptionFraction'), unlearned: mean('unlearned'),
+        matchedCosine: mean('diagMean'), matchedCosineMin: mean('diagMin'), maxOffDiag: mean('maxOffDiag'), below085: mean('below085'),
+        meanMaxCosine: mean('meanMaxCosine'), fvu: mean('fvu'), l0: mean('l0'), perSeed: os,
       };
     };
-    return { rows, meta: { flat: summary('flat'), matryoshka: summary('matryoshka') } };
+    const meta = Object.fromEntries(MSAE_TOY_MODELS.map((m) => [m, summary(m)])) as MsaeToyMeta;
+    return { rows, meta };
   },
-  spec: (rows, meta) => msaeToySpec(rows, meta.flat.absorption, meta.matryoshka.absorption),
+  spec: (rows) => msaeToySpec(rows),
 });
 
-/** Two cosine heat maps side by side (latents ordered by their matched feature) above the absorption per seed. */
-export function msaeToySpec(rows: MsaeToyRow[], flatAbs: number, nestedAbs: number): TopLevelSpec {
+/** The four cosine heat maps (latents ordered by their matched feature) above absorption and unlearned features per seed. */
+export function msaeToySpec(rows: MsaeToyRow[]): TopLevelSpec {
+  const models = [...MSAE_TOY_MODELS];
+  const perSeed = (field: string, title: string, yTitle: string, domain?: number[]) => ({
+    title,
+    transform: [{ filter: "datum.kind === 'absorption'" }],
+    mark: { type: 'bar' },
+    width: 360,
+    height: 130,
+    encoding: {
+      x: { field: 'model', type: 'nominal', title: null, sort: models, axis: { labelAngle: -25, labelLimit: 200 } },
+      xOffset: { field: 'seed', type: 'nominal' },
+      y: { field, type: 'quantitative', title: yTitle, ...(domain ? { scale: { domain } } : {}) },
+      color: { field: 'seed', type: 'nominal', title: 'seed' },
+    },
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `Flat vs Matryoshka BatchTopK SAE on the tree toy: parent absorption ${flatAbs.toFixed(2)} vs ${nestedAbs.toFixed(2)}`,
+    title: { text: 'Flat vs Matryoshka SAEs on the tree toy', subtitle: "ReLU + L1 (the paper's training) and BatchTopK; decoder cosines of the first seed" },
     data: { values: rows },
     vconcat: [
       {
         transform: [{ filter: "datum.kind === 'cosine'" }],
-        facet: { column: { field: 'model', type: 'nominal', title: null, sort: ['flat', 'matryoshka'] } },
+        facet: { column: { field: 'model', type: 'nominal', title: null, sort: models } },
         spec: {
-          width: 260,
-          height: 260,
+          width: 200,
+          height: 200,
           mark: 'rect',
           encoding: {
             x: { field: 'feature', type: 'ordinal', title: 'true feature', sort: { field: 'featureIndex' } },
@@ -190,18 +263,11 @@ export function msaeToySpec(rows: MsaeToyRow[], flatAbs: number, nestedAbs: numb
         },
       },
       {
-        title: 'Parent absorption: P(parent latent silent | parent and a child on)',
-        transform: [{ filter: "datum.kind === 'absorption'" }],
-        mark: { type: 'bar' },
-        width: 260,
-        height: 120,
-        encoding: {
-          x: { field: 'model', type: 'nominal', title: null, sort: ['flat', 'matryoshka'] },
-          xOffset: { field: 'seed', type: 'nominal' },
-          y: { field: 'absorption', type: 'quantitative', title: 'absorption rate', scale: { domain: [0, 1] } },
-          color: { field: 'seed', type: 'nominal', title: 'seed' },
-        },
+        hconcat: [
+          perSeed('absorption', 'Parent absorption: P(parent latent silent | parent and child on)', 'absorption rate', [0, 1]),
+          perSeed('unlearned', 'Features not learned (matched cos < 0.5)', 'true features'),
+        ],
       },
     ],
-  };
+  } as unknown as TopLevelSpec;
 }

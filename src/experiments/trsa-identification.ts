@@ -30,6 +30,7 @@ import { subsampleValues } from '../rsa/condensed.js';
 import { identificationAccuracy } from '../rsa/inference.js';
 import { type GtPrepared, applyGt, geodesicRdm, gtThresholds, prepareGt, prepareGtVector, rgtmGrid, rgtmRegion, RGTM_REGIONS, type RgtmRegion } from '../rsa/topological.js';
 import { NestlabComputationError } from '../errors.js';
+import { sampleStandardDeviation } from '../math/order.js';
 import { defineExperiment, type RunContext } from './define.js';
 
 /** Networks, stimuli and sampling of a run. */
@@ -217,8 +218,7 @@ async function runTrsa({ params: cfg, seed, progress }: RunContext<TrsaParams>):
     }
     for (const [stat, v] of point) {
       const b = bootAcc.get(stat) ?? [];
-      const mb = b.reduce((x, y) => x + y, 0) / Math.max(1, b.length);
-      const se = b.length > 1 ? Math.sqrt(b.reduce((x, y) => x + (y - mb) ** 2, 0) / (b.length - 1)) : null;
+      const se = b.length > 1 ? sampleStandardDeviation(b) : null;
       rows.push({ kind: 'noise', statistic: stat, noise: level, accuracy: v.accuracy, se, spread: v.spread, chance, l: null, u: null, region: v.region });
     }
     if (level === GRID_NOISE) {

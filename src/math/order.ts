@@ -212,6 +212,16 @@ export function mean(v: ArrayLike<number>): number {
   return s / v.length;
 }
 
+/** Sample standard deviation √(Σ(v − v̄)²/(n − 1)) (numpy's std with ddof=1); NaN for fewer than 2 values. */
+export function sampleStandardDeviation(v: ArrayLike<number>): number {
+  const n = v.length;
+  if (n < 2) return NaN;
+  const m = mean(v);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (v[i] - m) ** 2;
+  return Math.sqrt(s / (n - 1));
+}
+
 /** k-th smallest value (0-based) of `a`, reordering `a` in place (Hoare's quickselect, as numpy's partition). */
 export function quickselect(a: Float32Array | Float64Array, k: number): number {
   let lo = 0;

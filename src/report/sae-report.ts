@@ -1,14 +1,17 @@
 /**
  * The HTML interpretability report of a trained (Matryoshka) SAE: one self-contained page with the config, a metrics table per prefix, the
- * reconstruction-vs-prefix chart, and a card per latent (top-activating inputs as an image grid,
- * activation histogram, label distribution of the top examples, decoder direction as an image).
+ * reconstruction-vs-prefix chart, and a card per latent (its top-activating rows, as a grid of
+ * pictures when the rows have pictures of a given height and width, else as a table of row indices,
+ * labels and activations; activation histogram; label distribution of the top examples when the
+ * rows have integer labels; decoder direction as an image when the inputs themselves are pictures).
  *
  * Self-contained means: no script, no stylesheet or font fetched, no http(s) URL anywhere. Charts
  * are vega-lite specs rendered to SVG by our specToSvg (house theme) and inlined; images are PNGs
  * from our small encoder (png.ts) as data: URIs, drawn at native size and scaled up with
- * `image-rendering: pixelated`. PNG rather than SVG <rect> grids because a 28x28 digit as rects
+ * `image-rendering: pixelated`. PNG rather than SVG <rect> grids because a 28x28 picture as rects
  * is 784 elements (~40 kB of markup) against ~400 bytes of base64, and a page of 64 cards × 17
- * images would otherwise carry ~850k DOM nodes.
+ * images would otherwise carry ~850k DOM nodes. Every string from data or files (paths, tensor
+ * names, class names) goes through escapeHtml.
  *
  * Everything derives from one encoding of the data (encodeSae's sparse code), which is also handed
  * to evaluateSae, so the report costs one encoder pass plus ~2 small chart renders per latent.
@@ -21,7 +24,8 @@ import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { writeFileAtomic } from '../data/files.js';
 import { encodeSae, type Sae, type SparseCode } from '../sae/model.js';
-import { evaluateSae, type PrefixMetrics } from '../sae/metrics.js';
+import { evaluateSae, featureDensity, type FeatureDensity, type PrefixMetrics } from '../sae/metrics.js';
+import { probeAbsorption, sparseProbing, type ProbeAbsorptionRow, type SparseProbingRow } from '../sae/probing.js';
 import { architectureHash } from '../sae/config.js';
 import { specToSvg } from '../plot/render.js';
 import { encodePng, pngDataUri } from '../plot/png.js';
@@ -34,15 +38,21 @@ export interface SaeReportData {
   /** One class label (integer ≥ 0) per row; enables the label-distribution charts. */
   y?: Int32Array;
   /**
-   * [height, width] of the images: of `x` itself (pixel SAEs: then decoder directions are drawn
-   * as images too) or of `images`. Default [28, 28] when the image columns number 784.
+   * [height, width] of the pictures: of `images`, or of `x` itself when `images` is absent (an SAE
+   * on pixels: then decoder directions are drawn as images too). Default: no pictures (cards list
+   * the top rows' indices, labels and activations).
    */
   imageShape?: [number, number];
   /**
    * What to show as each row's picture when `x` is not pixels (e.g. an SAE on hidden activations
-   * of an MNIST model: the digits themselves), [rows, height·width]. Default: `x` when it is pixels.
+   * of an MNIST model: the digits themselves), [rows, height·width]. Needs `imageShape`.
    */
   images?: Matrix;
+  /**
+   * Draw pictures as ink on paper, high values dark (digits, strokes). Default false: grayscale
+   * with high values light (photographs, feature maps).
+   */
+  ink?: boolean;
 }
 
 /** Options of `report.buildSaeReport`. */
@@ -65,12 +75,17 @@ export interface SaeReportOptions {
   classNames?: string[];
   /** The date shown in the header. Default now. */
   date?: Date;
+  /**
+   * With labels, SAEBench's k-sparse probing and probe-based absorption per prefix (one probe per
+   * class; absorption costs seconds per prefix). Default true.
+   */
+  probes?: boolean;
 }
 
-const REPORT_OPTIONS = ['title', 'dataDescription', 'source', 'maxLatents', 'topExamples', 'labelExamples', 'histogramBins', 'classNames', 'date'];
+const REPORT_OPTIONS = ['title', 'dataDescription', 'source', 'maxLatents', 'topExamples', 'labelExamples', 'histogramBins', 'classNames', 'date', 'probes'];
 
 /** tableau10, the house categorical scheme: one color per prefix group. */
-const GROUP_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const GROUP_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** ColorBrewer RdBu (11 classes, ends and every other step), from −1 (blue) through white to +1 (red). */
 const RDBU: [number, number, number][] = [
@@ -102,11 +117,17 @@ export function divergingImagePng(v: ArrayLike<number>, height: number, width: n
   return encodePng({ width, height, channels: 3, pixels: px });
 }
 
-/** A vector as a grayscale PNG [h, w] with `lo` white and `hi` black (ink on paper). */
-export function grayImagePng(v: ArrayLike<number>, height: number, width: number, lo = 0, hi = 1): Uint8Array {
+/**
+ * A vector as a grayscale PNG [h, w] on the scale [lo, hi]: `lo` black and `hi` white, or with
+ * `ink`, `lo` white and `hi` black (ink on paper).
+ */
+export function grayImagePng(v: ArrayLike<number>, height: number, width: number, lo = 0, hi = 1, ink = true): Uint8Array {
   const px = new Uint8Array(height * width);
   const span = hi > lo ? hi - lo : 1;
-  for (let i = 0; i < height * width; i++) px[i] = Math.round(255 * (1 - Math.max(0, Math.min(1, (v[i] - lo) / span))));
+  for (let i = 0; i < height * width; i++) {
+    const t = Math.max(0, Math.min(1, (v[i] - lo) / span));
+    px[i] = Math.round(255 * (ink ? 1 - t : t));
+  }
   return encodePng({ width, height, channels: 1, pixels: px });
 }
 
@@ -129,29 +150,37 @@ interface ResolvedData {
   x: Matrix;
   y: Int32Array | null;
   classes: number;
+  /** Distinct labels among the rows. */
+  distinct: number;
   images: Matrix | null;
   shape: [number, number] | null;
   /** Decoder rows are images of this shape (pixel SAE). */
   pixelSae: boolean;
   lo: number;
   hi: number;
+  ink: boolean;
 }
 
 function resolveData(where: string, sae: Sae, data: SaeReportData): ResolvedData {
   if (data === null || typeof data !== 'object') throw new NestlabArgumentError(where, 'data', 'an object {x, y?, imageShape?, images?}', data);
-  checkKnownKeys(where, data, ['x', 'y', 'imageShape', 'images']);
+  checkKnownKeys(where, data, ['x', 'y', 'imageShape', 'images', 'ink']);
   const x = checkMatrix(where, 'data.x', data.x, 1, 1);
   if (x.cols !== sae.cfg.dIn) throw new NestlabArgumentError(where, 'data.x.cols', `the SAE's dIn = ${sae.cfg.dIn}`, x.cols);
   let y: Int32Array | null = null;
   let classes = 0;
+  let distinct = 0;
   if (data.y !== undefined) {
     if (!(data.y instanceof Int32Array) || data.y.length !== x.rows) throw new NestlabArgumentError(where, 'data.y', `an Int32Array of ${x.rows} labels (one per row of data.x)`, data.y);
+    const seen = new Set<number>();
     for (let i = 0; i < x.rows; i++) {
-      if (data.y[i] < 0 || data.y[i] >= 1000) throw new NestlabArgumentError(where, `data.y[${i}]`, 'a class label in [0, 1000)', data.y[i]);
+      if (data.y[i] < 0) throw new NestlabArgumentError(where, `data.y[${i}]`, 'a class label ≥ 0', data.y[i]);
       classes = Math.max(classes, data.y[i] + 1);
+      seen.add(data.y[i]);
     }
+    distinct = seen.size;
     y = data.y;
   }
+  if (data.ink !== undefined && typeof data.ink !== 'boolean') throw new NestlabArgumentError(where, 'data.ink', 'true or false', data.ink);
   let images: Matrix | null = null;
   if (data.images !== undefined) {
     images = checkMatrix(where, 'data.images', data.images, 1, 1);
@@ -166,8 +195,6 @@ function resolveData(where: string, sae: Sae, data: SaeReportData): ResolvedData
     if (shape[0] * shape[1] !== cols) {
       throw new NestlabArgumentError(where, 'data.imageShape', `height·width = ${images ? 'data.images' : 'data.x'}.cols = ${cols}`, `[${shape.join(', ')}]`);
     }
-  } else if ((images ?? x).cols === 784) {
-    shape = [28, 28];
   } else if (images !== null) {
     throw new NestlabArgumentError(where, 'data.imageShape', `[height, width] of data.images (${images.cols} columns)`, undefined);
   }
@@ -185,7 +212,7 @@ function resolveData(where: string, sae: Sae, data: SaeReportData): ResolvedData
     }
     if (mn < 0 || mx > 1) [lo, hi] = [mn, mx]; // not [0, 1] images: one global gray scale
   }
-  return { x, y, classes, images, shape, pixelSae, lo, hi };
+  return { x, y, classes, distinct, images, shape, pixelSae, lo, hi, ink: data.ink ?? false };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,8 +233,8 @@ export interface LatentSummary {
   topValues: number[];
   /** Nonzero activations, as histogram bins [lo, hi) with counts. */
   histogram: { lo: number; hi: number; count: number }[];
-  /** Label counts among the top `labelExamples` firing rows (empty without labels). */
-  labelCounts: number[];
+  /** The labels among the top `labelExamples` firing rows with their counts, most frequent first (ties: lower label first); empty without labels. */
+  labelCounts: { label: number; count: number }[];
   labelExamples: number;
 }
 
@@ -257,9 +284,10 @@ export function summarizeLatents(code: SparseCode, prefixes: number[], count: nu
       for (let i = s; i < s + c; i++) h[Math.min(opts.bins - 1, Math.floor(valsOf[i] / width))]++;
       h.forEach((count, i) => histogram.push({ lo: i * width, hi: (i + 1) * width, count }));
     }
-    const labelCounts = new Array<number>(opts.y ? opts.classes : 0).fill(0);
     const labelExamples = Math.min(c, opts.labelTop);
-    if (opts.y) for (let i = 0; i < labelExamples; i++) labelCounts[opts.y[rowsOf[order[i]]]]++;
+    const tally = new Map<number, number>();
+    if (opts.y) for (let i = 0; i < labelExamples; i++) tally.set(opts.y[rowsOf[order[i]]], (tally.get(opts.y[rowsOf[order[i]]]) ?? 0) + 1);
+    const labelCounts = [...tally].map(([label, count]) => ({ label, count })).sort((p, q) => q.count - p.count || p.label - q.label);
     out.push({
       latent: j,
       group: prefixGroup(prefixes, j),
@@ -325,12 +353,21 @@ function histogramSpec(s: LatentSummary, color: string): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-function labelSpec(s: LatentSummary, names: string[]): TopLevelSpec {
+/** Label charts draw every class up to this many classes, else the most frequent labels. */
+const LABEL_BARS = 20;
+
+function labelSpec(s: LatentSummary, names: (label: number) => string, classes: number): TopLevelSpec {
+  // Few classes: every class in label order (absent ones at 0). Many: the most frequent, by count.
+  const all = classes <= LABEL_BARS;
+  const bars = all
+    ? Array.from({ length: classes }, (_, label) => ({ label, count: s.labelCounts.find((l) => l.label === label)?.count ?? 0 }))
+    : s.labelCounts.slice(0, LABEL_BARS);
+  const shown = all ? '' : bars.length < s.labelCounts.length ? ` (${bars.length} most frequent of ${s.labelCounts.length} labels)` : '';
   return {
     width: 220,
     height: 80,
-    title: { text: `Labels of the top ${s.labelExamples}`, fontSize: 12 },
-    data: { values: s.labelCounts.map((count, label) => ({ label: names[label] ?? String(label), order: label, count })) },
+    title: { text: `Labels of the top ${s.labelExamples}${shown}`, fontSize: 12 },
+    data: { values: bars.map((b, i) => ({ label: names(b.label), order: all ? b.label : i, count: b.count })) },
     mark: { type: 'bar', color: '#666' },
     encoding: {
       x: { field: 'label', type: 'ordinal', sort: { field: 'order' }, title: null, axis: { labelAngle: 0, labelFontSize: 10 } },
@@ -379,6 +416,97 @@ table.top{font-size:12px;border-collapse:collapse}table.top td,table.top th{padd
 .note{color:#777;font-size:12px}
 `;
 
+/** θ as the report shows it: one value, a per-latent range, or why there is none. */
+function thresholdText(s: Sae): string {
+  const t = s.threshold;
+  if (s.cfg.activation !== 'batchtopk' && s.cfg.activation !== 'jumprelu') return '—';
+  if (t === null) return 'not estimated';
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of t) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  return lo === hi ? formatNumber(lo) : `per latent, ${formatNumber(lo)} … ${formatNumber(hi)}`;
+}
+
+/** SAEBench's probes on labeled rows: k-sparse probing (k = 1, 2, 5, with the input baseline) and absorption, per prefix. */
+async function saeBenchProbes(sae: Sae, x: Matrix, y: Int32Array, code: SparseCode): Promise<{ probes: SparseProbingRow[]; absorption: ProbeAbsorptionRow[] } | { skipped: string }> {
+  const counts = new Map<number, number>();
+  for (const v of y) counts.set(v, (counts.get(v) ?? 0) + 1);
+  // every class needs rows in both halves of the probes' split
+  const small = [...counts].filter(([, c]) => c < 10).map(([label]) => label);
+  if (counts.size < 2 || small.length > 0) {
+    return { skipped: counts.size < 2 ? 'one class only' : `classes with fewer than 10 rows: ${small.slice(0, 5).join(', ')}${small.length > 5 ? ', …' : ''}` };
+  }
+  try {
+    const probes = await sparseProbing(sae, x, y, { k: [1, 2, 5], code });
+    const absorption = await probeAbsorption(sae, x, y, { code });
+    return { probes, absorption };
+  } catch (e) {
+    // e.g. a small class with no row in the probes' random test split: the report goes on without them
+    if (e instanceof NestlabArgumentError && e.argument === 'labels') return { skipped: e.message };
+    throw e;
+  }
+}
+
+/** Feature density per Matryoshka group: dead latents apart, the live ones binned by log10 firing frequency. */
+async function densitySection(density: FeatureDensity): Promise<string[]> {
+  const out = [`<h2>Feature density per group</h2>`];
+  out.push(`<p class="note">Firing frequency of each latent on these rows (SAEBench's feature density), binned by log10; latents that never fire are counted as dead, apart from the bins.</p>`);
+  const header = ['group (latents)', 'dead', 'median log10 frequency'];
+  out.push(`<table class="metrics"><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>`);
+  for (const g of density.byGroup) {
+    const cells = [`${g.start}–${g.end - 1}`, `${g.dead} of ${g.latents} (${formatNumber(100 * g.deadFraction, 3)}%)`, g.medianLog10 === null ? '—' : formatNumber(g.medianLog10, 3)];
+    out.push(`<tr class="density-row">${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
+  }
+  out.push(`</tbody></table>`);
+  const values = density.byGroup.flatMap((g) => g.counts.map((count, b) => ({ group: `${g.start}–${g.end - 1}`, log10: (density.edges[b] + density.edges[b + 1]) / 2, count })));
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    facet: { column: { field: 'group', type: 'nominal', title: 'latents', sort: density.byGroup.map((g) => `${g.start}–${g.end - 1}`) } },
+    spec: {
+      width: 130,
+      height: 90,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'log10', type: 'quantitative', bin: { binned: false, step: density.edges[1] - density.edges[0] }, title: 'log10 frequency' },
+        y: { field: 'count', type: 'quantitative', aggregate: 'sum', title: 'latents' },
+      },
+    },
+  } as unknown as TopLevelSpec;
+  out.push(`<p><span class="chart">${inlineSvg(await specToSvg(spec), 'density-')}</span></p>`);
+  return out;
+}
+
+/** k-sparse probing and absorption tables. */
+function probingSection(probing: { probes: SparseProbingRow[]; absorption: ProbeAbsorptionRow[] } | { skipped: string }, names: (label: number) => string): string[] {
+  const out = [`<h2>Probes per prefix (SAEBench)</h2>`];
+  if ('skipped' in probing) return [...out, `<p class="note">Not computed: ${escapeHtml(probing.skipped)}.</p>`];
+  const { probes, absorption } = probing;
+  const mean = probes.filter((r) => r.label === 'mean');
+  const ks = [...new Set(mean.filter((r) => r.source === 'sae').map((r) => r.k))].sort((a, b) => a - b);
+  const prefixes = [...new Set(mean.filter((r) => r.source === 'sae').map((r) => r.prefix!))];
+  out.push(`<p class="note">k-sparse probing: for each class against the rest, the k latents of the prefix with the largest difference in mean activation feed a logistic regression; test accuracy, mean over classes (balanced tasks, 80/20 split). The input rows are the same probe on the k input dimensions with the largest difference, and on all of them. Absorption: SAEBench's probe-based metric (mean absorption fraction and full-absorption rate over the classes whose input probe has F1 > 0.6; split features = main latents per class).</p>`);
+  const header = ['prefix', ...ks.map((k) => `k = ${k}`), 'absorption fraction', 'full absorption', 'split features'];
+  out.push(`<table class="metrics"><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>`);
+  for (const p of prefixes) {
+    const a = absorption.find((r) => r.prefix === p && r.label === 'mean');
+    const cells = [
+      String(p),
+      ...ks.map((k) => formatNumber(mean.find((r) => r.source === 'sae' && r.prefix === p && r.k === k)!.accuracy, 3)),
+      a ? formatNumber(a.meanAbsorptionFraction, 3) : '—',
+      a ? formatNumber(a.fullAbsorptionRate, 3) : '—',
+      a ? formatNumber(a.splitFeatures, 3) : '—',
+    ];
+    out.push(`<tr class="probe-row">${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
+  }
+  const input = mean.filter((r) => r.source === 'input');
+  out.push(`<tr class="probe-row"><td>input</td>${ks.map((k) => `<td>${escapeHtml(formatNumber(input.find((r) => r.k === k)?.accuracy ?? Number.NaN, 3))}</td>`).join('')}<td colspan="3">all ${input.length > 0 ? escapeHtml(String(Math.max(...input.map((r) => r.k)))) : ''} dims: ${escapeHtml(formatNumber(input.find((r) => r.k === Math.max(...input.map((q) => q.k)))?.accuracy ?? Number.NaN, 3))}</td></tr>`);
+  out.push(`</tbody></table>`);
+  const excluded = absorption.filter((r) => r.label !== 'mean' && !r.included && r.prefix === prefixes[prefixes.length - 1]).map((r) => names(r.label as number));
+  if (excluded.length > 0) out.push(`<p class="note">Classes left out of absorption (input probe F1 ≤ 0.6): ${escapeHtml(excluded.join(', '))}.</p>`);
+  return out;
+}
+
 /**
  * Builds the report: one self-contained HTML string (no script, no external URL).
  *
@@ -413,16 +541,22 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
   }
   await initBackend();
 
-  const code = await encodeSae(s, d.x);
+  // A BatchTopK SAE without an estimated θ (e.g. a SAELens folder without one) is read with the
+  // training-time selection over all rows: the only code it has.
+  const batchSelection = cfg.activation === 'batchtopk' && s.threshold === null;
+  const code = await encodeSae(s, d.x, batchSelection ? { selection: 'batch' } : {});
   const metrics = await evaluateSae(s, d.x, { code });
+  const density = await featureDensity(s, d.x, { code });
+  if (options.probes !== undefined && typeof options.probes !== 'boolean') throw new NestlabArgumentError(where, 'options.probes', 'true or false', options.probes);
+  const probing = d.y !== null && options.probes !== false ? await saeBenchProbes(s, d.x, d.y, code) : null;
   const latents = summarizeLatents(code, cfg.prefixes, maxLatents, { top, labelTop, bins, y: d.y, classes: d.classes });
-  const names = Array.from({ length: d.classes }, (_, i) => options.classNames?.[i] ?? String(i));
-  const groupColor = (g: number) => GROUP_COLOURS[(g - 1) % GROUP_COLOURS.length];
+  const names = (label: number): string => options.classNames?.[label] ?? String(label);
+  const groupColor = (g: number) => GROUP_COLORS[(g - 1) % GROUP_COLORS.length];
 
   const multi = cfg.prefixes.length > 1;
   const title = options.title ?? (multi ? 'Matryoshka SAE report' : 'SAE report');
   const date = (options.date ?? new Date()).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-  const dataLine = options.dataDescription ?? `${d.x.rows} rows × ${d.x.cols} columns${d.y ? `, ${d.classes} classes` : ''}`;
+  const dataLine = options.dataDescription ?? `${d.x.rows} rows × ${d.x.cols} columns${d.y ? `, ${d.distinct} distinct labels` : ''}`;
   const part: string[] = [];
   part.push(`<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`);
   part.push(`<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>`);
@@ -436,7 +570,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
     ['activation', cfg.activation],
     ['k', cfg.activation === 'relu' ? '— (ReLU)' : String(cfg.k)],
     ['prefixes', `[${cfg.prefixes.join(', ')}]`],
-    ['inference threshold θ', cfg.activation === 'batchtopk' ? (s.threshold >= 0 ? formatNumber(s.threshold) : 'not estimated (batch top-k at inference)') : '—'],
+    ['inference threshold θ', thresholdText(s)],
     ['architecture hash', architectureHash(cfg)],
   ];
   const t = s.training;
@@ -451,7 +585,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
 
   // metrics
   part.push(`<h2>Reconstruction and sparsity per prefix</h2>`);
-  part.push(`<p class="note">Evaluated on all ${d.x.rows} rows with the inference activation; prefix p uses latents 0…p−1 and b_dec. FVU = mean‖x − x̂‖² / mean‖x − x̄‖²; explained variance = 1 − FVU; dead = never fires on these rows; dense = fires on more than 10% of rows.</p>`);
+  part.push(`<p class="note">Evaluated on all ${d.x.rows} rows with the inference activation${batchSelection ? ' (θ not estimated: batch top-k over all rows)' : ''}; prefix p uses latents 0…p−1 and b_dec. FVU = mean‖x − x̂‖² / mean‖x − x̄‖²; explained variance = 1 − FVU; dead = never fires on these rows; dense = fires on more than 10% of rows.</p>`);
   const header = ['prefix', 'MSE', 'FVU', 'explained variance', 'L0', 'dead fraction', 'dense fraction'];
   part.push(`<table class="metrics"><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>`);
   for (const m of metrics) {
@@ -460,6 +594,8 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
   }
   part.push(`</tbody></table>`);
   part.push(`<p><span class="chart">${inlineSvg(await specToSvg(reconstructionSpec(metrics)), 'recon-')}</span></p>`);
+  part.push(...(await densitySection(density)));
+  if (probing !== null) part.push(...probingSection(probing, names));
 
   // latent index
   part.push(`<h2>Latents 0–${Math.max(0, maxLatents - 1)} of ${cfg.dSae}</h2>`);
@@ -469,7 +605,10 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
     part.push(`<p class="legend">${legend}<span><i style="background:#bbb"></i>dead</span></p>`);
     part.push(`<div class="chips">${latents.map((l) => `<a class="chip${l.fires === 0 ? ' dead' : ''}" style="background:${groupColor(l.group)}" href="#latent-${l.latent}" title="${escapeHtml(`latent ${l.latent}: fires on ${(100 * l.frequency).toFixed(2)}% of rows`)}">${l.latent}</a>`).join('')}</div>`);
     const notes: string[] = [];
-    if (d.images) notes.push(`Digits: ink dark on white (${d.lo === 0 && d.hi === 1 ? 'values 0…1' : `values ${formatNumber(d.lo)}…${formatNumber(d.hi)}`}); caption = label · activation.`);
+    if (d.images && d.shape) {
+      const range = d.lo === 0 && d.hi === 1 ? 'values 0…1' : `values ${formatNumber(d.lo)}…${formatNumber(d.hi)}`;
+      notes.push(`Pictures: ${d.shape[0]}×${d.shape[1]}, ${d.ink ? 'ink dark on white' : 'grayscale, high values light'} (${range}); caption = ${d.y ? 'label' : 'row'} · activation.`);
+    }
     if (d.pixelSae) notes.push('Decoder direction W_dec[j] as an image: blue negative, white 0, red positive, scaled by the row\'s max |w|.');
     if (notes.length) part.push(`<p class="note">${escapeHtml(notes.join(' '))}</p>`);
   }
@@ -492,14 +631,14 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
       if (d.images && d.shape) {
         const [h, w] = d.shape;
         const figs = l.topRows.map((r, i) => {
-          const png = pngDataUri(grayImagePng(d.images!.data.subarray(r * h * w, (r + 1) * h * w), h, w, d.lo, d.hi));
-          const label = d.y ? names[d.y[r]] : `#${r}`;
+          const png = pngDataUri(grayImagePng(d.images!.data.subarray(r * h * w, (r + 1) * h * w), h, w, d.lo, d.hi, d.ink));
+          const label = d.y ? names(d.y[r]) : `#${r}`;
           const cap = `${label} · ${formatNumber(l.topValues[i], 3)}`;
           return `<figure><img class="px" src="${png}" alt="${escapeHtml(`row ${r}`)}" title="${escapeHtml(`row ${r}, ${d.y ? `label ${label}, ` : ''}activation ${l.topValues[i]}`)}"><figcaption>${escapeHtml(cap)}</figcaption></figure>`;
         });
         c.push(`<div class="top"><h4>Top ${l.topRows.length} activating</h4><div class="grid">${figs.join('')}</div></div>`);
       } else {
-        const rows = l.topRows.map((r, i) => `<tr><td>${r}</td>${d.y ? `<td>${escapeHtml(names[d.y[r]])}</td>` : ''}<td>${escapeHtml(formatNumber(l.topValues[i]))}</td></tr>`);
+        const rows = l.topRows.map((r, i) => `<tr><td>${r}</td>${d.y ? `<td>${escapeHtml(names(d.y[r]))}</td>` : ''}<td>${escapeHtml(formatNumber(l.topValues[i]))}</td></tr>`);
         c.push(`<div class="top"><h4>Top ${l.topRows.length} activating rows</h4><table class="top"><tr><th>row</th>${d.y ? '<th>label</th>' : ''}<th>activation</th></tr>${rows.join('')}</table></div>`);
       }
     }
@@ -515,7 +654,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
     if (!dead) {
       c.push(`<div class="row charts">`);
       c.push(`<span class="chart">${inlineSvg(await specToSvg(histogramSpec(l, color)), `l${l.latent}h-`)}</span>`);
-      if (d.y) c.push(`<span class="chart">${inlineSvg(await specToSvg(labelSpec(l, names)), `l${l.latent}y-`)}</span>`);
+      if (d.y) c.push(`<span class="chart">${inlineSvg(await specToSvg(labelSpec(l, names, d.classes)), `l${l.latent}y-`)}</span>`);
       c.push(`</div>`);
     }
     c.push(`</section>`);

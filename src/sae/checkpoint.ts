@@ -1,10 +1,10 @@
 /**
  * SAE checkpoints, laid out so SAELens-style tools can read the weights:
  *
- *   <dir>/latest.json                         {"version": 2, "step", "folder", "config_hash"}
- *   <dir>/step-00000100/cfg.json              SAELens-style cfg (d_in, d_sae, k, matryoshka_widths, …) + nestlab's architecture and training configs
- *   <dir>/step-00000100/sae_weights.safetensors   W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec (+ threshold)
- *   <dir>/step-00000100/trainer_state.safetensors  Adam moments, samples-since-fired (F64); step/θ in metadata
+ *   <dir>/latest.json                         {"version": 3, "step", "folder", "config_hash"}
+ *   <dir>/step-00000100/cfg.json              SAELens v6 cfg (saelens.ts) + nestlab's architecture and training configs
+ *   <dir>/step-00000100/sae_weights.safetensors   W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec (+ threshold [d_sae])
+ *   <dir>/step-00000100/trainer_state.safetensors  Adam moments, samples-since-fired and latent-order EMA (F64); step, θ estimate, L1 controller in metadata
  *
  * Every file is written atomically (temp + rename) and `latest.json` last, so a crash leaves the
  * previous checkpoint in force. The two newest step folders are kept. The batch order is a pure
@@ -13,21 +13,23 @@
  *
  * Hand-written: a thin mapping between nestlab's arrays and the safetensors / JSON files.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NestlabArgumentError } from '../errors.js';
-import { writeFileAtomic } from '../data/files.js';
+import { readJsonObject, writeFileAtomic } from '../data/files.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
-import { architectureHash, fromSaeLensCfg, toSaeLensCfg } from './config.js';
+import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
+import { architectureHash } from './config.js';
 import type { Sae } from './model.js';
+import { readSaeLens, tensorAs, writeSaeLens, SAE_DTYPES, type SaeDtype, type SaeLensRead, type SaeLensReadOptions } from './saelens.js';
 import type { TrainerState } from './state.js';
 
 /**
- * Format version of nestlab checkpoints. 2: architecture and training configs apart, the hash
- * covers the architecture only. Version 1 folders (one combined config) still load.
+ * Format version of nestlab checkpoints. 3: SAELens v6 cfg.json (BatchTopK saved as JumpReLU),
+ * θ per latent, the θ estimate's state in the trainer state. 2: architecture and training
+ * configs apart, the hash covers the architecture only. 1: one combined config. All load.
  */
-export const CHECKPOINT_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+export const CHECKPOINT_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 
 const KEEP = 2;
 
@@ -58,9 +60,12 @@ export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null
       t[`adam_v.${name}`] = f32([...shape], state.adamV[key]);
     }
     t.tokens_since_fired = { dtype: 'F64', shape: [m], data: state.tokensSinceFired };
+    t.latent_order_ema = { dtype: 'F64', shape: [m], data: state.latentEma };
     writeSafetensors(join(folder, 'trainer_state.safetensors'), t, {
       step: String(step),
-      threshold: String(sae.threshold),
+      threshold_ema: String(state.thresholdEma),
+      threshold_updates: String(state.thresholdUpdates),
+      l1_scale: String(state.l1Scale),
       config_hash: hash,
       nestlab_checkpoint_version: String(CHECKPOINT_VERSION),
     });
@@ -72,39 +77,29 @@ export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null
   return folder;
 }
 
+/** Options of `sae.save` (`saveSae`). */
+export interface SaveSaeOptions {
+  /** Precision of the saved weights (SAELens cfg `dtype`). Default 'float32'. */
+  dtype?: SaeDtype;
+}
+
 /**
- * Writes an SAE's weights (sae_weights.safetensors, SAELens names) and cfg.json into `folder`.
- * For BatchTopK with an estimated θ, also a per-latent `threshold` [d_sae] (SAELens JumpReLU form).
- * Layout: docs/methods/msae.md §8 (SAELens v6 tensor names W_enc [d_in, d_sae], b_enc, W_dec
- * [d_sae, d_in], b_dec).
+ * Writes an SAE as a SAELens v6 folder: cfg.json + sae_weights.safetensors (W_enc [d_in, d_sae],
+ * b_enc, W_dec [d_sae, d_in], b_dec, and θ per latent for JumpReLU), which SAELens'
+ * `SAE.load_from_disk` reads. A BatchTopK SAE with its θ is saved as SAELens saves one, as a
+ * 'jumprelu' SAE; nestlab's own configs ride along so `sae.load` gets the same SAE back.
+ * `options.dtype` 'float16' / 'bfloat16' rounds the weights (to nearest even). docs/methods/msae.md §8.
  *
  * @example sae.save(model, 'runs/mnist-sae/final'); // writes cfg.json and sae_weights.safetensors there
  */
-export function saveSae(sae: Sae, folder: string): void {
-  if (typeof folder !== 'string' || folder === '') throw new NestlabArgumentError('sae.save', 'folder', 'a folder path', folder);
-  const { dIn: d, dSae: m } = sae.cfg;
-  const p = sae.params;
-  const tensors: Record<string, NamedTensor> = {
-    W_enc: f32([d, m], p.wEnc),
-    b_enc: f32([m], p.bEnc),
-    W_dec: f32([m, d], p.wDec),
-    b_dec: f32([d], p.bDec),
-  };
-  if (sae.cfg.activation === 'batchtopk' && sae.threshold >= 0) tensors.threshold = f32([m], new Float32Array(m).fill(sae.threshold));
-  const hash = architectureHash(sae.cfg);
-  writeSafetensors(join(folder, 'sae_weights.safetensors'), tensors, { config_hash: hash, nestlab_checkpoint_version: String(CHECKPOINT_VERSION) });
-  const cfg = { ...toSaeLensCfg(sae.cfg, sae.training), threshold: sae.threshold, nestlab_checkpoint_version: CHECKPOINT_VERSION };
+export function saveSae(sae: Sae, folder: string, options: SaveSaeOptions = {}): void {
+  const where = 'sae.save';
+  if (typeof folder !== 'string' || folder === '') throw new NestlabArgumentError(where, 'folder', 'a folder path', folder);
+  checkKnownKeys(where, options, ['dtype']);
+  const dtype = checkOneOf(where, 'options.dtype', options.dtype ?? 'float32', SAE_DTYPES);
+  const { cfg, tensors } = writeSaeLens(sae, dtype, CHECKPOINT_VERSION);
+  writeSafetensors(join(folder, 'sae_weights.safetensors'), tensors, { config_hash: String(cfg.config_hash), nestlab_checkpoint_version: String(CHECKPOINT_VERSION) });
   writeFileAtomic(join(folder, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`);
-}
-
-function expectShape(where: string, name: string, t: NamedTensor | undefined, shape: number[]): Float32Array {
-  if (t === undefined) throw new NestlabArgumentError(where, name, `a tensor of shape [${shape.join(', ')}] in the checkpoint`, 'none');
-  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-    throw new NestlabArgumentError(where, name, `shape [${shape.join(', ')}] (from cfg.json)`, `shape [${t.shape.join(', ')}]`);
-  }
-  if (t.dtype === 'F32') return (t.data as Float32Array).slice();
-  if (t.dtype === 'F64') return Float32Array.from(t.data as Float64Array);
-  throw new NestlabArgumentError(where, name, 'an F32 or F64 tensor', t.dtype);
 }
 
 /** The step folder `path` points at: itself if it has sae_weights.safetensors, else latest.json's folder. */
@@ -112,45 +107,47 @@ function resolveFolder(path: string): string | null {
   if (existsSync(join(path, 'sae_weights.safetensors'))) return path;
   const latest = join(path, 'latest.json');
   if (!existsSync(latest)) return null;
-  const j = JSON.parse(readFileSync(latest, 'utf8')) as { version?: number; folder?: string };
+  const j = readJsonObject('sae.load', latest) as { version?: number; folder?: string };
   if (!READABLE_VERSIONS.includes(Number(j.version))) {
-    throw new NestlabArgumentError('sae.load', 'checkpoint', `version ${READABLE_VERSIONS.join(' or ')}`, `version ${j.version}`);
+    throw new NestlabArgumentError('sae.load', 'checkpoint', `version ${READABLE_VERSIONS.join(', ')}`, `version ${j.version}`);
   }
   return join(path, String(j.folder));
 }
 
+/** Options of `sae.load` (`loadSae`). */
+export type LoadSaeOptions = SaeLensReadOptions;
+
 /**
- * Loads an SAE from a checkpoint folder (a step folder, a folder with latest.json, or any folder
- * with SAELens' cfg.json + sae_weights.safetensors). Rejects tensors whose shapes do not match
- * the cfg with an error naming the tensor and both shapes. Format: docs/methods/msae.md §8.
+ * Loads an SAE from a folder: nestlab's checkpoints (a step folder, or a folder with
+ * latest.json) or any SAELens folder (cfg.json + sae_weights.safetensors) of architecture
+ * 'standard', 'topk', 'jumprelu' (BatchTopK SAEs as SAELens saves them) or a BatchTopK training
+ * checkpoint; F32, F64, F16 and BF16 weights. SAELens' conventions are kept as it defines them
+ * (see `sae.encode`); `options.prefixes` gives Matryoshka widths a SAELens inference cfg no longer
+ * records, `options.scalingFactor` the factor of 'expected_average_only_in'. Anything else, or
+ * tensors whose shapes do not match the cfg, is refused with an error naming it. docs/methods/msae.md §8.
  *
  * @example const model = sae.load('runs/mnist-sae'); // the step folder latest.json points at
  */
-export function loadSae(path: string): Sae {
+export function loadSae(path: string, options: LoadSaeOptions = {}): Sae {
+  const where = 'sae.load';
+  checkKnownKeys(where, options, ['prefixes', 'scalingFactor']);
+  if (options.scalingFactor !== undefined) checkNumber(where, 'options.scalingFactor', options.scalingFactor, 0);
+  if (typeof path !== 'string' || path === '') throw new NestlabArgumentError(where, 'path', 'a folder path', path);
   const folder = resolveFolder(path);
-  if (folder === null) throw new NestlabArgumentError('sae.load', 'path', 'a folder with cfg.json + sae_weights.safetensors or latest.json', path);
-  return loadFolder(folder).sae;
+  if (folder === null) throw new NestlabArgumentError(where, 'path', 'a folder with cfg.json + sae_weights.safetensors or latest.json', path);
+  return loadFolder(folder, options).sae;
 }
 
-function loadFolder(folder: string): { sae: Sae; hash: string } {
+function loadFolder(folder: string, options: LoadSaeOptions = {}): SaeLensRead {
   const where = 'sae.load';
   const cfgPath = join(folder, 'cfg.json');
   if (!existsSync(cfgPath)) throw new NestlabArgumentError(where, 'path', 'a folder containing cfg.json', folder);
-  const json = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
-  const { architecture: cfg, training } = fromSaeLensCfg(json, where);
+  const json = readJsonObject(where, cfgPath);
   const { tensors } = readSafetensors(join(folder, 'sae_weights.safetensors'));
-  const { dIn: d, dSae: m } = cfg;
-  const params = {
-    wEnc: expectShape(where, 'W_enc', tensors.W_enc, [d, m]),
-    bEnc: expectShape(where, 'b_enc', tensors.b_enc, [m]),
-    wDec: expectShape(where, 'W_dec', tensors.W_dec, [m, d]),
-    bDec: expectShape(where, 'b_dec', tensors.b_dec, [d]),
-  };
-  let threshold = typeof json.threshold === 'number' ? json.threshold : -1;
-  if (threshold < 0 && tensors.threshold !== undefined) threshold = expectShape(where, 'threshold', tensors.threshold, [m])[0];
-  // The hash cfg.json was written with (version 1 hashed both configs), to match the trainer state's.
-  const hash = typeof json.config_hash === 'string' ? json.config_hash : architectureHash(cfg);
-  return { sae: { cfg, params, threshold, ...(training ? { training } : {}) }, hash };
+  // SAELens keeps the factor of 'expected_average_only_in' beside mid-training checkpoints.
+  const scalerPath = join(folder, 'activation_scaler.json');
+  const scaler = existsSync(scalerPath) ? readJsonObject(where, scalerPath).scaling_factor : undefined;
+  return readSaeLens(where, json, tensors, options, typeof scaler === 'number' ? scaler : undefined);
 }
 
 /**
@@ -170,16 +167,19 @@ export function loadCheckpoint(dir: string): { sae: Sae; state: TrainerState | n
   }
   const { dIn: d, dSae: m } = sae.cfg;
   const moments = (prefix: string) => ({
-    wEnc: expectShape(where, `${prefix}.W_enc`, tensors[`${prefix}.W_enc`], [d, m]),
-    bEnc: expectShape(where, `${prefix}.b_enc`, tensors[`${prefix}.b_enc`], [m]),
-    wDec: expectShape(where, `${prefix}.W_dec`, tensors[`${prefix}.W_dec`], [m, d]),
-    bDec: expectShape(where, `${prefix}.b_dec`, tensors[`${prefix}.b_dec`], [d]),
+    wEnc: tensorAs(where, tensors, `${prefix}.W_enc`, [d, m]),
+    bEnc: tensorAs(where, tensors, `${prefix}.b_enc`, [m]),
+    wDec: tensorAs(where, tensors, `${prefix}.W_dec`, [m, d]),
+    bDec: tensorAs(where, tensors, `${prefix}.b_dec`, [d]),
   });
   const tsf = tensors.tokens_since_fired;
   if (tsf === undefined || tsf.dtype !== 'F64' || tsf.shape.length !== 1 || tsf.shape[0] !== m) {
     throw new NestlabArgumentError(where, 'tokens_since_fired', `an F64 tensor of shape [${m}]`, tsf ? `${tsf.dtype} [${tsf.shape.join(', ')}]` : 'none');
   }
-  sae.threshold = Number(metadata.threshold ?? sae.threshold);
+  // Version ≤ 2 kept θ itself (a plain EMA, -1 before the first update): resume it as converged.
+  const old = Number(metadata.threshold ?? -1);
+  const ema = metadata.threshold_ema !== undefined ? Number(metadata.threshold_ema) : Math.max(0, old);
+  const updates = metadata.threshold_updates !== undefined ? Number(metadata.threshold_updates) : old >= 0 ? Number.MAX_SAFE_INTEGER : 0;
   return {
     sae,
     state: {
@@ -187,6 +187,10 @@ export function loadCheckpoint(dir: string): { sae: Sae; state: TrainerState | n
       adamM: moments('adam_m'),
       adamV: moments('adam_v'),
       tokensSinceFired: (tsf.data as Float64Array).slice(),
+      thresholdEma: ema,
+      thresholdUpdates: updates,
+      l1Scale: Number(metadata.l1_scale ?? 0),
+      latentEma: tensors.latent_order_ema?.data instanceof Float64Array && tensors.latent_order_ema.data.length === m ? tensors.latent_order_ema.data.slice() : new Float64Array(m),
     },
   };
 }

@@ -13,11 +13,23 @@ import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf
 
 /**
  * The SAE activations (docs/methods/msae.md §1.2–§1.5): 'topk' (k per row, Gao et al.),
- * 'batchtopk' (k·B per batch, Bussmann et al. 2024), 'relu' (with an L1 penalty).
+ * 'batchtopk' (k·B per batch in training, a threshold θ at inference; Bussmann et al. 2024),
+ * 'relu' (with an L1 penalty), 'jumprelu' (f_i = ReLU(pre_i)·[pre_i > θ_i] with a threshold per
+ * latent; Rajamanoharan et al. 2024, SAELens' JumpReLU SAE: loaded and encoded, not trained here).
  */
-export const ACTIVATIONS = ['topk', 'batchtopk', 'relu'] as const;
+export const ACTIVATIONS = ['topk', 'batchtopk', 'relu', 'jumprelu'] as const;
 /** One of `ACTIVATIONS`: the sparsifying activation of an SAE. */
 export type SaeActivation = (typeof ACTIVATIONS)[number];
+
+/**
+ * Per-row input normalizations of SAELens (`normalize_activations`), applied before the encoder
+ * and undone after the decoder (docs/methods/msae.md §8): 'none'; 'constant_norm_rescale'
+ * (x·c with c = √d/‖x‖, output ÷ c); 'layer_norm' (x → (x − μ)/(σ + 1e-5) with σ the unbiased
+ * standard deviation of the row, output·σ + μ).
+ */
+export const NORMALIZATIONS = ['none', 'constant_norm_rescale', 'layer_norm'] as const;
+/** One of `NORMALIZATIONS`. */
+export type SaeNormalization = (typeof NORMALIZATIONS)[number];
 
 /** b_dec initializations (docs/methods/msae.md §4.1): geometric median, mean, or zero. */
 export const BDEC_INITS = ['median', 'mean', 'zero'] as const;
@@ -30,21 +42,52 @@ export interface SaeArchitecture {
   dIn: number;
   /** Dictionary size m (SAELens `d_sae`). Required. */
   dSae: number;
-  /** 'topk' (k per sample), 'batchtopk' (k·B per batch in training, threshold θ at inference), 'relu' (+ L1). Default 'batchtopk'. */
+  /** 'topk' (k per sample), 'batchtopk' (k·B per batch in training, threshold θ at inference), 'relu' (+ L1), 'jumprelu' (per-latent θ). Default 'batchtopk'. */
   activation: SaeActivation;
-  /** Active latents per sample (mean, for batchtopk; may be fractional there, k·B is floored). Default min(32, dSae). Ignored by relu. */
+  /** Active latents per sample (mean, for batchtopk; may be fractional there, k·B is floored). Default min(32, dSae). Ignored by relu and jumprelu. */
   k: number;
   /**
    * Prefix sizes m_1 < … < m_K = dSae of the Matryoshka loss (fixed groups). Default [dSae]: a
    * flat SAE. `matryoshkaPrefixes(dSae)` gives the paper's groups, `halvingPrefixes(dSae)` m/16 … m.
    */
   prefixes: number[];
+  /** Subtract b_dec from the input before the encoder (SAELens `apply_b_dec_to_input`). Default true; the trainer needs true. */
+  applyBDecToInput: boolean;
+  /** Per-row input normalization (SAELens `normalize_activations`). Default 'none'; the trainer needs 'none'. */
+  normalizeActivations: SaeNormalization;
 }
 
 /** How an SAE is trained. Every field has a default; some defaults depend on the architecture. */
 export interface SaeTraining {
-  /** L1 coefficient of the relu activation: loss += l1Coeff · mean_b Σ_i f_i. Default 1e-3. */
+  /**
+   * L1 coefficient λ of the relu activation: loss += λ · Σ_p w_p mean_b Σ_{i<p} f_i (each prefix's L1,
+   * as Nabeshima's Matryoshka SAE; λ · mean_b Σ_i f_i for a flat SAE). Default 1e-3. With
+   * `l1TargetL0`, the controller's starting value.
+   */
   l1Coeff: number;
+  /**
+   * Target L0 of the sparsity controller (relu; Nabeshima's, after G. Taggart): λ ramps up
+   * linearly from 0 to l1Coeff over the first `l1Warmup` of the steps, then is multiplied each
+   * step by 1 + l1Adapt when the batch's L0 ≥ the target and by 1 − l1Adapt when below. 0 (default): a fixed λ.
+   */
+  l1TargetL0: number;
+  /** Fraction of the run over which the controller's λ ramps up. Default 0.2. */
+  l1Warmup: number;
+  /** The controller's per-step multiplicative change of λ. Default 3e-4. */
+  l1Adapt: number;
+  /**
+   * Random Matryoshka prefixes (Nabeshima): each batch draws this many − 1 distinct prefix sizes
+   * ℓ ∈ {1, …, dSae − 1} with P(ℓ) ∝ √ℓ − √(ℓ − 1) (a truncated Pareto, power ½), plus dSae, each
+   * weighted equally; the architecture's prefixes then only say how the SAE is read. 0 (default):
+   * the architecture's fixed prefixes and `prefixWeights`.
+   */
+  randomPrefixCount: number;
+  /**
+   * Latent re-sorting (Nabeshima): after every step, order the latents by a running mean (this
+   * EMA factor) of mean_b (f_i‖W_dec,i‖)², largest first, permuting parameters and Adam moments
+   * together. 0 (default): no re-sorting. Nabeshima uses 0.95.
+   */
+  latentOrderEma: number;
   /** Weight w_p of each prefix loss (one per architecture prefix). Default 1/K each (dictionary_learning). */
   prefixWeights: number[];
   /** Latents in the AuxK reconstruction (Gao et al.). Default min(dIn/2, dSae) (floored, ≥ 1). 0 disables AuxK. */
@@ -63,8 +106,10 @@ export interface SaeTraining {
   eps: number;
   /** Linear learning-rate warm-up over this many steps. Default 1000. */
   warmupSteps: number;
-  /** Fraction of the run after which the rate decays linearly to 0 (1 = no decay). Default 0.8. */
+  /** Fraction of the run after which the rate decays linearly (1 = no decay). Default 0.8. */
   decayStart: number;
+  /** The rate at the end of the decay, as a fraction of learningRate (Nabeshima's WSD schedule: 0.1). Default 0. */
+  decayFloor: number;
   /** Global gradient-norm clip (after the decoder projection); 0 disables. Default 1. */
   clipNorm: number;
   /** Rows per training batch B. Default 4096. */
@@ -75,17 +120,25 @@ export interface SaeTraining {
   bDecInit: BDecInit;
   /** BatchTopK inference threshold: EMA factor of the smallest kept activation. Default 0.999. */
   thresholdBeta: number;
-  /** Step at which the threshold estimate starts. Default 1000. */
+  /**
+   * Step at which the threshold estimate starts. Default min(1000, ⌊totalSteps/2⌋), which `sae.train`
+   * fills from the run's length so that θ is always estimated (1000 when the length is unknown).
+   */
   thresholdStart: number;
   /** Seed of initialization and batch order. Default 0. */
   seed: number;
 }
 
-const ARCHITECTURE_FIELDS: readonly (keyof SaeArchitecture)[] = ['dIn', 'dSae', 'activation', 'k', 'prefixes'];
+/** The architecture's fields in their canonical (hash) order. */
+export const ARCHITECTURE_FIELDS: readonly (keyof SaeArchitecture)[] = ['dIn', 'dSae', 'activation', 'k', 'prefixes', 'applyBDecToInput', 'normalizeActivations'];
+/** The fields every checkpoint hash has covered since version 1; the later ones join the hash only when not at their default. */
+const HASHED_ALWAYS = 5;
 
-const TRAINING_FIELDS: readonly (keyof SaeTraining)[] = [
-  'l1Coeff', 'prefixWeights', 'auxK', 'auxAlpha', 'deadTokens', 'learningRate', 'beta1', 'beta2', 'eps', 'warmupSteps',
-  'decayStart', 'clipNorm', 'batchSize', 'epochs', 'bDecInit', 'thresholdBeta', 'thresholdStart', 'seed',
+/** The training config's fields. */
+export const TRAINING_FIELDS: readonly (keyof SaeTraining)[] = [
+  'l1Coeff', 'l1TargetL0', 'l1Warmup', 'l1Adapt', 'prefixWeights', 'randomPrefixCount', 'latentOrderEma', 'auxK', 'auxAlpha', 'deadTokens',
+  'learningRate', 'beta1', 'beta2', 'eps', 'warmupSteps', 'decayStart', 'decayFloor', 'clipNorm', 'batchSize', 'epochs', 'bDecInit',
+  'thresholdBeta', 'thresholdStart', 'seed',
 ];
 
 /** The options of `saeArchitecture`: dIn and dSae required, everything else optional. */
@@ -153,7 +206,7 @@ export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.archit
   const dSae = checkInt(where, 'architecture.dSae', input.dSae, 1, 1 << 24);
   const activation = checkOneOf(where, 'architecture.activation', input.activation ?? 'batchtopk', ACTIVATIONS);
   const k = checkNumber(where, 'architecture.k', input.k ?? Math.min(32, dSae), 0, Infinity);
-  if (activation !== 'relu') {
+  if (activation === 'topk' || activation === 'batchtopk') {
     if (k > dSae) throw new NestlabArgumentError(where, 'architecture.k', `at most dSae = ${dSae}`, k);
     if (k <= 0) throw new NestlabArgumentError(where, 'architecture.k', 'positive', k);
     if (activation === 'topk' && !Number.isInteger(k)) {
@@ -171,7 +224,10 @@ export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.archit
   if (prefixes[prefixes.length - 1] !== dSae) {
     throw new NestlabArgumentError(where, 'architecture.prefixes', `sizes ending at dSae = ${dSae}`, `[${prefixes.join(', ')}]`);
   }
-  return { dIn, dSae, activation, k, prefixes: [...prefixes] };
+  const applyBDecToInput = input.applyBDecToInput ?? true;
+  if (typeof applyBDecToInput !== 'boolean') throw new NestlabArgumentError(where, 'architecture.applyBDecToInput', 'true or false', applyBDecToInput);
+  const normalizeActivations = checkOneOf(where, 'architecture.normalizeActivations', input.normalizeActivations ?? 'none', NORMALIZATIONS);
+  return { dIn, dSae, activation, k, prefixes: [...prefixes], applyBDecToInput, normalizeActivations };
 }
 
 /**
@@ -183,12 +239,20 @@ export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.archit
  *
  * @example const t = sae.training({ epochs: 5 }, sae.architecture({ dIn: 784, dSae: 256 })); // t.learningRate = 2e-4/√(256/16384) = 1.6e-3
  */
-export function saeTraining(input: SaeTrainingInput | undefined, arch: SaeArchitecture, where = 'sae.training'): SaeTraining {
+export function saeTraining(input: SaeTrainingInput | undefined, arch: SaeArchitecture, where = 'sae.training', totalSteps?: number): SaeTraining {
   const t = input ?? {};
   if (t === null || typeof t !== 'object') throw new NestlabArgumentError(where, 'training', 'an object of training options', t);
   checkKnownKeys(where, t, TRAINING_FIELDS as string[], 'training');
   const { dIn, dSae, prefixes } = arch;
   const l1Coeff = checkNumber(where, 'training.l1Coeff', t.l1Coeff ?? 1e-3, 0);
+  const l1TargetL0 = checkNumber(where, 'training.l1TargetL0', t.l1TargetL0 ?? 0, 0, dSae);
+  if (l1TargetL0 > 0 && arch.activation !== 'relu') throw new NestlabArgumentError(where, 'training.l1TargetL0', `0 for activation "${arch.activation}" (the controller sets a relu SAE's L1)`, l1TargetL0);
+  if (l1TargetL0 > 0 && l1Coeff <= 0) throw new NestlabArgumentError(where, 'training.l1Coeff', 'positive when l1TargetL0 is set (the controller scales it)', l1Coeff);
+  const l1Warmup = checkNumber(where, 'training.l1Warmup', t.l1Warmup ?? 0.2, 0, 1);
+  const l1Adapt = checkNumber(where, 'training.l1Adapt', t.l1Adapt ?? 3e-4, 0, 0.5);
+  const randomPrefixCount = checkInt(where, 'training.randomPrefixCount', t.randomPrefixCount ?? 0, 0, dSae);
+  if (randomPrefixCount === 1) throw new NestlabArgumentError(where, 'training.randomPrefixCount', `0 (fixed prefixes) or in [2, ${dSae}]`, 1);
+  const latentOrderEma = checkNumber(where, 'training.latentOrderEma', t.latentOrderEma ?? 0, 0, 0.999999);
   const prefixWeights = t.prefixWeights ?? prefixes.map(() => 1 / prefixes.length);
   if (!Array.isArray(prefixWeights) || prefixWeights.length !== prefixes.length) {
     throw new NestlabArgumentError(where, 'training.prefixWeights', `an array of ${prefixes.length} weights (one per prefix)`, prefixWeights);
@@ -204,6 +268,7 @@ export function saeTraining(input: SaeTrainingInput | undefined, arch: SaeArchit
   const eps = checkNumber(where, 'training.eps', t.eps ?? 1e-8, 0);
   const warmupSteps = checkInt(where, 'training.warmupSteps', t.warmupSteps ?? 1000, 0);
   const decayStart = checkNumber(where, 'training.decayStart', t.decayStart ?? 0.8, 0, 1);
+  const decayFloor = checkNumber(where, 'training.decayFloor', t.decayFloor ?? 0, 0, 1);
   const clipNorm = checkNumber(where, 'training.clipNorm', t.clipNorm ?? 1, 0);
   const batchSize = checkInt(where, 'training.batchSize', t.batchSize ?? 4096, 1, 1 << 24);
   if (arch.activation === 'batchtopk' && Math.floor(arch.k * batchSize) < 1) {
@@ -212,75 +277,23 @@ export function saeTraining(input: SaeTrainingInput | undefined, arch: SaeArchit
   const epochs = checkNumber(where, 'training.epochs', t.epochs ?? 1, 0);
   if (epochs <= 0) throw new NestlabArgumentError(where, 'training.epochs', 'positive', epochs);
   const bDecInit = checkOneOf(where, 'training.bDecInit', t.bDecInit ?? 'median', BDEC_INITS);
-  const thresholdBeta = checkNumber(where, 'training.thresholdBeta', t.thresholdBeta ?? 0.999, 0, 1);
-  const thresholdStart = checkInt(where, 'training.thresholdStart', t.thresholdStart ?? 1000, 0);
+  const thresholdBeta = checkNumber(where, 'training.thresholdBeta', t.thresholdBeta ?? 0.999, 0, 0.999999);
+  const thresholdStart = checkInt(where, 'training.thresholdStart', t.thresholdStart ?? (totalSteps === undefined ? 1000 : Math.min(1000, Math.floor(totalSteps / 2))), 0);
   const seed = checkInt(where, 'training.seed', t.seed ?? 0);
   return {
-    l1Coeff, prefixWeights: [...prefixWeights], auxK, auxAlpha, deadTokens, learningRate, beta1, beta2, eps, warmupSteps,
-    decayStart, clipNorm, batchSize, epochs, bDecInit, thresholdBeta, thresholdStart, seed,
+    l1Coeff, l1TargetL0, l1Warmup, l1Adapt, prefixWeights: [...prefixWeights], randomPrefixCount, latentOrderEma, auxK, auxAlpha, deadTokens,
+    learningRate, beta1, beta2, eps, warmupSteps, decayStart, decayFloor, clipNorm, batchSize, epochs, bDecInit, thresholdBeta, thresholdStart, seed,
   };
 }
 
 /**
  * A short stable hash (first 16 hex digits of SHA-256) of the canonical JSON of the architecture
- * in a fixed field order; checkpoints carry it so a resume onto another SAE is refused.
+ * in a fixed field order; checkpoints carry it so a resume onto another SAE is refused. Fields
+ * added after version 2 count only when they differ from their default, so older hashes hold.
  */
 export function architectureHash(arch: SaeArchitecture): string {
-  const canonical = JSON.stringify(ARCHITECTURE_FIELDS.map((f) => [f, arch[f]]));
+  const defaults: Partial<SaeArchitecture> = { applyBDecToInput: true, normalizeActivations: 'none' };
+  const fields = ARCHITECTURE_FIELDS.filter((f, i) => i < HASHED_ALWAYS || arch[f] !== defaults[f]);
+  const canonical = JSON.stringify(fields.map((f) => [f, arch[f]]));
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
-}
-
-/** The SAELens-style cfg JSON (snake_case) of an SAE, plus nestlab's own configs and the architecture hash. */
-export function toSaeLensCfg(arch: SaeArchitecture, training?: SaeTraining): Record<string, unknown> {
-  const architecture = arch.activation === 'relu' ? 'standard' : arch.activation === 'topk' ? 'topk' : 'batchtopk';
-  return {
-    architecture: arch.prefixes.length > 1 ? `matryoshka_${architecture}` : architecture,
-    d_in: arch.dIn,
-    d_sae: arch.dSae,
-    k: arch.k,
-    activation_fn: arch.activation,
-    matryoshka_widths: arch.prefixes,
-    ...(training ? { l1_coefficient: training.l1Coeff, prefix_weights: training.prefixWeights } : {}),
-    apply_b_dec_to_input: true,
-    normalize_activations: 'none',
-    dtype: 'float32',
-    config_hash: architectureHash(arch),
-    nestlab_architecture: arch,
-    ...(training ? { nestlab_training: training } : {}),
-  };
-}
-
-/**
- * Reads the architecture (and the training config, when recorded) back from a cfg.json:
- * nestlab's own fields when present (version 2, or the combined `nestlab_config` of version 1),
- * else what a plain SAELens cfg has.
- */
-export function fromSaeLensCfg(json: Record<string, unknown>, where = 'sae.load'): { architecture: SaeArchitecture; training?: SaeTraining } {
-  const own = json.nestlab_architecture;
-  if (own && typeof own === 'object') {
-    const architecture = saeArchitecture(own as SaeArchitectureInput, where);
-    const t = json.nestlab_training;
-    return { architecture, ...(t && typeof t === 'object' ? { training: saeTraining(t as SaeTrainingInput, architecture, where) } : {}) };
-  }
-  const v1 = json.nestlab_config;
-  if (v1 && typeof v1 === 'object') {
-    // Version 1 kept both configs in one object (and called the learning rate `lr`).
-    const all = { ...(v1 as Record<string, unknown>) };
-    if ('lr' in all) {
-      all.learningRate = all.lr;
-      delete all.lr;
-    }
-    const pick = (fields: readonly string[]) => Object.fromEntries(Object.entries(all).filter(([k]) => fields.includes(k)));
-    const architecture = saeArchitecture(pick(ARCHITECTURE_FIELDS) as unknown as SaeArchitectureInput, where);
-    return { architecture, training: saeTraining(pick(TRAINING_FIELDS) as SaeTrainingInput, architecture, where) };
-  }
-  // A plain SAELens cfg: take what it has.
-  const dIn = json.d_in;
-  const dSae = json.d_sae;
-  if (typeof dIn !== 'number' || typeof dSae !== 'number') throw new NestlabArgumentError(where, 'cfg', 'a cfg with numeric d_in and d_sae', json);
-  const arch = String(json.architecture ?? 'standard');
-  const activation: SaeActivation = arch.includes('batchtopk') ? 'batchtopk' : arch.includes('topk') ? 'topk' : 'relu';
-  const widths = Array.isArray(json.matryoshka_widths) ? (json.matryoshka_widths as number[]) : [dSae];
-  const prefixes = widths[widths.length - 1] === dSae ? widths : [...widths, dSae];
-  return { architecture: saeArchitecture({ dIn, dSae, activation, k: typeof json.k === 'number' ? json.k : undefined, prefixes }, where) };
 }

@@ -1,10 +1,12 @@
 /**
  * The sparse autoencoder itself: parameters, initialization, the encoder pre-activations, the
- * TopK / BatchTopK / ReLU selection, and inference (encode, decode, reconstruct at a prefix).
+ * TopK / BatchTopK / ReLU / JumpReLU selection, and inference (encode, decode, reconstruct at a prefix).
  *
  * Shapes (row vectors, as in SAELens and docs/methods/msae.md §1.1): x ∈ ℝ^d, W_enc [d, m],
- * b_enc [m], W_dec [m, d] (row i = latent i's unit-norm direction), b_dec [d]:
+ * b_enc [m], W_dec [m, d] (row i = latent i's direction; unit norm when trained here), b_dec [d]:
  *   pre = (x − b_dec)·W_enc + b_enc,  f = σ(pre),  x̂_p = f_{0:p}·W_dec[0:p] + b_dec.
+ * SAEs loaded from SAELens may skip the b_dec subtraction (`applyBDecToInput: false`) and
+ * normalize each input row first (`normalizeActivations`), undone after the decoder (§8).
  *
  * Why hand-written: a TopK code has k of m entries, so the code is kept sparse (CSR: per row the
  * active latent indices in increasing order and their values) and everything after the encoder
@@ -53,16 +55,25 @@ export interface SparseCode {
   idx: Int32Array;
   /** Activations of those latents (> 0). */
   val: Float32Array;
+  /**
+   * How to undo the input normalization after decoding (SAEs with `normalizeActivations` other
+   * than 'none'): x̂_b = scale_b·(f_b·W_dec + b_dec) + shift_b, one entry per row.
+   */
+  output?: { scale: Float32Array; shift: Float32Array };
 }
 
-/** A trained or initialized SAE: its architecture, parameters and (BatchTopK) inference threshold. */
+/** A trained or initialized SAE: its architecture, parameters and inference threshold. */
 export interface Sae {
   /** The architecture (SAELens keeps it in `sae.cfg` too). */
   cfg: SaeArchitecture;
   /** W_enc, b_enc, W_dec, b_dec (the master copy, row-major). */
   params: SaeParams;
-  /** BatchTopK inference threshold θ (mean smallest kept activation); -1 while not estimated. */
-  threshold: number;
+  /**
+   * Inference threshold θ per latent [dSae] of 'batchtopk' (the trainer's estimate of the
+   * smallest kept activation, the same for every latent) and 'jumprelu' SAEs: f_i = ReLU(pre_i)·[pre_i > θ_i].
+   * null while not estimated, and for 'topk' and 'relu'.
+   */
+  threshold: Float32Array | null;
   /** The training config it was trained with, when known (trainers and checkpoints record it). */
   training?: SaeTraining;
 }
@@ -143,7 +154,9 @@ export function createSae(architecture: SaeArchitectureInput, options: CreateSae
     if (s.cols !== d) throw new NestlabArgumentError(where, 'options.sample.cols', `dIn = ${d}`, s.cols);
     bDec = bDecInit === 'median' ? geometricMedian(s) : Float32Array.from(columnMeans(s));
   }
-  return { cfg, params: { wEnc, bEnc: new Float32Array(m), wDec, bDec }, threshold: -1 };
+  // A JumpReLU SAE starts at θ = 0, i.e. as a ReLU SAE; BatchTopK's θ is estimated in training.
+  const threshold = cfg.activation === 'jumprelu' ? new Float32Array(m) : null;
+  return { cfg, params: { wEnc, bEnc: new Float32Array(m), wDec, bDec }, threshold };
 }
 
 /**
@@ -157,7 +170,7 @@ export function cloneSae(sae: Sae): Sae {
   return {
     cfg: { ...sae.cfg, prefixes: [...sae.cfg.prefixes] },
     params: { wEnc: p.wEnc.slice(), bEnc: p.bEnc.slice(), wDec: p.wDec.slice(), bDec: p.bDec.slice() },
-    threshold: sae.threshold,
+    threshold: sae.threshold === null ? null : sae.threshold.slice(),
     ...(sae.training ? { training: { ...sae.training, prefixWeights: [...sae.training.prefixWeights] } } : {}),
   };
 }
@@ -218,6 +231,42 @@ export function centerRows(x: Float32Array, rows: number, bDec: Float32Array): F
   const xc = new Float32Array(rows * d);
   for (let b = 0; b < rows; b++) for (let j = 0; j < d; j++) xc[b * d + j] = x[b * d + j] - bDec[j];
   return xc;
+}
+
+/**
+ * SAELens' per-row input normalization (`normalize_activations`, docs/methods/msae.md §8) of
+ * x [rows, d]: the normalized rows and how decode undoes it (x̂ = scale·y + shift per row), or
+ * null for 'none'. constant_norm_rescale: x·c, c = √d/‖x‖ (scale 1/c). layer_norm:
+ * (x − μ)/(σ + 1e-5) with σ the unbiased standard deviation (scale σ, shift μ: no ε on the way out).
+ */
+export function normalizeInput(sae: Sae, x: Float32Array, rows: number): { x: Float32Array; output: { scale: Float32Array; shift: Float32Array } } | null {
+  const mode = sae.cfg.normalizeActivations;
+  if (mode === 'none') return null;
+  const d = sae.cfg.dIn;
+  const out = new Float32Array(rows * d);
+  const scale = new Float32Array(rows);
+  const shift = new Float32Array(rows);
+  for (let b = 0; b < rows; b++) {
+    const o = b * d;
+    let mu = 0;
+    if (mode === 'layer_norm') {
+      for (let j = 0; j < d; j++) mu += x[o + j];
+      mu /= d;
+    }
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += (x[o + j] - mu) ** 2;
+    if (mode === 'layer_norm') {
+      const sd = Math.sqrt(ss / Math.max(1, d - 1));
+      for (let j = 0; j < d; j++) out[o + j] = (x[o + j] - mu) / (sd + 1e-5);
+      scale[b] = sd;
+      shift[b] = mu;
+    } else {
+      const c = Math.sqrt(d) / Math.sqrt(ss); // a zero row gives ∞·0 = NaN, as in SAELens
+      for (let j = 0; j < d; j++) out[o + j] = x[o + j] * c;
+      scale[b] = 1 / c;
+    }
+  }
+  return { x: out, output: { scale, shift } };
 }
 
 function jsPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: number): PreActivations {
@@ -281,12 +330,13 @@ function tfPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: numbe
 }
 
 /**
- * pre = (x − b_dec)·W_enc + b_enc for a batch x ([rows, dIn] row-major). Returns the centered
- * input too (the encoder gradient needs it). Tiny problems run in JS, others on tfjs.
+ * pre = (x − b_dec)·W_enc + b_enc for a batch x ([rows, dIn] row-major; x itself when the
+ * architecture has applyBDecToInput false). Returns the encoder's input too (the encoder
+ * gradient needs it). Tiny problems run in JS, others on tfjs.
  */
 export function encoderPre(sae: Sae, x: Float32Array, rows: number, forceJs = false): { xc: Float32Array; pre: PreActivations } {
   const { dIn: d, dSae: m } = sae.cfg;
-  const xc = centerRows(x, rows, sae.params.bDec);
+  const xc = sae.cfg.applyBDecToInput ? centerRows(x, rows, sae.params.bDec) : x;
   const small = forceJs || rows * d * m <= JS_ENCODER_MAX_MACS;
   return { xc, pre: small ? jsPre(xc, rows, sae.params, d, m) : tfPre(xc, rows, sae.params, d, m) };
 }
@@ -384,18 +434,23 @@ export async function selectBatchTopK(pre: PreActivations, k: number): Promise<{
   }
 }
 
-/** ReLU code: every positive entry, or every entry above `threshold` (> threshold, BatchTopK inference). */
-export async function selectAbove(pre: PreActivations, threshold = 0): Promise<SparseCode> {
+/**
+ * ReLU code: every positive entry; with `threshold` (one per latent), the JumpReLU code
+ * f_j = ReLU(pre_j)·[pre_j > θ_j], i.e. entries above max(0, θ_j) (SAELens' JumpReLUSAE.encode;
+ * BatchTopK inference, Bussmann et al. 2024 §3).
+ */
+export async function selectAbove(pre: PreActivations, threshold?: Float32Array): Promise<SparseCode> {
   const full = await pre.full();
   const { rows, dSae: m } = pre;
   const ptr = new Int32Array(rows + 1);
   const idxs: number[] = [];
   const vals: number[] = [];
-  const t = Math.max(0, threshold);
+  const cut = new Float32Array(m);
+  if (threshold !== undefined) for (let j = 0; j < m; j++) cut[j] = Math.max(0, threshold[j]);
   for (let b = 0; b < rows; b++) {
     for (let j = 0; j < m; j++) {
       const v = full[b * m + j];
-      if (v > t) {
+      if (v > cut[j]) {
         idxs.push(j);
         vals.push(v);
       }
@@ -426,7 +481,7 @@ export function truncateCode(code: SparseCode, prefix: number): SparseCode {
     }
     ptr[b + 1] = idxs.length;
   }
-  return { rows: code.rows, dSae: code.dSae, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
+  return { rows: code.rows, dSae: code.dSae, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals), ...(code.output ? { output: code.output } : {}) };
 }
 
 /**
@@ -448,19 +503,28 @@ export function codeToDense(code: SparseCode): Matrix {
 
 const INFER_CHUNK = 2048;
 
-/** Options of `sae.encode` (`encodeSae`): prefix and output form. */
+/** Options of `sae.encode` (`encodeSae`): prefix, output form, and BatchTopK's selection. */
 export interface EncodeOptions {
   /** Keep only latents < prefix (Matryoshka inference at a prefix). Default: all. */
   prefix?: number;
   /** Return a dense [rows, dSae] Matrix instead of the sparse code. Default false. */
   dense?: boolean;
+  /**
+   * BatchTopK SAEs only. 'threshold' (default): the JumpReLU form with the estimated θ, each
+   * row encoded on its own. 'batch': the training-time selection, the k·rows largest
+   * activations over all rows of x, so that a row's code depends on the other rows.
+   */
+  selection?: 'threshold' | 'batch';
 }
 
 /**
  * Encodes rows of `x` with the inference activation, f = σ((x − b_dec)·W_enc + b_enc)
- * (docs/methods/msae.md §1.1–§1.4): TopK per row (Gao et al. eq. 2); BatchTopK as JumpReLU with the
- * estimated θ (f = r·[r > θ], r = ReLU(pre); while θ is not estimated, top k·B over each chunk of
- * rows); ReLU. With `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, msae.md §1.7,
+ * (docs/methods/msae.md §1.1–§1.4): TopK per row (Gao et al. eq. 2); BatchTopK and JumpReLU as
+ * f = ReLU(pre)·[pre > θ] with the per-latent θ (Bussmann et al. 2024 §3; SAELens' JumpReLU SAE);
+ * ReLU. A BatchTopK SAE whose θ was never estimated is refused unless `selection: 'batch'`.
+ * SAELens' input conventions are honored (no b_dec subtraction when `applyBDecToInput` is
+ * false; per-row `normalizeActivations`, which the code records so `decode` undoes it). With
+ * `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, msae.md §1.7,
  * bartbussmann/matryoshka_sae and dictionary_learning `encode`). The code is sparse (CSR) unless
  * `dense: true`.
  *
@@ -470,29 +534,66 @@ export async function encodeSae(sae: Sae, x: Matrix, options: EncodeOptions & { 
 export async function encodeSae(sae: Sae, x: Matrix, options?: EncodeOptions & { dense?: false }): Promise<SparseCode>;
 export async function encodeSae(sae: Sae, x: Matrix, options?: EncodeOptions): Promise<SparseCode | Matrix>;
 export async function encodeSae(sae: Sae, x: Matrix, options: EncodeOptions = {}): Promise<SparseCode | Matrix> {
-  const where = 'sae.encode';
+  return encodeAs('sae.encode', sae, x, options);
+}
+
+/** The sparse code of x, for the library's own callers: errors name `where`, the public function the user called. */
+export async function encodeCode(where: string, sae: Sae, x: Matrix, options: Omit<EncodeOptions, 'dense'> = {}): Promise<SparseCode> {
+  return (await encodeAs(where, sae, x, options)) as SparseCode;
+}
+
+async function encodeAs(where: string, sae: Sae, x: Matrix, options: EncodeOptions): Promise<SparseCode | Matrix> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
-  checkKnownKeys(where, options, ['prefix', 'dense']);
-  const { dIn: d, dSae: m } = sae.cfg;
+  checkKnownKeys(where, options, ['prefix', 'dense', 'selection']);
+  const { dIn: d, dSae: m, activation } = sae.cfg;
   const xm = checkMatrix(where, 'x', x, 1, 1);
   if (xm.cols !== d) throw new NestlabArgumentError(where, 'x.cols', `dIn = ${d}`, xm.cols);
   const prefix = checkInt(where, 'options.prefix', options.prefix ?? m, 1, m);
   if (options.dense !== undefined && typeof options.dense !== 'boolean') throw new NestlabArgumentError(where, 'options.dense', 'true or false', options.dense);
+  const selection = checkOneOf(where, 'options.selection', options.selection ?? 'threshold', ['threshold', 'batch'] as const);
+  if (selection === 'batch' && activation !== 'batchtopk') {
+    throw new NestlabArgumentError(where, 'options.selection', `'threshold' for a ${activation} SAE ('batch' is BatchTopK's training-time selection)`, selection);
+  }
+  const threshold = activation === 'batchtopk' || activation === 'jumprelu' ? checkThreshold(sae, where) : undefined;
+  if (activation === 'batchtopk' && selection === 'threshold' && threshold === null) {
+    throw new NestlabArgumentError(
+      where, 'sae.threshold',
+      "an estimated θ (sae.train estimates it from step training.thresholdStart on); pass { selection: 'batch' } to select the top k·rows over x instead",
+      'null',
+    );
+  }
+  if (activation === 'jumprelu' && threshold === null) throw new NestlabArgumentError(where, 'sae.threshold', `a Float32Array of ${m} per-latent thresholds (jumprelu)`, 'null');
+  const normalized = normalizeInput(sae, xm.data, xm.rows);
+  const input = normalized?.x ?? xm.data;
+  // One chunk for 'batch' (the selection spans all rows); rows are independent otherwise.
+  const chunk = selection === 'batch' ? xm.rows : INFER_CHUNK;
   const parts: SparseCode[] = [];
-  for (let s = 0; s < xm.rows; s += INFER_CHUNK) {
-    const rows = Math.min(INFER_CHUNK, xm.rows - s);
-    const { pre } = encoderPre(sae, xm.data.subarray(s * d, (s + rows) * d), rows);
+  for (let s = 0; s < xm.rows; s += chunk) {
+    const rows = Math.min(chunk, xm.rows - s);
+    const { pre } = encoderPre(sae, input.subarray(s * d, (s + rows) * d), rows);
     try {
-      if (sae.cfg.activation === 'topk') parts.push(await selectTopK(pre, sae.cfg.k));
-      else if (sae.cfg.activation === 'relu') parts.push(await selectAbove(pre, 0));
-      else if (sae.threshold >= 0) parts.push(await selectAbove(pre, sae.threshold));
-      else parts.push((await selectBatchTopK(pre, sae.cfg.k)).code);
+      if (activation === 'topk') parts.push(await selectTopK(pre, sae.cfg.k));
+      else if (activation === 'relu') parts.push(await selectAbove(pre));
+      else if (selection === 'batch') parts.push((await selectBatchTopK(pre, sae.cfg.k)).code);
+      else parts.push(await selectAbove(pre, threshold ?? undefined));
     } finally {
       pre.dispose();
     }
   }
-  const code = truncateCode(concatCodes(parts, m), prefix);
+  const all = concatCodes(parts, m);
+  if (normalized !== null) all.output = normalized.output;
+  const code = truncateCode(all, prefix);
   return options.dense ? codeToDense(code) : code;
+}
+
+/** sae.threshold, checked: null or a Float32Array of dSae entries. */
+function checkThreshold(sae: Sae, where: string): Float32Array | null {
+  const t = sae.threshold;
+  if (t === null || t === undefined) return null;
+  if (!(t instanceof Float32Array) || t.length !== sae.cfg.dSae) {
+    throw new NestlabArgumentError(where, 'sae.threshold', `null or a Float32Array of ${sae.cfg.dSae} per-latent thresholds`, t);
+  }
+  return t;
 }
 
 function concatCodes(parts: SparseCode[], m: number): SparseCode {
@@ -516,7 +617,8 @@ function concatCodes(parts: SparseCode[], m: number): SparseCode {
 
 /**
  * x̂ = f_{0:p}·W_dec[0:p] + b_dec for a sparse code (only active rows of W_dec are read), with
- * p = `options.prefix` (default all latents); docs/methods/msae.md §1.1.
+ * p = `options.prefix` (default all latents); docs/methods/msae.md §1.1. For an SAE with
+ * `normalizeActivations`, the code's recorded per-row scale is undone (x̂ = scale·x̂ + shift).
  *
  * @example const xHat = sae.decode(model, code, { prefix: 64 }); // Matrix [code.rows, dIn]
  */
@@ -526,6 +628,9 @@ export function decodeSae(sae: Sae, code: SparseCode, options: { prefix?: number
   const d = sae.cfg.dIn;
   const prefix = checkInt(where, 'options.prefix', options.prefix ?? sae.cfg.dSae, 1, sae.cfg.dSae);
   if (code.dSae !== sae.cfg.dSae) throw new NestlabArgumentError(where, 'code.dSae', `dSae = ${sae.cfg.dSae}`, code.dSae);
+  if (sae.cfg.normalizeActivations !== 'none' && code.output === undefined) {
+    throw new NestlabArgumentError(where, 'code.output', `the per-row scale of the encoding (normalizeActivations '${sae.cfg.normalizeActivations}'): decode a code from sae.encode`, 'none');
+  }
   const out = new Float32Array(code.rows * d);
   const w = sae.params.wDec;
   for (let b = 0; b < code.rows; b++) {
@@ -537,6 +642,11 @@ export function decodeSae(sae: Sae, code: SparseCode, options: { prefix?: number
       const v = code.val[a];
       const wo = j * d;
       for (let i = 0; i < d; i++) out[o + i] += v * w[wo + i];
+    }
+    if (code.output !== undefined) {
+      const sc = code.output.scale[b];
+      const sh = code.output.shift[b];
+      for (let i = 0; i < d; i++) out[o + i] = out[o + i] * sc + sh;
     }
   }
   return { data: out, rows: code.rows, cols: d };
@@ -556,7 +666,8 @@ export async function reconstructSae(sae: Sae, x: Matrix, options: { prefix?: nu
 
 /**
  * A copy of `sae` whose latents are reordered: new latent i is old latent order[i]
- * (W_enc'[:, i] = W_enc[:, order[i]], b_enc'[i] = b_enc[order[i]], W_dec'[i] = W_dec[order[i]]),
+ * (W_enc'[:, i] = W_enc[:, order[i]], b_enc'[i] = b_enc[order[i]], W_dec'[i] = W_dec[order[i]],
+ * θ'[i] = θ[order[i]]),
  * so the function computed is unchanged. Used to read a flat SAE "by prefix", e.g. most
  * frequently firing latents first (docs/methods/msae.md §1.7; Nabeshima's latent permutation).
  *
@@ -576,6 +687,7 @@ export function permuteLatents(sae: Sae, order: ArrayLike<number>): Sae {
   for (let i = 0; i < m; i++) {
     const o = order[i];
     out.params.bEnc[i] = p.bEnc[o];
+    if (sae.threshold !== null && out.threshold !== null) out.threshold[i] = sae.threshold[o];
     out.params.wDec.set(p.wDec.subarray(o * d, (o + 1) * d), i * d);
     for (let j = 0; j < d; j++) out.params.wEnc[j * m + i] = p.wEnc[j * m + o];
   }

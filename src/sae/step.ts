@@ -11,7 +11,7 @@
  *
  * Objective (docs/methods/msae.md §2.1, §3, spec weights):
  *   L = Σ_p w_p · mean_b ‖x − (f_{0:p}·W_dec[0:p] + b_dec)‖²          (Matryoshka; one prefix = flat)
- *     + l1Coeff · mean_b Σ_i f_i                                       (relu only)
+ *     + l1Coeff · Σ_p w_p · mean_b Σ_{i<p} f_i                         (relu only; = l1Coeff · mean_b Σ_i f_i when flat)
  *     + α · min(#dead/k_aux, 1) · mean_b ‖ê − e‖² / mean_b ‖e − ē‖²      (AuxK, DL normalization)
  * with f = ReLU(pre) on the selected set (the selection is a constant mask: no gradient flows
  * through TopK, Gao et al.), e = x − x̂_full (detached), ê = z·W_dec, z = ReLU(pre) on the aux set
@@ -30,7 +30,7 @@ export interface StepLosses {
   prefixMse: number[];
   /** AuxK term (already weighted by α and the dead-fraction scale); 0 without dead latents. */
   aux: number;
-  /** l1Coeff · mean_b Σ f (relu only). */
+  /** l1Coeff · Σ_p w_p mean_b Σ_{i<p} f_i (relu only; Nabeshima's per-prefix L1, plain L1 for a flat SAE). */
   l1: number;
 }
 
@@ -130,6 +130,9 @@ export function sparseLossAndGrads(
   const l1g = cfg.activation === 'relu' ? training.l1Coeff / B : 0;
   let l1sum = 0;
   const coef = training.prefixWeights.map((w) => (2 * w) / B);
+  // L1 weight of a latent in group g: the total weight of the prefixes that contain it.
+  const l1w = new Float64Array(K);
+  for (let g = K - 1; g >= 0; g--) l1w[g] = training.prefixWeights[g] + (g + 1 < K ? l1w[g + 1] : 0);
 
   for (let b = 0; b < B; b++) {
     const xo = b * d;
@@ -164,9 +167,9 @@ export function sparseLossAndGrads(
       const j = code.idx[q];
       while (j >= prefixes[g]) g++;
       const v = code.val[q];
-      l1sum += v;
+      l1sum += v * l1w[g];
       // ∂L/∂f_j = W_dec[j]·S_g (+ L1);  ∂L/∂W_dec[j] += f_j S_g
-      const gf = l1g + dotAxpyH(v, oSuffix + g * d, oWdec + j * d, oGWdec + j * d);
+      const gf = l1g * l1w[g] + dotAxpyH(v, oSuffix + g * d, oWdec + j * d, oGWdec + j * d);
       // f = ReLU(pre) with pre > 0 on the active set: ∂f/∂pre = 1;  ∂L/∂W_enc[:, j] += gf (x − b_dec)
       gbEnc[j] += gf;
       axpyH(gf, oXc + xo, oGWencT + j * d);
@@ -295,7 +298,9 @@ export async function denseLossAndGrads(
         total = tf.add(total, tf.mul(mse, training.prefixWeights[g]));
       });
       if (cfg.activation === 'relu') {
-        const l1 = tf.keep(tf.mul(tf.mean(tf.sum(f, 1)), training.l1Coeff));
+        let weighted: tf.Tensor = tf.scalar(0);
+        cfg.prefixes.forEach((p, g) => (weighted = tf.add(weighted, tf.mul(tf.mean(tf.sum(tf.slice(f, [0, 0], [B, p]), 1)), training.prefixWeights[g]))));
+        const l1 = tf.keep(tf.mul(weighted, training.l1Coeff));
         lossTerms.push(l1);
         total = tf.add(total, l1);
       }

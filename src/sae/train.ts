@@ -11,6 +11,7 @@
  * gradients are already there, and resuming needs the exact Adam moments); it is 20 lines.
  */
 import { initBackend } from '../backend/select.js';
+import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { NestlabArgumentError, NestlabComputationError, checkFinite, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
@@ -24,14 +25,91 @@ import { createTrainerState, type TrainerState } from './state.js';
 
 /**
  * Learning rate at `step` (0-based) of a `totalSteps` run: learningRate · min(1, (step+1)/warmupSteps),
- * times a linear decay to 0 over the steps after decayStart·totalSteps.
+ * times a linear decay from 1 to decayFloor over the steps after decayStart·totalSteps.
  */
 export function learningRateAt(cfg: SaeTraining, step: number, totalSteps: number): number {
   let lr = cfg.learningRate;
   if (cfg.warmupSteps > 0) lr *= Math.min(1, (step + 1) / cfg.warmupSteps);
   const start = cfg.decayStart * totalSteps;
-  if (cfg.decayStart < 1 && step >= start) lr *= Math.max(0, (totalSteps - step) / (totalSteps - start));
+  if (cfg.decayStart < 1 && step >= start) {
+    const left = Math.max(0, (totalSteps - step) / (totalSteps - start));
+    lr *= cfg.decayFloor + (1 - cfg.decayFloor) * left;
+  }
   return lr;
+}
+
+/**
+ * Nabeshima's random prefixes for one step: n − 1 distinct sizes from {1, …, m − 1} drawn one
+ * after another without replacement with P(ℓ) ∝ √ℓ − √(ℓ − 1), sorted, then m. Seeded by
+ * (seed, step), so a resumed run draws the same prefixes.
+ */
+export function paretoPrefixes(m: number, n: number, seed: number, step: number): number[] {
+  const rng = new Rng(seed * 1_000_003 + step);
+  const weight = new Float64Array(m); // weight[ℓ] for ℓ in 1..m-1
+  for (let l = 1; l < m; l++) weight[l] = Math.sqrt(l) - Math.sqrt(l - 1);
+  const out: number[] = [];
+  for (let draw = 0; draw < Math.min(n - 1, m - 1); draw++) {
+    let total = 0;
+    for (let l = 1; l < m; l++) total += weight[l];
+    let u = rng.uniform() * total;
+    let pick = m - 1;
+    for (let l = 1; l < m; l++) {
+      if (weight[l] === 0) continue;
+      u -= weight[l];
+      if (u < 0) {
+        pick = l;
+        break;
+      }
+    }
+    if (weight[pick] === 0) for (let l = m - 1; l >= 1; l--) if (weight[l] > 0) (pick = l), (l = 0); // rounding at the end of the scan
+    out.push(pick);
+    weight[pick] = 0;
+  }
+  out.sort((a, b) => a - b);
+  out.push(m);
+  return out;
+}
+
+/** The L1 coefficient of this step: fixed, or the sparsity controller's (updated from this batch's L0 after its warm-up). */
+function l1ForStep(training: SaeTraining, state: TrainerState, totalSteps: number, l0: number): number {
+  if (training.l1TargetL0 <= 0) return training.l1Coeff;
+  const t = state.step + 1;
+  const warm = training.l1Warmup * totalSteps;
+  if (t <= warm) return (training.l1Coeff * t) / warm;
+  const current = state.l1Scale > 0 ? state.l1Scale : training.l1Coeff;
+  state.l1Scale = current * (l0 < training.l1TargetL0 ? 1 - training.l1Adapt : 1 + training.l1Adapt);
+  return state.l1Scale;
+}
+
+/**
+ * Nabeshima's latent re-sorting after a step: EMA of mean_b (f_i‖W_dec,i‖)² (‖W_dec,i‖ = 1 here),
+ * then latents ordered by it, largest first (ties by index), with parameters, θ, Adam moments,
+ * dead counters and the EMA itself permuted together (his code leaves the Adam moments behind).
+ */
+function resortLatents(sae: Sae, state: TrainerState, code: SparseCode, beta: number): void {
+  const { dIn: d, dSae: m } = sae.cfg;
+  const contrib = new Float64Array(m);
+  for (let a = 0; a < code.idx.length; a++) contrib[code.idx[a]] += code.val[a] * code.val[a];
+  const ema = state.latentEma;
+  for (let j = 0; j < m; j++) ema[j] = beta * ema[j] + ((1 - beta) * contrib[j]) / code.rows;
+  const order = Array.from({ length: m }, (_, j) => j).sort((a, b) => ema[b] - ema[a] || a - b);
+  if (order.every((o, i) => o === i)) return;
+  const byRow = (a: Float32Array | Float64Array, width: number) => {
+    const copy = a.slice();
+    for (let i = 0; i < m; i++) a.set(copy.subarray(order[i] * width, (order[i] + 1) * width), i * width);
+  };
+  const byColumn = (a: Float32Array) => {
+    const copy = a.slice();
+    for (let r = 0; r < d; r++) for (let i = 0; i < m; i++) a[r * m + i] = copy[r * m + order[i]];
+  };
+  for (const p of [sae.params, state.adamM, state.adamV]) {
+    byColumn(p.wEnc);
+    byRow(p.bEnc, 1);
+    byRow(p.wDec, d);
+  }
+  byRow(state.tokensSinceFired, 1);
+  byRow(ema, 1);
+  if (sae.threshold !== null) byRow(sae.threshold, 1);
 }
 
 const KEYS = ['wEnc', 'bEnc', 'wDec', 'bDec'] as const;
@@ -57,7 +135,7 @@ export type GradientPath = 'sparse' | 'dense';
 async function selectTraining(sae: Sae, pre: Awaited<ReturnType<typeof encoderPre>>['pre']): Promise<{ code: SparseCode; minKept: number }> {
   const cfg = sae.cfg;
   if (cfg.activation === 'topk') return { code: await selectTopK(pre, cfg.k), minKept: 0 };
-  if (cfg.activation === 'relu') return { code: await selectAbove(pre, 0), minKept: 0 };
+  if (cfg.activation === 'relu') return { code: await selectAbove(pre), minKept: 0 };
   return selectBatchTopK(pre, cfg.k);
 }
 
@@ -74,8 +152,12 @@ export async function trainStep(
   totalSteps: number,
   gradients: GradientPath = 'sparse',
 ): Promise<StepInfo> {
-  const cfg = sae.cfg;
-  const m = cfg.dSae;
+  const arch = sae.cfg;
+  const m = arch.dSae;
+  // Random prefixes replace the architecture's for this step's loss, equally weighted.
+  const random = training.randomPrefixCount > 0;
+  const cfg = random ? { ...arch, prefixes: paretoPrefixes(m, training.randomPrefixCount, training.seed, state.step) } : arch;
+  const prefixWeights = random ? cfg.prefixes.map(() => 1 / cfg.prefixes.length) : training.prefixWeights;
   const { xc, pre } = encoderPre(sae, x, rows);
   let code: SparseCode;
   let minKept: number;
@@ -93,20 +175,36 @@ export async function trainStep(
   } finally {
     pre.dispose();
   }
+  const l1Coeff = arch.activation === 'relu' ? l1ForStep(training, state, totalSteps, code.idx.length / rows) : training.l1Coeff;
+  const terms = { prefixWeights, l1Coeff };
   const { losses, grads } =
-    gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, training, x, xc, code, aux) : await denseLossAndGrads(sae.params, cfg, training, x, code, aux);
+    gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, terms, x, xc, code, aux) : await denseLossAndGrads(sae.params, cfg, terms, x, code, aux);
   const lr = learningRateAt(training, state.step, totalSteps);
   applyUpdate(sae, state, training, grads, lr);
 
   // bookkeeping: dead latents, BatchTopK threshold
   for (let j = 0; j < m; j++) state.tokensSinceFired[j] += rows;
   for (let a = 0; a < code.idx.length; a++) state.tokensSinceFired[code.idx[a]] = 0;
+  if (training.latentOrderEma > 0) resortLatents(sae, state, code, training.latentOrderEma);
   if (cfg.activation === 'batchtopk' && state.step >= training.thresholdStart && minKept > 0) {
-    sae.threshold = sae.threshold < 0 ? minKept : training.thresholdBeta * sae.threshold + (1 - training.thresholdBeta) * minKept;
+    // dictionary_learning's BatchTopK trainer keeps an EMA of the smallest kept activation; bias
+    // corrected here so that short runs get the mean of their values, not a zero-started EMA.
+    const beta = training.thresholdBeta;
+    state.thresholdEma = beta * state.thresholdEma + (1 - beta) * minKept;
+    state.thresholdUpdates++;
+    setThreshold(sae, state, beta);
   }
   const info: StepInfo = { step: state.step, learningRate: lr, losses, dead: nDead, l0: code.idx.length / rows };
   state.step++;
   return info;
+}
+
+/** sae.threshold ← the bias-corrected estimate θ = s/(1 − β^n) for every latent (null before the first update). */
+export function setThreshold(sae: Sae, state: TrainerState, beta: number): void {
+  if (state.thresholdUpdates === 0) return;
+  const theta = beta >= 1 ? state.thresholdEma : state.thresholdEma / (1 - beta ** state.thresholdUpdates);
+  if (sae.threshold === null || sae.threshold.length !== sae.cfg.dSae) sae.threshold = new Float32Array(sae.cfg.dSae);
+  sae.threshold.fill(theta);
 }
 
 /**
@@ -203,7 +301,7 @@ export interface EpochSummary {
   steps: number;
   /** Mean total loss over the epoch's steps. */
   loss: number;
-  /** Mean per-prefix MSE over the epoch's steps. */
+  /** Mean MSE of each architecture prefix over the epoch's steps (with training.randomPrefixCount: one entry, the full dictionary's). */
   prefixMse: number[];
   /** Dead latents at the end of the epoch. */
   dead: number;
@@ -234,10 +332,14 @@ const TRAIN_OPTIONS = ['architecture', 'training', 'progress', 'checkpointDir', 
  * files). Seeded: the same configs and data give the same weights; with `checkpointDir`, an
  * interrupted run resumes and ends with the same weights as an uninterrupted one (parameters,
  * Adam moments, dead counters and θ are saved; batch order is a function of (seed, epoch, index)).
+ * A BatchTopK SAE leaves with its inference threshold θ estimated (from step
+ * training.thresholdStart, by default min(1000, half the run)).
  *
  * Loss (docs/methods/msae.md §2–§3; Bussmann et al. 2025 §3): L = Σ_k w_k·mean_b ‖x − x̂_{m_k}‖²
- * over the prefixes m_k, plus λ·mean_b Σ_i f_i for relu and the AuxK term of Gao et al. 2024;
- * Adam with warm-up and linear decay (§4); the recipe is closest to dictionary_learning's
+ * over the prefixes m_k (or, with training.randomPrefixCount, Nabeshima's prefixes drawn per
+ * batch, §2.3), plus for relu the prefix-structured L1 λ·Σ_k w_k·mean_b Σ_{i<m_k} f_i (λ·mean_b Σ_i f_i
+ * when flat; λ from the sparsity controller with training.l1TargetL0), and the AuxK term of Gao
+ * et al. 2024; Adam with warm-up and linear decay (§4); the recipe is closest to dictionary_learning's
  * `matryoshka_batch_top_k.py`.
  *
  * @example const { sae: model, history } = await sae.train(x, { architecture: { dIn: 784, dSae: 256, k: 16, prefixes: sae.halvingPrefixes(256) }, training: { batchSize: 128, epochs: 5 } });
@@ -248,12 +350,24 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
   checkKnownKeys(where, options, TRAIN_OPTIONS);
   await initBackend();
   const arch = saeArchitecture(options.architecture, where);
-  const cfg = saeTraining(options.training, arch, where);
+  if (arch.activation === 'jumprelu') {
+    throw new NestlabArgumentError(where, 'architecture.activation', "'topk', 'batchtopk' or 'relu' (a 'jumprelu' SAE can be loaded and encoded, not trained; BatchTopK SAEs are saved as jumprelu)", arch.activation);
+  }
+  if (!arch.applyBDecToInput) throw new NestlabArgumentError(where, 'architecture.applyBDecToInput', 'true for training (false is for loading SAELens SAEs)', false);
+  if (arch.normalizeActivations !== 'none') {
+    throw new NestlabArgumentError(where, 'architecture.normalizeActivations', "'none' for training (normalize the data before training instead)", arch.normalizeActivations);
+  }
   const source: BatchSource = 'batch' in data ? data : matrixSource(data);
   if (source.cols !== arch.dIn) throw new NestlabArgumentError(where, 'data.cols', `architecture.dIn = ${arch.dIn}`, source.cols);
-  const perEpoch = Math.floor(source.rows / cfg.batchSize);
-  if (perEpoch < 1) throw new NestlabArgumentError(where, 'data.rows', `at least training.batchSize = ${cfg.batchSize}`, source.rows);
-  const totalSteps = Math.ceil(cfg.epochs * perEpoch);
+  // The run's length sets thresholdStart's default, so the batch size and epochs come first.
+  const sized = saeTraining(options.training, arch, where);
+  const perEpoch = Math.floor(source.rows / sized.batchSize);
+  if (perEpoch < 1) throw new NestlabArgumentError(where, 'data.rows', `at least training.batchSize = ${sized.batchSize}`, source.rows);
+  const totalSteps = Math.ceil(sized.epochs * perEpoch);
+  const cfg = saeTraining(options.training, arch, where, totalSteps);
+  if (arch.activation === 'batchtopk' && cfg.thresholdStart >= totalSteps) {
+    throw new NestlabArgumentError(where, 'training.thresholdStart', `below the run's ${totalSteps} steps, so that the inference threshold θ is estimated`, cfg.thresholdStart);
+  }
   const gradients = checkOneOf(where, 'options.gradients', options.gradients ?? 'sparse', ['sparse', 'dense'] as const);
   const every = options.checkpointEvery === undefined ? perEpoch : checkInt(where, 'options.checkpointEvery', options.checkpointEvery, 1);
   const stopAt = Math.min(totalSteps, options.stopAfterSteps === undefined ? totalSteps : checkInt(where, 'options.stopAfterSteps', options.stopAfterSteps, 0));
@@ -289,12 +403,14 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
     state = createTrainerState(sae);
   }
   sae.training = cfg;
+  setThreshold(sae, state, cfg.thresholdBeta);
 
   const epochs = Math.ceil(totalSteps / perEpoch);
   const reportEvery = Math.max(1, Math.ceil(epochs / 100)); // at most ~100 progress lines
   progress.start(epochs, arch.prefixes.length > 1 ? 'train matryoshka SAE' : 'train SAE');
   const history: EpochSummary[] = [];
-  let acc = { steps: 0, loss: 0, prefix: new Array<number>(arch.prefixes.length).fill(0), l0: 0 };
+  const measured = cfg.randomPrefixCount > 0 ? 1 : arch.prefixes.length; // random prefixes: only the full width is the same every step
+  let acc = { steps: 0, loss: 0, prefix: new Array<number>(measured).fill(0), l0: 0 };
   let dead = 0;
   let stepsRun = 0;
   while (state.step < stopAt) {
@@ -307,7 +423,7 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
     }
     acc.steps++;
     acc.loss += info.losses.total;
-    info.losses.prefixMse.forEach((v, g) => (acc.prefix[g] += v));
+    info.losses.prefixMse.slice(-measured).forEach((v, g) => (acc.prefix[g] += v));
     acc.l0 += info.l0;
     options.onStep?.(info);
     const endOfEpoch = state.step % perEpoch === 0 || state.step === totalSteps;
@@ -325,7 +441,7 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
       };
       history.push(summary);
       if (e % reportEvery === 0 || state.step === stopAt) progress.update(e, `loss ${summary.loss.toPrecision(4)}  L0 ${summary.l0.toFixed(2)}  dead ${dead}`);
-      acc = { steps: 0, loss: 0, prefix: new Array<number>(arch.prefixes.length).fill(0), l0: 0 };
+      acc = { steps: 0, loss: 0, prefix: new Array<number>(measured).fill(0), l0: 0 };
     }
     if (options.checkpointDir !== undefined && (state.step % every === 0 || state.step === stopAt)) {
       saveCheckpoint(options.checkpointDir, sae, state);

@@ -9,24 +9,23 @@
  * records which, and which MNIST split; the SAE trains on the training split of loadMnist (seed 0)
  * and the report reads the held-out test split.
  *
- * Hand-written: a thin composition of loadMnist, createMlp/trainClassifier and trainSae.
+ * Hand-written: a thin composition of loadMnist, createMlp/trainClassifier and the training run
+ * every `train-sae` shares (sae-run.ts).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
-import { silentProgress, type Progress } from '../backend/progress.js';
-import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
+import { silentProgress } from '../backend/progress.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
-import { writeFileAtomic } from '../data/files.js';
+import { readJsonObject, writeFileAtomic } from '../data/files.js';
 import { loadMnist } from '../data/mnist.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
 import { createMlp, layerActivations, trainClassifier } from '../models/mlp.js';
-import { trainSae } from '../sae/train.js';
-import { halvingPrefixes } from '../sae/config.js';
-import { evaluateSae, type PrefixMetrics } from '../sae/metrics.js';
 import { loadSae } from '../sae/checkpoint.js';
 import { buildSaeReport, writeSaeReport, type SaeReportData } from '../report/sae-report.js';
+import { SAE_RUN_KEYS, apiNaming, runSaeTraining, withNaming, type Naming, type SaeRunDefaults, type SaeRunOptions, type SaeRunResult } from './sae-run.js';
 
 /** Version of source.json. */
 export const MNIST_SOURCE_VERSION = 1;
@@ -42,33 +41,40 @@ export interface MnistSaeSource {
   mlp?: { hidden: number[]; seed: number; epochs: number; testAccuracy?: number };
 }
 
-/** Options of `report.trainMnistSae` (and of `nestlab train-sae --data mnist`). */
-export interface TrainMnistSaeOptions {
-  /** Checkpoint folder (created; an existing run there is resumed). */
-  out: string;
+/**
+ * Options of `report.trainMnistSae` (and of `nestlab train-sae --data mnist`): the run options
+ * every `train-sae` shares (`SaeRunOptions`: architecture, training, checkpoints; on resume,
+ * options left out keep the run's values) with MNIST's defaults, plus the input.
+ * Defaults: dSae 256, k 16 (batchtopk), prefixes halving (dSae/16 … dSae), 12 epochs of the 8,000
+ * training digits, batch 128, learning rate 1e-3, warm-up min(100, steps/10), threshold from a
+ * quarter of the run, latents dead after 20,000 digits without firing, b_dec the mean.
+ */
+export interface TrainMnistSaeOptions extends SaeRunOptions {
   /** Train on the MLP's first hidden layer (128 ReLU units) instead of pixels. Default false. */
   hidden?: boolean;
-  /** Dictionary size. Default 256. */
-  dSae?: number;
-  /** Mean active latents per digit (BatchTopK). Default 16. */
-  k?: number;
-  /** Matryoshka prefix sizes ending at dSae. Default [16, 32, 64, 128, 256] scaled to dSae (dSae/16, /8, /4, /2, 1). */
-  prefixes?: number[];
-  /** Passes over the 8,000 training digits. Default 12 (~750 steps of 128). */
-  epochs?: number;
-  /** Alternative to epochs: total training steps (epochs = steps·batchSize / rows). */
-  steps?: number;
-  /** Rows per batch. Default 128. */
-  batchSize?: number;
-  /** Adam learning rate. Default 1e-3. */
-  learningRate?: number;
-  /** Seed of the SAE (and MLP). Default 0. */
-  seed?: number;
   /** Use only the first `limit` MNIST digits (before the 4:1 train/test split), for quick runs. */
   limit?: number;
-  /** Progress of the MLP and SAE training. Default silent. */
-  progress?: Progress;
 }
+
+/** What `report.trainMnistSae` returns: the run (`SaeRunResult`) and which rows its metrics are on. */
+export interface TrainMnistSaeResult extends SaeRunResult {
+  /** "the 2000 digits of the MNIST test split": the rows of `metrics`. */
+  evalDescription: string;
+}
+
+/** MNIST's defaults of a fresh run (trainMnistSae's doc comment lists them). */
+const MNIST_DEFAULTS: SaeRunDefaults = {
+  dSae: () => 256,
+  k: () => 16,
+  prefixes: 'halving',
+  batchSize: () => 128,
+  epochs: 12,
+  learningRate: 1e-3,
+  warmupSteps: (total) => Math.min(100, Math.floor(total / 10)),
+  thresholdStart: (total) => Math.floor(total / 4),
+  deadTokens: () => 20000,
+  bDecInit: 'mean',
+};
 
 const MLP_HIDDEN = [128];
 const MLP_EPOCHS = 4;
@@ -100,12 +106,13 @@ function loadMlp(dir: string, source: MnistSaeSource): tf.Sequential {
   return model;
 }
 
-function readSource(dir: string): MnistSaeSource {
+function readSource(dir: string, where = 'report.reportFromCheckpoint'): MnistSaeSource {
   const path = join(dir, 'source.json');
   if (!existsSync(path)) return { version: MNIST_SOURCE_VERSION, data: 'mnist', splitSeed: 0, input: 'pixels' };
-  const j = JSON.parse(readFileSync(path, 'utf8')) as MnistSaeSource;
-  if (j.version !== MNIST_SOURCE_VERSION || j.data !== 'mnist' || (j.input !== 'pixels' && j.input !== 'mlp-hidden')) {
-    throw new NestlabArgumentError('report.reportFromCheckpoint', 'source.json', `version ${MNIST_SOURCE_VERSION}, data "mnist", input "pixels" or "mlp-hidden"`, JSON.stringify(j));
+  const j = readJsonObject('report.reportFromCheckpoint', path) as unknown as MnistSaeSource;
+  if (j.data !== 'mnist') throw new NestlabArgumentError(where, path, 'a run on MNIST (data "mnist")', `a run on ${String(j.data)} (give that --data)`);
+  if (j.version !== MNIST_SOURCE_VERSION || (j.input !== 'pixels' && j.input !== 'mlp-hidden')) {
+    throw new NestlabArgumentError(where, path, `version ${MNIST_SOURCE_VERSION}, data "mnist", input "pixels" or "mlp-hidden"`, JSON.stringify(j));
   }
   return j;
 }
@@ -125,14 +132,14 @@ export async function loadMnistReportData(dir: string, split: 'test' | 'train', 
   const what = `MNIST ${split} split (${n} digits, split seed ${source.splitSeed})`;
   if (source.input === 'pixels') {
     if (dIn !== 784) throw new NestlabArgumentError('report.reportFromCheckpoint', 'checkpoint', 'an SAE with d_in = 784 for MNIST pixels (or a source.json naming its input)', `d_in = ${dIn}`);
-    return { data: { x: images, y, imageShape: [28, 28] }, description: `${what}, pixels` };
+    return { data: { x: images, y, imageShape: [28, 28], ink: true }, description: `${what}, pixels` };
   }
   await initBackend();
   const model = loadMlp(dir, source);
   try {
     const x = (await layerActivations(model, images))[0];
     if (x.cols !== dIn) throw new NestlabArgumentError('report.reportFromCheckpoint', 'checkpoint', `an SAE with d_in = ${x.cols} (the MLP's hidden width)`, `d_in = ${dIn}`);
-    return { data: { x, y, images, imageShape: [28, 28] }, description: `${what}, hidden layer 1 of an MLP [784-${source.mlp!.hidden.join('-')}-10]` };
+    return { data: { x, y, images, imageShape: [28, 28], ink: true }, description: `${what}, hidden layer 1 of an MLP [784-${source.mlp!.hidden.join('-')}-10]` };
   } finally {
     model.dispose();
   }
@@ -140,45 +147,55 @@ export async function loadMnistReportData(dir: string, split: 'test' | 'train', 
 
 /**
  * Trains a Matryoshka BatchTopK SAE on MNIST (training split of loadMnist, seed 0) with
- * checkpoints in `out` (trainSae's checkpointDir: resumes an interrupted run). Defaults (d_sae
- * 256, k 16, prefixes [16, 32, 64, 128, 256], batch 128, 12 epochs, lr 1e-3 with 100 warm-up
- * steps, AuxK with latents dead after 20,000 digits) train in about a minute on 2 cores.
- * Returns the folder and the per-prefix metrics on the test split (`sae.evaluate`).
- * Method: `sae.train` with the Matryoshka BatchTopK loss of Bussmann et al. 2025
- * (docs/methods/msae.md §1–§4).
+ * checkpoints in `out` (trainSae's checkpointDir: an existing run there resumes; more epochs
+ * extend it). Defaults (d_sae 256, k 16, prefixes [16, 32, 64, 128, 256], batch 128, 12 epochs,
+ * lr 1e-3 with 100 warm-up steps, AuxK with latents dead after 20,000 digits) train in about a
+ * minute on 2 cores. Returns the folder, the step counts and the per-prefix metrics on the test
+ * split (`sae.evaluate`). Method: `sae.train` with the Matryoshka BatchTopK loss of Bussmann et
+ * al. 2025 (docs/methods/msae.md §1–§4).
  *
  * @example const { checkpointDir, metrics } = await report.trainMnistSae({ out: 'runs/mnist-sae', epochs: 12 }); // metrics[i].fvu per prefix
  */
-export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ checkpointDir: string; metrics: PrefixMetrics[] }> {
-  const where = 'report.trainMnistSae';
+export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<TrainMnistSaeResult> {
+  return trainMnistSaeAs(options, apiNaming('report.trainMnistSae'));
+}
+
+/** `trainMnistSae` with errors named for its caller (`nestlab train-sae` names flags). */
+export async function trainMnistSaeAs(options: TrainMnistSaeOptions, naming: Naming): Promise<TrainMnistSaeResult> {
+  const { where } = naming;
+  const opt = naming.option;
   if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', 'an object {out, ...}', options);
-  checkKnownKeys(where, options, ['out', 'hidden', 'dSae', 'k', 'prefixes', 'epochs', 'steps', 'batchSize', 'learningRate', 'seed', 'limit', 'progress']);
-  if (typeof options.out !== 'string' || options.out === '') throw new NestlabArgumentError(where, 'options.out', 'a folder path', options.out);
-  if (options.hidden !== undefined && typeof options.hidden !== 'boolean') throw new NestlabArgumentError(where, 'options.hidden', 'a boolean', options.hidden);
-  if (options.epochs !== undefined && options.steps !== undefined) throw new NestlabArgumentError(where, 'options.steps', 'absent when options.epochs is given (one or the other)', options.steps);
-  const dSae = checkInt(where, 'options.dSae', options.dSae ?? 256, 1, 1 << 20);
-  const k = checkNumber(where, 'options.k', options.k ?? Math.min(16, dSae), 0, dSae);
-  const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
-  const seed = checkInt(where, 'options.seed', options.seed ?? 0);
-  const learningRate = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 0, 10);
-  const limit = options.limit === undefined ? undefined : checkInt(where, 'options.limit', options.limit, 10, 10000);
+  checkKnownKeys(where, options, [...SAE_RUN_KEYS, 'hidden', 'limit']);
+  if (typeof options.out !== 'string' || options.out === '') throw new NestlabArgumentError(where, opt('out'), 'a folder path', options.out);
+  if (options.hidden !== undefined && typeof options.hidden !== 'boolean') throw new NestlabArgumentError(where, opt('hidden'), 'a boolean', options.hidden);
+  if (options.epochs !== undefined && options.steps !== undefined) throw new NestlabArgumentError(where, opt('steps'), `absent when ${opt('epochs')} is given (one or the other)`, options.steps);
+  const limit = options.limit === undefined ? undefined : checkInt(where, opt('limit'), options.limit, 10, 10000);
   const progress = options.progress ?? silentProgress;
+  const input = options.hidden ? 'mlp-hidden' : 'pixels';
+  // Resuming: the run's inputs must be these (a pixel run cannot continue on hidden activations).
+  if (existsSync(join(options.out, 'latest.json')) && existsSync(join(options.out, 'source.json'))) {
+    const data = readJsonObject(naming.where, join(options.out, 'source.json')).data;
+    if (data !== 'mnist') throw new NestlabArgumentError(where, `${opt('out')} ${options.out}`, 'a run on MNIST to resume', `a run on ${String(data)} (resume it with ${opt('data')} and its files, or use another folder)`);
+    const prev = readSource(options.out, where);
+    if (prev.input !== input) {
+      throw new NestlabArgumentError(where, `${opt('out')} ${options.out}`, `a run on the same input to resume (it was trained on ${prev.input === 'pixels' ? 'pixels' : `MNIST's MLP hidden layer (${opt('hidden')})`})`, input);
+    }
+  }
   await initBackend();
 
   const splitSeed = 0;
   const { train, test } = loadMnist({ seed: splitSeed, ...(limit !== undefined ? { limit } : {}) });
-  if (train.x.rows < batchSize) throw new NestlabArgumentError(where, 'options.batchSize', `at most the ${train.x.rows} training digits`, batchSize);
-  const epochs = options.steps !== undefined ? (checkInt(where, 'options.steps', options.steps, 1) * batchSize) / train.x.rows : checkNumber(where, 'options.epochs', options.epochs ?? 12, 0);
-  if (epochs <= 0) throw new NestlabArgumentError(where, 'options.epochs', 'positive', epochs);
-
   let xTrain = train.x;
   let xTest = test.x;
-  const source: MnistSaeSource = { version: MNIST_SOURCE_VERSION, data: 'mnist', splitSeed, input: options.hidden ? 'mlp-hidden' : 'pixels' };
+  const source: MnistSaeSource = { version: MNIST_SOURCE_VERSION, data: 'mnist', splitSeed, input };
   if (options.hidden) {
+    const seed = options.seed ?? 0;
     source.mlp = { hidden: MLP_HIDDEN, seed, epochs: MLP_EPOCHS };
     let model: tf.Sequential;
     if (existsSync(join(options.out, 'mlp.safetensors')) && existsSync(join(options.out, 'source.json'))) {
-      model = loadMlp(options.out, readSource(options.out)); // resuming: the SAE's inputs must not change
+      const saved = readSource(options.out, where);
+      source.mlp = saved.mlp ?? source.mlp;
+      model = loadMlp(options.out, saved); // resuming: the SAE's inputs must not change
     } else {
       model = createMlp({ inputDim: 784, hidden: MLP_HIDDEN, outputDim: 10, seed });
       await trainClassifier(model, train.x, train.y, { epochs: MLP_EPOCHS, batchSize: 128, learningRate: 1e-3, seed, progress });
@@ -191,22 +208,14 @@ export async function trainMnistSae(options: TrainMnistSaeOptions): Promise<{ ch
       model.dispose();
     }
   }
-  writeFileAtomic(join(options.out, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
-
-  const prefixes = options.prefixes ?? halvingPrefixes(dSae);
-  const perEpoch = Math.floor(xTrain.rows / batchSize);
-  const totalSteps = Math.ceil(epochs * perEpoch);
-  const { sae } = await trainSae(xTrain, {
-    architecture: { dIn: xTrain.cols, dSae, k, activation: 'batchtopk', prefixes },
-    training: {
-      batchSize, epochs, learningRate, seed, warmupSteps: Math.min(100, Math.floor(totalSteps / 10)), thresholdStart: Math.floor(totalSteps / 4),
-      deadTokens: 20000, auxK: Math.min(dSae, Math.max(1, Math.floor(xTrain.cols / 2))), bDecInit: 'mean',
-    },
-    checkpointDir: options.out,
-    progress,
+  const run: SaeRunOptions = { ...options };
+  delete (run as TrainMnistSaeOptions).hidden;
+  delete (run as TrainMnistSaeOptions).limit;
+  options.log?.(`data: MNIST ${input === 'pixels' ? 'pixels' : 'MLP hidden layer 1'}, ${xTrain.rows} training digits × ${xTrain.cols}; metrics on the ${xTest.rows} test digits`);
+  const result = await runSaeTraining(xTrain, xTest, run, MNIST_DEFAULTS, naming, () => {
+    writeFileAtomic(join(options.out, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
   });
-  const metrics = await evaluateSae(sae, xTest);
-  return { checkpointDir: options.out, metrics };
+  return { ...result, evalDescription: `the ${xTest.rows} digits of the MNIST test split (split seed ${splitSeed})` };
 }
 
 /** Options of `report.reportFromCheckpoint` (and of `nestlab report DIR --data mnist`). */
@@ -234,27 +243,35 @@ export interface ReportFromCheckpointOptions {
  * @example const { path, latents } = await report.reportFromCheckpoint('runs/mnist-sae', { data: 'mnist', maxLatents: 32 }); // path = runs/mnist-sae/report.html
  */
 export async function reportFromCheckpoint(checkpointDir: string, options: ReportFromCheckpointOptions): Promise<{ path: string; latents: number; seconds: number }> {
-  const where = 'report.reportFromCheckpoint';
+  return reportFromCheckpointAs(checkpointDir, options, apiNaming('report.reportFromCheckpoint'));
+}
+
+/** `reportFromCheckpoint` with errors named for its caller (`nestlab report` names flags). */
+export async function reportFromCheckpointAs(checkpointDir: string, options: ReportFromCheckpointOptions, naming: Naming): Promise<{ path: string; latents: number; seconds: number }> {
+  const { where } = naming;
+  const opt = naming.option;
   const t0 = performance.now();
   if (typeof checkpointDir !== 'string' || !existsSync(checkpointDir) || !statSync(checkpointDir).isDirectory()) {
-    throw new NestlabArgumentError(where, 'checkpointDir', 'an existing checkpoint folder', checkpointDir);
+    throw new NestlabArgumentError(where, opt('checkpointDir'), 'an existing checkpoint folder', checkpointDir);
   }
   if (options === null || typeof options !== 'object') throw new NestlabArgumentError(where, 'options', "an object {data: 'mnist', ...}", options);
   checkKnownKeys(where, options, ['data', 'split', 'limit', 'maxLatents', 'out', 'date']);
-  checkOneOf(where, 'options.data', options.data, ['mnist'] as const);
-  const split = checkOneOf(where, 'options.split', options.split ?? 'test', ['test', 'train'] as const);
-  const limit = options.limit === undefined ? undefined : checkInt(where, 'options.limit', options.limit, 1);
-  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw new NestlabArgumentError(where, 'options.out', 'a file path', options.out);
+  checkOneOf(where, opt('data'), options.data, ['mnist'] as const);
+  const split = checkOneOf(where, opt('split'), options.split ?? 'test', ['test', 'train'] as const);
+  const limit = options.limit === undefined ? undefined : checkInt(where, opt('limit'), options.limit, 1);
+  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) throw new NestlabArgumentError(where, opt('out'), 'a file path', options.out);
   await initBackend();
   const sae = loadSae(checkpointDir);
   const input = await loadMnistReportData(checkpointDir, split, limit, sae.cfg.dIn);
-  const html = await buildSaeReport(sae, input.data, {
-    dataDescription: input.description,
-    source: checkpointDir,
-    maxLatents: options.maxLatents ?? Math.min(64, sae.cfg.dSae),
-    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
-    ...(options.date ? { date: options.date } : {}),
-  });
+  const html = await withNaming(naming, () =>
+    buildSaeReport(sae, input.data, {
+      dataDescription: input.description,
+      source: checkpointDir,
+      maxLatents: options.maxLatents ?? Math.min(64, sae.cfg.dSae),
+      classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+      ...(options.date ? { date: options.date } : {}),
+    }),
+  );
   const path = options.out ?? join(checkpointDir, 'report.html');
   writeSaeReport(path, html);
   return { path, latents: options.maxLatents ?? Math.min(64, sae.cfg.dSae), seconds: (performance.now() - t0) / 1000 };

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/backend/rng.js';
 import { encodeNpy, writeNpy } from '../../src/data/npy.js';
-import { matrixSource, npyShardSource } from '../../src/data/batches.js';
+import { holdoutSplit, matrixSource, npyShardSource } from '../../src/data/batches.js';
 import { trainSae } from '../../src/sae/train.js';
+import { selectRows } from '../../src/data/matrix.js';
 
 describe('.npy shards as a batch source', () => {
   const rows = 60;
@@ -39,6 +40,17 @@ describe('.npy shards as a batch source', () => {
     expect(a.sae.params.wDec).toEqual(b.sae.params.wDec);
   });
 
+  it("serves a subset of a matrix's rows as the same batches as those rows copied out", () => {
+    const rowsOf = [3, 5, 8, 13, 21, 34, 40, 41, 42, 50, 55, 59];
+    const sub = matrixSource({ data, rows, cols }, { rows: rowsOf });
+    const copied = matrixSource(selectRows({ data, rows, cols }, rowsOf));
+    expect([sub.rows, sub.cols]).toEqual([12, 5]);
+    for (const [epoch, index] of [[0, 0], [0, 2], [4, 1]]) expect(sub.batch(epoch, index, 4, 9)).toEqual(copied.batch(epoch, index, 4, 9));
+    expect(() => matrixSource({ data, rows, cols }, { rows: [0, 60] })).toThrow(/options\.rows\[1\] must be a row index in \[0, 60\), got 60/);
+    expect(() => matrixSource({ data, rows, cols }, { rows: [] })).toThrow(/options\.rows must be a non-empty array of row indices/);
+    expect(() => matrixSource({ data, rows, cols }, { row: [1] } as never)).toThrow(/options\.row must be one of the known options/);
+  });
+
   it('rejects shards of another width, dtype, shape or a truncated file', () => {
     const other = join(dir, 'wide.npy');
     writeNpy(other, { shape: [3, cols + 1], data: new Float32Array(3 * (cols + 1)) });
@@ -50,5 +62,19 @@ describe('.npy shards as a batch source', () => {
     writeFileSync(cut, encodeNpy({ shape: [4, cols], data: new Float32Array(4 * cols) }).subarray(0, 100));
     expect(() => npyShardSource([cut])).toThrow(/truncated/);
     expect(() => npyShardSource([])).toThrow(/a non-empty array of \.npy files/);
+  });
+});
+
+describe('holdoutSplit', () => {
+  it('holds out a seeded fraction, disjoint from the training rows, the same for every call', () => {
+    const { train, holdout } = holdoutSplit(600, 0.1);
+    expect([train.length, holdout.length]).toEqual([540, 60]);
+    expect(new Set([...train, ...holdout]).size).toBe(600);
+    expect([...holdout]).toEqual([...holdout].sort((a, b) => a - b));
+    expect(holdoutSplit(600, 0.1).holdout).toEqual(holdout);
+    expect(holdoutSplit(600, 0.1, 1).holdout).not.toEqual(holdout);
+    expect(holdoutSplit(10, 0).holdout).toHaveLength(0);
+    expect(holdoutSplit(10, 0.01).holdout).toHaveLength(1); // at least one row
+    expect(() => holdoutSplit(10, 0.95)).toThrow(/fraction must be a finite number in \[0, 0\.9\]/);
   });
 });

@@ -7,6 +7,13 @@ import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../../src/data/npy.js';
 
 const hasNumpy = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 
+/** A float16 .npy as np.save writes it: the header of a '<u2' array of the same bits, retyped '<f2' (or `descr`). */
+function float16Npy(shape: number[], bits: number[], descr = '<f2'): Uint8Array {
+  const bytes = Buffer.from(encodeNpy({ shape, data: new Uint16Array(bits) }));
+  bytes.write(`'${descr}'`, bytes.indexOf("'<u2'"), 'latin1');
+  return new Uint8Array(bytes);
+}
+
 describe('.npy files', () => {
   it('round-trips float32, float64 and int32 arrays with their shapes', () => {
     for (const data of [new Float32Array([1, -2.5, 3, 4, 5, 6]), new Float64Array([1e-300, 2, 3, 4, 5, 6]), new Int32Array([1, 2, 3, -4, 5, 6])]) {
@@ -53,5 +60,73 @@ np.save(sys.argv[2], np.arange(12, dtype=np.float64).reshape(3, 4) / 8)`;
     expect(back.shape).toEqual([3, 4]);
     expect(back.data[11]).toBe(11 / 8);
     writeFileSync(join(dir, 'x'), readFileSync(theirs));
+  });
+
+  it("reads float16 ('<f2') as an exact Float32Array: 1, -2, 65504, 2^-24, -0, Inf, NaN", () => {
+    // binary16 bits: 1.0 = 0x3c00, -2.0 = 0xc000, the largest 0x7bff, the smallest subnormal 0x0001
+    const back = decodeNpy(float16Npy([2, 4], [0x3c00, 0xc000, 0x7bff, 0x0001, 0x3555, 0x8000, 0x7c00, 0x7e00]));
+    expect(back.shape).toEqual([2, 4]);
+    expect(back.data).toBeInstanceOf(Float32Array);
+    expect(back.data).toEqual(new Float32Array([1, -2, 65504, 2 ** -24, 0.333251953125, -0, Infinity, NaN]));
+    expect(Object.is(back.data[5], -0)).toBe(true);
+    // writing stays float32: no half-precision writer, so a read-then-write never loses bits
+    expect(Buffer.from(encodeNpy(back)).toString('latin1')).toContain("'descr': '<f4'");
+  });
+
+  it('rejects big-endian and other unsupported dtypes in one line naming the file and the dtype', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    for (const descr of ['>f2', '>f4', '<f16', '<c8']) {
+      const path = join(dir, 'big.npy');
+      writeFileSync(path, float16Npy([2], [0x3c00, 0x4000], descr));
+      let message = '';
+      try {
+        readNpy(path);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(new RegExp(`^data\\.readNpy: .*big\\.npy: dtype must be one of <f4, .*<f2, <i8, <u8 \\(little-endian\\), got ${descr}$`));
+      expect(message).not.toContain('\n');
+    }
+  });
+
+  it.skipIf(!hasNumpy)("reads NumPy's default int64 (and uint64) as exact doubles, refusing values from 2^53 on", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    const py = `import numpy as np, sys
+np.save(sys.argv[1] + '/i8.npy', np.array([[0, -3], [2**53 - 1, 7]], dtype=np.int64))
+np.save(sys.argv[1] + '/u8.npy', np.array([5, 9], dtype=np.uint64))
+np.save(sys.argv[1] + '/huge.npy', np.array([2**53 + 1], dtype=np.int64))`;
+    expect(spawnSync('/usr/bin/python3', ['-c', py, dir], { encoding: 'utf8' }).status).toBe(0);
+    const i8 = readNpy(join(dir, 'i8.npy'));
+    expect(i8.shape).toEqual([2, 2]);
+    expect(i8.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(i8.data)).toEqual([0, -3, 2 ** 53 - 1, 7]);
+    expect(Array.from(readNpy(join(dir, 'u8.npy')).data)).toEqual([5, 9]);
+    expect(() => readNpy(join(dir, 'huge.npy'))).toThrow(/<i8 values below 2\^53 in magnitude \(exact as doubles\), got 9007199254740993 at index 0/);
+  });
+
+  it.skipIf(!hasNumpy)("reads NumPy's float16 files bit for bit: all 65536 patterns", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    const py = `import numpy as np, sys
+h = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).reshape(256, 256)
+np.save(sys.argv[1] + '/f16.npy', h)
+np.save(sys.argv[1] + '/f32.npy', h.astype(np.float32))`;
+    const res = spawnSync('/usr/bin/python3', ['-c', py, dir], { encoding: 'utf8' });
+    expect(res.stderr).toBe('');
+    const got = readNpy(join(dir, 'f16.npy'));
+    const want = readNpy(join(dir, 'f32.npy'));
+    expect(got.shape).toEqual([256, 256]);
+    expect(got.data).toBeInstanceOf(Float32Array);
+    const gotBits = new Uint32Array(got.data.buffer);
+    const wantBits = new Uint32Array(want.data.buffer);
+    let mismatches = 0;
+    let nans = 0;
+    for (let i = 0; i < 65536; i++) {
+      if (Number.isNaN(want.data[i])) {
+        nans++;
+        if (!Number.isNaN(got.data[i])) mismatches++; // NaN payloads may differ; NaN must stay NaN
+      } else if (gotBits[i] !== wantBits[i]) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    expect(nans).toBe(2 * 1023);
   });
 });

@@ -29,10 +29,25 @@ describe('msae-prefix pieces', () => {
     expect(Array.from(again)).toEqual(Array.from({ length: 16 }, (_, i) => i)); // already in order
   });
 
-  it('runs at smoke size with one row per source, model and prefix', async () => {
-    const r = await msaePrefix.run({ size: 'smoke' });
-    expect(r.rows).toHaveLength(2 * 2 * 5);
-    expect(new Set(r.rows.map((q) => q.model))).toEqual(new Set(['Matryoshka', 'flat']));
-    for (const q of r.rows) expect(q.explainedVariance as number).toBeLessThanOrEqual(1);
-  });
+  it('compares Matryoshka prefixes with standalone SAEs trained at the matched L0 (smoke size, 30 epochs)', async () => {
+    const r = await msaePrefix.run({ size: 'smoke', overrides: { epochs: 30, seeds: 1 } });
+    const prefixes = r.meta.prefixes; // [4, 8, 16, 32, 64]
+    expect(r.rows).toHaveLength(2 * 3 * prefixes.length); // 2 sources × {Matryoshka, standalone, flat} × 5 prefixes
+    for (const f of r.meta.findings) {
+      for (const c of f.comparisons) {
+        // matched L0: the standalone SAE of width p fires about as often as the Matryoshka prefix p
+        expect(Math.abs(c.standaloneL0.mean - c.matryoshkaL0.mean) / c.matryoshkaL0.mean, `${f.source} p=${c.prefix}`).toBeLessThan(0.15);
+        // θ inference: L0 is measured, not forced to k (the issue's symptom was L0 = k exactly)
+        expect(c.matryoshkaL0.mean).toBeLessThanOrEqual(c.prefix);
+      }
+      const ev = f.comparisons.map((c) => c.matryoshka.mean);
+      for (let i = 1; i < ev.length; i++) expect(ev[i], `${f.source}: explained variance grows with the prefix`).toBeGreaterThan(ev[i - 1]);
+      // the Matryoshka prefixes reconstruct far better than a flat SAE's most frequent latents
+      for (const c of f.comparisons.slice(0, 2)) expect(c.matryoshka.mean - c.flat.mean, `${f.source} p=${c.prefix}`).toBeGreaterThan(0.05);
+      // at the full width the standalone SAE is the flat SAE itself
+      const full = f.comparisons[f.comparisons.length - 1];
+      expect(full.standalone.mean).toBeCloseTo(full.flat.mean, 6);
+    }
+    for (const q of r.rows) expect(q.threshold, `${q.model} θ estimated`).toBeGreaterThan(0);
+  }, 60_000);
 });

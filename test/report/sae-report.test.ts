@@ -8,7 +8,7 @@ import { loadMnist } from '../../src/data/mnist.js';
 import { trainSae } from '../../src/sae/train.js';
 import { cloneSae, type Sae } from '../../src/sae/model.js';
 import { NestlabArgumentError } from '../../src/errors.js';
-import { buildSaeReport, divergingColor, prefixGroup, summarizeLatents, writeSaeReport } from '../../src/report/sae-report.js';
+import { buildSaeReport, divergingColor, grayImagePng, prefixGroup, summarizeLatents, writeSaeReport } from '../../src/report/sae-report.js';
 import { decodePng, isPng } from '../helpers/png-decode.js';
 import { unbalancedTag } from '../helpers/markup.js';
 
@@ -28,9 +28,9 @@ function dataPngs(html: string): Uint8Array[] {
 
 beforeAll(async () => {
   await initBackend();
-  const mnist = loadMnist({ limit: 600 });
-  test = mnist.test; // 120 digits
-  // A tiny Matryoshka BatchTopK SAE, a few steps on 480 digits: enough for a report to describe.
+  const mnist = loadMnist({ limit: 1200 });
+  test = mnist.test; // 240 digits: every class has rows for both halves of the probes' split
+  // A tiny Matryoshka BatchTopK SAE, a few steps on 960 digits: enough for a report to describe.
   ({ sae } = await trainSae(mnist.train.x, {
     architecture: { dIn: 784, dSae: 32, k: 4, prefixes: PREFIXES },
     training: { batchSize: 96, epochs: 2, learningRate: 2e-3, warmupSteps: 2, thresholdStart: 4, bDecInit: 'mean' },
@@ -40,7 +40,7 @@ beforeAll(async () => {
 describe('buildSaeReport on a pixel SAE (MNIST)', () => {
   let html: string;
   beforeAll(async () => {
-    html = await buildSaeReport(sae, { x: test.x, y: test.y }, { maxLatents: 12, dataDescription: 'MNIST <test> subset', date: new Date('2025-01-02T03:04:00Z') });
+    html = await buildSaeReport(sae, { x: test.x, y: test.y, imageShape: [28, 28], ink: true }, { maxLatents: 12, dataDescription: 'MNIST <test> subset', date: new Date('2025-01-02T03:04:00Z') });
   });
 
   it('is one self-contained page: no script, no stylesheet link, no http(s) URL', () => {
@@ -68,15 +68,25 @@ describe('buildSaeReport on a pixel SAE (MNIST)', () => {
     expect(html).toContain('group 3 · latents 8–15');
   });
 
-  it('inlines well-formed SVG charts: the reconstruction chart plus a histogram and a label chart per live latent', () => {
+  it('inlines well-formed SVG charts: the reconstruction and density charts plus a histogram and a label chart per live latent', () => {
     const blocks = svgBlocks(html);
     const live = 12 - (html.match(/<section class="card dead"/g) ?? []).length;
-    expect(blocks.length).toBe(1 + 2 * live);
+    expect(blocks.length).toBe(2 + 2 * live);
     for (const svg of blocks) expect(unbalancedTag(svg)).toBeNull();
     expect(html).toContain('Explained variance');
     // ids stay unique across the page
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("adds SAEBench's density per group and, with labels, k-sparse probing and absorption per prefix", () => {
+    expect(html).toContain('Feature density per group');
+    const groups = html.match(/<tr class="density-row">/g) ?? [];
+    expect(groups.length).toBe(sae.cfg.prefixes.length);
+    const probeRows = [...html.matchAll(/<tr class="probe-row"><td>([^<]+)<\/td><td>([^<]+)<\/td>/g)];
+    expect(probeRows.map((m) => m[1])).toEqual([...sae.cfg.prefixes.map(String), 'input']);
+    // 1-sparse probing on MNIST digits is far above chance (0.5 for balanced one-vs-rest tasks)
+    for (const m of probeRows) expect(Number(m[2])).toBeGreaterThan(0.6);
   });
 
   it('embeds decodable PNGs: 28x28 digits, 28x28 decoder directions', () => {
@@ -107,7 +117,7 @@ describe('latent summaries', () => {
     expect(l0.topValues).toEqual([2, 2]);
     expect(l0.meanActivation).toBeCloseTo(5 / 3);
     expect(l0.histogram).toEqual([{ lo: 0, hi: 1, count: 0 }, { lo: 1, hi: 2, count: 3 }]); // 1 falls in [1, 2), the max in the last bin
-    expect(l0.labelCounts).toEqual([1, 1]); // labels of rows 1 and 3
+    expect(l0.labelCounts).toEqual([{ label: 0, count: 1 }, { label: 1, count: 1 }]); // labels of rows 1 and 3 (tie: lower label first)
     expect([l0.group, l1.group, l2.group]).toEqual([1, 2, 2]);
     expect(l2.topRows).toEqual([0]);
     expect(prefixGroup([16, 32, 64], 16)).toBe(2);
@@ -143,23 +153,51 @@ describe('buildSaeReport on other inputs', () => {
     expect(plain).toContain('<table class="top">');
     expect(dataPngs(plain)).toHaveLength(0);
     expect(plain).not.toContain('Labels of the top');
-    const pictured = await buildSaeReport(small, { x, y: test.y, images: test.x }, { maxLatents: 3 });
+    expect(plain).not.toMatch(/digit|MNIST|Pictures/i); // nothing MNIST-specific about rows without pictures
+    const pictured = await buildSaeReport(small, { x, y: test.y, images: test.x, imageShape: [28, 28] }, { maxLatents: 3 });
     const sizes = dataPngs(pictured).map((p) => decodePng(p)).map((d) => `${d.width}x${d.height}x${d.channels}`);
     expect(sizes.length).toBeGreaterThan(0);
     expect(new Set(sizes)).toEqual(new Set(['28x28x1'])); // digits, but no decoder image: the SAE is not on pixels
     expect(pictured).toContain('Labels of the top');
   });
 
+  it('reads an SAE whose θ was never estimated with the batch selection, and says so', async () => {
+    const s = cloneSae(sae);
+    s.threshold = null;
+    const html = await buildSaeReport(s, { x: test.x }, { maxLatents: 2 });
+    expect(html).toContain('θ not estimated: batch top-k over all rows');
+    expect(html).toContain('<dt>inference threshold θ</dt><dd>not estimated</dd>');
+  });
+
+  it('charts the most frequent of many labels and escapes class names', async () => {
+    const y = Int32Array.from({ length: test.x.rows }, (_, i) => (i * 7) % 50); // 50 classes
+    const classNames = Array.from({ length: 50 }, (_, i) => `<b>c${i}</b>`);
+    const html = await buildSaeReport(sae, { x: test.x, y }, { maxLatents: 3, classNames });
+    expect(html).toMatch(/Labels of the top \d+ \(20 most frequent of \d+ labels\)/);
+    expect(html).toContain('&lt;b&gt;c');
+    expect(html).not.toContain('<b>c');
+    expect(html).toContain('50 distinct labels');
+  });
+
+  it('draws pictures light-on-dark by default and as ink on paper with ink', () => {
+    const plain = decodePng(grayImagePng([0, 0.5, 1], 1, 3, 0, 1, false));
+    const ink = decodePng(grayImagePng([0, 0.5, 1], 1, 3, 0, 1, true));
+    expect([...plain.pixels]).toEqual([0, 128, 255]);
+    expect([...ink.pixels]).toEqual([255, 128, 0]);
+  });
+
   it('rejects bad inputs with errors naming the argument', async () => {
     const bad = (p: Promise<unknown>, re: RegExp) => expect(p).rejects.toThrow(re);
     await bad(buildSaeReport(sae, { x: { data: new Float32Array(10 * 5), rows: 10, cols: 5 } }), /data\.x\.cols must be the SAE's dIn = 784, got 5/);
-    await bad(buildSaeReport(sae, { x: test.x, y: new Int32Array(3) }), /data\.y must be an Int32Array of 120 labels/);
+    await bad(buildSaeReport(sae, { x: test.x, y: new Int32Array(3) }), /data\.y must be an Int32Array of 240 labels/);
     const nan = test.x.data.slice();
     nan[7] = NaN;
     await bad(buildSaeReport(sae, { x: { data: nan, rows: test.x.rows, cols: 784 } }), /data\.x must be finite numbers only, got NaN at index 7/);
     await bad(buildSaeReport(sae, { x: test.x }, { maxLatents: 33 }), /options\.maxLatents must be an integer in \[0, 32\]/);
     await bad(buildSaeReport(sae, { x: test.x }, { maxLatent: 3 } as never), /options\.maxLatent must be one of the known options/);
     await bad(buildSaeReport(sae, { x: test.x, imageShape: [20, 20] }), /data\.imageShape must be height·width = data\.x\.cols = 784/);
+    await bad(buildSaeReport(sae, { x: test.x, images: test.x }), /data\.imageShape must be \[height, width\] of data\.images \(784 columns\)/);
+    await bad(buildSaeReport(sae, { x: test.x, y: Int32Array.from(test.y, (v, i) => (i === 5 ? -1 : v)) }), /data\.y\[5\] must be a class label ≥ 0, got -1/);
     await bad(buildSaeReport({} as Sae, { x: test.x }), /sae must be an Sae/);
     await expect(buildSaeReport(sae, null as never)).rejects.toBeInstanceOf(NestlabArgumentError);
     expect(() => writeSaeReport('', '<p>')).toThrow(/path must be a non-empty file path/);
@@ -172,7 +210,7 @@ describe('rendering in a browser', () => {
   it.skipIf(!chromium)('headless Chromium draws the report (a screenshot with real content)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestlab-report-'));
     const page = join(dir, 'report.html');
-    writeSaeReport(page, await buildSaeReport(sae, { x: test.x, y: test.y }, { maxLatents: 4 }));
+    writeSaeReport(page, await buildSaeReport(sae, { x: test.x, y: test.y, imageShape: [28, 28], ink: true }, { maxLatents: 4 }));
     const shot = join(dir, 'shot.png');
     execFileSync(chromium!, [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

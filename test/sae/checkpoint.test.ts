@@ -17,7 +17,7 @@ describe('SAE checkpoints', () => {
     const dir = tmp();
     try {
       const sae = createSae({ dIn: 5, dSae: 12, k: 2, prefixes: [3, 12] });
-      sae.threshold = 0.25;
+      sae.threshold = new Float32Array(12).fill(0.25);
       sae.training = saeTraining({ learningRate: 3e-3, epochs: 2 }, sae.cfg);
       const state = createTrainerState(sae);
       state.step = 42;
@@ -32,13 +32,14 @@ describe('SAE checkpoints', () => {
       expect(tensors.b_dec.shape).toEqual([5]);
       expect(metadata.config_hash).toBe(architectureHash(sae.cfg));
       const cfg = JSON.parse(readFileSync(join(folder, 'cfg.json'), 'utf8'));
-      expect([cfg.d_in, cfg.d_sae, cfg.k]).toEqual([5, 12, 2]);
+      expect([cfg.d_in, cfg.d_sae, cfg.dtype, cfg.apply_b_dec_to_input, cfg.normalize_activations]).toEqual([5, 12, 'float32', true, 'none']);
       expect(cfg.matryoshka_widths).toEqual([3, 12]);
       const loaded = loadCheckpoint(dir)!;
       expect(loaded.sae.params).toEqual(sae.params);
       expect(loaded.sae.cfg).toEqual(sae.cfg);
       expect(loaded.sae.training).toEqual(sae.training);
-      expect(loaded.sae.threshold).toBe(0.25);
+      expect(loaded.sae.threshold).toEqual(new Float32Array(12).fill(0.25));
+      expect(cfg.architecture).toBe('jumprelu'); // a BatchTopK SAE with θ, as SAELens saves one
       expect(loaded.state!.step).toBe(42);
       expect(loaded.state!.adamV.wDec[7]).toBe(0.5);
       expect(loaded.state!.tokensSinceFired[3]).toBe(123456789);

@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { saeArchitecture, saeTraining, architectureHash, matryoshkaPrefixes, halvingPrefixes, toSaeLensCfg, fromSaeLensCfg } from '../../src/sae/config.js';
+import { saeArchitecture, saeTraining, architectureHash, matryoshkaPrefixes, halvingPrefixes } from '../../src/sae/config.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 
 describe('SAE architecture and training configs', () => {
   it('fill the documented defaults, training defaults derived from the architecture', () => {
     const a = saeArchitecture({ dIn: 512, dSae: 4096 });
-    expect(a).toEqual({ dIn: 512, dSae: 4096, activation: 'batchtopk', k: 32, prefixes: [4096] });
+    expect(a).toEqual({ dIn: 512, dSae: 4096, activation: 'batchtopk', k: 32, prefixes: [4096], applyBDecToInput: true, normalizeActivations: 'none' });
     const t = saeTraining({}, a);
     expect(t.prefixWeights).toEqual([1]);
     expect(t.auxK).toBe(256);
@@ -34,7 +34,9 @@ describe('SAE architecture and training configs', () => {
       [{ dIn: 8, dSae: 16, prefixes: [4, 8] }, /architecture.prefixes must be sizes ending at dSae = 16/],
       [{ dIn: 8, dSae: 16, prefixes: [0, 16] }, /architecture.prefixes\[0\]/],
       [{ dIn: 8, dSae: 16, activation: 'topk', k: 2.5 }, /integer for activation "topk"/],
-      [{ dIn: 8, dSae: 16, activation: 'jumprelu' }, /architecture.activation/],
+      [{ dIn: 8, dSae: 16, activation: 'gated' }, /architecture.activation/],
+      [{ dIn: 8, dSae: 16, normalizeActivations: 'expected_average_only_in' }, /architecture.normalizeActivations/],
+      [{ dIn: 8, dSae: 16, applyBDecToInput: 1 }, /architecture.applyBDecToInput must be true or false/],
       [{ dIn: 0, dSae: 16 }, /architecture.dIn/],
       [{ dIn: 8, dSae: 16, kk: 3 }, /architecture.kk must be one of the known options/],
       [{ dIn: 8, dSae: 16, learningRate: 1e-3 }, /architecture.learningRate must be one of the known options/],
@@ -60,18 +62,20 @@ describe('SAE architecture and training configs', () => {
     expect(architectureHash(a)).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('round-trip through the SAELens-style cfg JSON, and read version-1 and plain SAELens cfgs', () => {
-    const a = saeArchitecture({ dIn: 8, dSae: 16, k: 2, prefixes: [4, 16] });
-    const t = saeTraining({ learningRate: 3e-3, epochs: 2 }, a);
-    const j = toSaeLensCfg(a, t);
-    expect(j.d_in).toBe(8);
-    expect(j.d_sae).toBe(16);
-    expect(j.matryoshka_widths).toEqual([4, 16]);
-    expect(j.architecture).toBe('matryoshka_batchtopk');
-    expect(fromSaeLensCfg(JSON.parse(JSON.stringify(j)))).toEqual({ architecture: a, training: t });
-    expect(fromSaeLensCfg({ d_in: 8, d_sae: 16, architecture: 'topk', k: 4 }).architecture.activation).toBe('topk');
-    const v1 = fromSaeLensCfg({ nestlab_config: { dIn: 8, dSae: 16, k: 2, prefixes: [4, 16], lr: 3e-3, epochs: 2 } });
-    expect(v1.architecture).toEqual(a);
-    expect(v1.training).toEqual(t);
+  it('keeps the hashes of version-2 checkpoints: new fields count only when not at their default', () => {
+    const a = saeArchitecture({ dIn: 8, dSae: 16, k: 2 });
+    expect(a.applyBDecToInput).toBe(true);
+    expect(a.normalizeActivations).toBe('none');
+    expect(architectureHash(a)).toBe('78537b4d66510a84') // the hash version 2 wrote;
+    expect(architectureHash(saeArchitecture({ dIn: 8, dSae: 16, k: 2, applyBDecToInput: false }))).not.toBe(architectureHash(a));
+    expect(architectureHash(saeArchitecture({ dIn: 8, dSae: 16, k: 2, normalizeActivations: 'layer_norm' }))).not.toBe(architectureHash(a));
+  });
+
+  it('sets thresholdStart from the run length when given one, so short runs still estimate θ', () => {
+    const a = saeArchitecture({ dIn: 8, dSae: 16, k: 2 });
+    expect(saeTraining({}, a).thresholdStart).toBe(1000);
+    expect(saeTraining({}, a, 'sae.training', 900).thresholdStart).toBe(450);
+    expect(saeTraining({}, a, 'sae.training', 50_000).thresholdStart).toBe(1000);
+    expect(saeTraining({ thresholdStart: 7 }, a, 'sae.training', 900).thresholdStart).toBe(7);
   });
 });

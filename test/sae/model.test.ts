@@ -108,11 +108,14 @@ describe('selection', () => {
   it('ReLU keeps every positive entry; a threshold keeps entries above it', async () => {
     const pre = Float32Array.from([-1, 0.5, 2, 0, 0.1, -3]);
     const src = { rows: 2, dSae: 3, rowTopK: async (r: number) => rowTopKJs(pre, 2, 3, r), full: async () => pre, dispose() {} };
-    const c = await selectAbove(src, 0);
+    const c = await selectAbove(src);
     expect(Array.from(c.ptr)).toEqual([0, 2, 3]);
     expect(Array.from(c.idx)).toEqual([1, 2, 1]);
-    const t = await selectAbove(src, 0.3);
+    const t = await selectAbove(src, Float32Array.from([0.3, 0.3, 0.3]));
     expect(Array.from(t.idx)).toEqual([1, 2]);
+    // per latent: latent 1 needs > 0.5 (not met by 0.5 itself), latent 2 a negative θ acts as ReLU
+    const perLatent = await selectAbove(src, Float32Array.from([0, 0.5, -5]));
+    expect(Array.from(perLatent.idx)).toEqual([2]);
   });
 });
 

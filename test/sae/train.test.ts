@@ -6,10 +6,11 @@ import { tf } from '../../src/backend/tf.js';
 import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import type { Matrix } from '../../src/data/matrix.js';
-import { trainSae, learningRateAt, trainStep, type TrainSaeOptions } from '../../src/sae/train.js';
+import { trainSae, learningRateAt, paretoPrefixes, trainStep, type TrainSaeOptions } from '../../src/sae/train.js';
 import { createTrainerState } from '../../src/sae/state.js';
 import { matrixSource } from '../../src/data/batches.js';
-import { createSae, JS_ENCODER_MAX_MACS } from '../../src/sae/model.js';
+import { createSae, encodeSae, reconstructSae, JS_ENCODER_MAX_MACS } from '../../src/sae/model.js';
+import { hierarchicalFeatures } from '../../src/data/hierarchical.js';
 import { saeArchitecture, saeTraining } from '../../src/sae/config.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 
@@ -57,7 +58,7 @@ describe('trainSae', () => {
       for (let i = 0; i < p.length; i++) mx = Math.max(mx, Math.abs(p[i] - q[i]));
     }
     expect(mx).toBeLessThan(1e-3);
-    expect(a.sae.threshold).toBeGreaterThan(0);
+    expect(a.sae.threshold![0]).toBeGreaterThan(0);
   });
 
   it('resumes after an interruption with exactly the weights of an uninterrupted run', async () => {
@@ -79,7 +80,7 @@ describe('trainSae', () => {
       expect(resumed.sae.params.wEnc).toEqual(full.sae.params.wEnc);
       expect(resumed.sae.params.wDec).toEqual(full.sae.params.wDec);
       expect(resumed.sae.params.bDec).toEqual(full.sae.params.bDec);
-      expect(resumed.sae.threshold).toBe(full.sae.threshold);
+      expect(resumed.sae.threshold).toEqual(full.sae.threshold);
       // another architecture must not silently resume from this folder
       await expect(trainSae(x, { ...cfg, architecture: { ...cfg.architecture, k: 3 }, checkpointDir: dir })).rejects.toThrow(/options.architecture must be the architecture of the checkpoint/);
     } finally {
@@ -145,12 +146,97 @@ describe('trainSae', () => {
     expect(calls.slice(0, 6)).toEqual(['0/0', '0/0', '0/1', '0/2', '0/3', '1/0']); // first call: the b_dec sample
   });
 
-  it('schedules warm-up then linear decay', () => {
+  it('schedules warm-up then linear decay (to 0, or to a floor as in a WSD schedule)', () => {
     const t = saeTraining({ learningRate: 1, warmupSteps: 10, decayStart: 0.8 }, saeArchitecture({ dIn: 2, dSae: 4, k: 1 }));
     expect(learningRateAt(t, 0, 100)).toBeCloseTo(0.1);
     expect(learningRateAt(t, 9, 100)).toBe(1);
     expect(learningRateAt(t, 80, 100)).toBe(1);
     expect(learningRateAt(t, 90, 100)).toBeCloseTo(0.5);
+    const wsd = saeTraining({ learningRate: 1, warmupSteps: 10, decayStart: 0.8, decayFloor: 0.1 }, saeArchitecture({ dIn: 2, dSae: 4, k: 1 }));
+    expect(learningRateAt(wsd, 90, 100)).toBeCloseTo(0.55);
+    expect(learningRateAt(wsd, 100, 100)).toBeCloseTo(0.1);
+  });
+
+  it('estimates θ in a run shorter than 1000 steps (thresholdStart defaults to half the run) and refuses a start past the end', async () => {
+    const x = gaussian(640, 6, 8);
+    const architecture = { dIn: 6, dSae: 16, k: 2 };
+    const run = await trainSae(x, { architecture, training: { batchSize: 32, epochs: 3, warmupSteps: 2 } }); // 60 steps
+    expect(run.sae.training?.thresholdStart).toBe(30);
+    expect(run.state.thresholdUpdates).toBe(30);
+    // θ is the bias-corrected EMA: a weighted mean of the 30 smallest kept activations, so within their range
+    expect(run.sae.threshold![0]).toBeGreaterThan(0);
+    expect(new Set(run.sae.threshold).size).toBe(1); // the same θ for every latent
+    // each row is then encoded on its own: encoding it alone or with others gives the same code
+    const all = await encodeSae(run.sae, x);
+    const one = await encodeSae(run.sae, { data: x.data.subarray(6 * 5, 6 * 6), rows: 1, cols: 6 });
+    expect(Array.from(one.idx)).toEqual(Array.from(all.idx.subarray(all.ptr[5], all.ptr[6])));
+    await expect(trainSae(x, { architecture, training: { batchSize: 32, epochs: 3, thresholdStart: 60 } })).rejects.toThrow(
+      /training.thresholdStart must be below the run's 60 steps, so that the inference threshold θ is estimated, got 60/,
+    );
+    await expect(trainSae(x, { architecture: { ...architecture, activation: 'jumprelu' } })).rejects.toThrow(/architecture.activation must be 'topk', 'batchtopk' or 'relu' \(a 'jumprelu' SAE can be loaded/);
+  });
+
+  it("draws Nabeshima's random prefixes: distinct, sorted, ending at m, with P(ℓ) ∝ √ℓ − √(ℓ−1)", () => {
+    for (let step = 0; step < 50; step++) {
+      const p = paretoPrefixes(20, 10, 3, step);
+      expect(p).toHaveLength(10);
+      expect(p[9]).toBe(20);
+      for (let i = 1; i < 10; i++) expect(p[i]).toBeGreaterThan(p[i - 1]);
+      expect(p[0]).toBeGreaterThanOrEqual(1);
+    }
+    expect(paretoPrefixes(20, 10, 3, 7)).toEqual(paretoPrefixes(20, 10, 3, 7)); // seeded by (seed, step)
+    // one draw from {1..9}: frequencies follow the weights (20,000 draws; 4 standard errors)
+    const counts = new Array<number>(10).fill(0);
+    const draws = 20000;
+    for (let step = 0; step < draws; step++) counts[paretoPrefixes(10, 2, 1, step)[0]]++;
+    for (let l = 1; l < 10; l++) {
+      const p = (Math.sqrt(l) - Math.sqrt(l - 1)) / 3; // Σ_{ℓ=1..9} (√ℓ − √(ℓ−1)) = √9 = 3
+      expect(Math.abs(counts[l] / draws - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / draws));
+    }
+  });
+
+  it('re-sorting latents (latentOrderEma) changes their order, not the function a flat SAE learns', async () => {
+    const toy = hierarchicalFeatures({ samples: 2000, seed: 1 });
+    const architecture = { dIn: 20, dSae: 20, activation: 'relu' as const };
+    const training = { batchSize: 100, epochs: 2, learningRate: 1e-2, warmupSteps: 5, l1Coeff: 0.05, auxK: 0 };
+    const plain = await trainSae(toy.samples, { architecture, training });
+    const sorted = await trainSae(toy.samples, { architecture, training: { ...training, latentOrderEma: 0.95 } });
+    const ema = sorted.state.latentEma;
+    for (let j = 1; j < 20; j++) expect(ema[j]).toBeLessThanOrEqual(ema[j - 1]); // largest running mean first
+    expect(Array.from(sorted.sae.params.bEnc)).not.toEqual(Array.from(plain.sae.params.bEnc)); // the order did change
+    const a = await reconstructSae(plain.sae, toy.samples);
+    const b = await reconstructSae(sorted.sae, toy.samples);
+    let diff = 0;
+    for (let i = 0; i < a.data.length; i++) diff = Math.max(diff, Math.abs(a.data[i] - b.data[i]));
+    expect(diff).toBeLessThan(1e-4); // the same SAE up to a permutation (Adam moments moved with their latents)
+  });
+
+  it('steers λ toward a target L0 (sparsity controller) and resumes random-prefix, re-sorting runs exactly', async () => {
+    const toy = hierarchicalFeatures({ samples: 4000, seed: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'nestlab-sae-'));
+    try {
+      const cfg: TrainSaeOptions = {
+        architecture: { dIn: 20, dSae: 20, activation: 'relu' },
+        training: {
+          batchSize: 200, epochs: 6, learningRate: 3e-2, beta1: 0.5, beta2: 0.9375, warmupSteps: 10, decayFloor: 0.1,
+          l1Coeff: 0.2, l1TargetL0: 1.12, l1Adapt: 3e-3, randomPrefixCount: 10, latentOrderEma: 0.95, auxK: 0,
+        },
+      };
+      const full = await trainSae(toy.samples, cfg);
+      expect(full.state.l1Scale).toBeGreaterThan(0);
+      expect(full.history[5].prefixMse).toHaveLength(1); // random prefixes: only the full width is tracked
+      const half = await trainSae(toy.samples, { ...cfg, checkpointDir: dir, stopAfterSteps: 57 });
+      expect(half.state.step).toBe(57);
+      const resumed = await trainSae(toy.samples, { ...cfg, checkpointDir: dir });
+      expect(resumed.sae.params.wEnc).toEqual(full.sae.params.wEnc);
+      expect(resumed.sae.params.wDec).toEqual(full.sae.params.wDec);
+      expect(resumed.state.latentEma).toEqual(full.state.latentEma);
+      expect(resumed.state.l1Scale).toBe(full.state.l1Scale);
+      // the controller raises λ while L0 is above target and lowers it below: the last epoch's L0 is near 1.12
+      expect(Math.abs(full.history[5].l0 - 1.12)).toBeLessThan(0.5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects NaN input, a wrong width, too few rows and a missing architecture with clear errors', async () => {

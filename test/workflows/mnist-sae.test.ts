@@ -21,6 +21,11 @@ describe('trainMnistSae -> reportFromCheckpoint', () => {
     expect([sae.cfg.dIn, sae.cfg.dSae, sae.cfg.k, sae.cfg.activation]).toEqual([784, 32, 4, 'batchtopk']);
     expect(JSON.parse(readFileSync(join(out, 'source.json'), 'utf8'))).toMatchObject({ data: 'mnist', input: 'pixels', splitSeed: 0 });
 
+    // Resuming: options left out keep the run's (d_sae 32, not the default 256); more steps extend it.
+    const more = await trainMnistSae({ out, steps: 12, limit: 600 });
+    expect([more.resumedFrom, more.step, more.architecture.dSae, more.training.batchSize]).toEqual([8, 12, 32, 64]);
+    await expect(trainMnistSae({ out, hidden: true, steps: 14, limit: 600 })).rejects.toThrow(/options\.out .* must be a run on the same input to resume \(it was trained on pixels\), got mlp-hidden/);
+
     const r = await reportFromCheckpoint(out, { data: 'mnist', limit: 80, maxLatents: 5 });
     expect(r.path).toBe(join(out, 'report.html'));
     expect(r.latents).toBe(5);
