@@ -8,11 +8,13 @@
  * const html = await report.buildSaeReport(model, { x: test.x, y: test.y, imageShape: [28, 28] });
  */
 export { buildSaeReport, writeSaeReport, type SaeReportData, type SaeReportOptions } from '../report/sae-report.js';
-export { trainMnistSae, reportFromCheckpoint, type TrainMnistSaeOptions, type ReportFromCheckpointOptions } from '../workflows/mnist-sae.js';
+export { trainMnistSae, reportFromCheckpoint, type TrainMnistSaeOptions, type TrainMnistSaeResult, type ReportFromCheckpointOptions } from '../workflows/mnist-sae.js';
 export {
   trainActivationsSae,
   reportActivations,
   type TrainActivationsSaeOptions,
   type TrainActivationsSaeResult,
+  type ActivationsSaeSource,
+  type ActivationsHoldout,
   type ReportActivationsOptions,
 } from '../workflows/activations-sae.js';

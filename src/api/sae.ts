@@ -71,5 +71,5 @@ export {
   type ProbeAbsorptionRow,
   type LatentRanking,
 } from '../sae/probing.js';
-export { saveSae as save, loadSae as load, type SaveSaeOptions as SaveOptions, type LoadSaeOptions as LoadOptions } from '../sae/checkpoint.js';
-export { SAE_DTYPES, type SaeDtype as Dtype } from '../sae/saelens.js';
+export { saveSae as save, loadSae as load, type SaveSaeOptions as SaveOptions } from '../sae/checkpoint.js';
+export { SAE_DTYPES, type SaeDtype as Dtype, type SaeLensReadOptions as LoadOptions } from '../sae/saelens.js';

@@ -114,9 +114,6 @@ function resolveFolder(path: string): string | null {
   return join(path, String(j.folder));
 }
 
-/** Options of `sae.load` (`loadSae`). */
-export type LoadSaeOptions = SaeLensReadOptions;
-
 /**
  * Loads an SAE from a folder: nestlab's checkpoints (a step folder, or a folder with
  * latest.json) or any SAELens folder (cfg.json + sae_weights.safetensors) of architecture
@@ -128,7 +125,7 @@ export type LoadSaeOptions = SaeLensReadOptions;
  *
  * @example const model = sae.load('runs/mnist-sae'); // the step folder latest.json points at
  */
-export function loadSae(path: string, options: LoadSaeOptions = {}): Sae {
+export function loadSae(path: string, options: SaeLensReadOptions = {}): Sae {
   const where = 'sae.load';
   checkKnownKeys(where, options, ['prefixes', 'scalingFactor']);
   if (options.scalingFactor !== undefined) checkNumber(where, 'options.scalingFactor', options.scalingFactor, 0);
@@ -138,7 +135,7 @@ export function loadSae(path: string, options: LoadSaeOptions = {}): Sae {
   return loadFolder(folder, options).sae;
 }
 
-function loadFolder(folder: string, options: LoadSaeOptions = {}): SaeLensRead {
+function loadFolder(folder: string, options: SaeLensReadOptions = {}): SaeLensRead {
   const where = 'sae.load';
   const cfgPath = join(folder, 'cfg.json');
   if (!existsSync(cfgPath)) throw new NestlabArgumentError(where, 'path', 'a folder containing cfg.json', folder);

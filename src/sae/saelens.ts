@@ -43,7 +43,7 @@ export type SaeDtype = (typeof SAE_DTYPES)[number];
 
 const SAFETENSORS_DTYPE: Record<SaeDtype, SafetensorsDtype> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' };
 
-/** Options of reading a SAELens folder (see `sae.load`). */
+/** Options of `sae.load` (`loadSae`): what a SAELens folder may not record. */
 export interface SaeLensReadOptions {
   /** Matryoshka prefix sizes, for folders that do not record them (SAELens' inference cfg drops `matryoshka_widths`). */
   prefixes?: number[];
