@@ -8,6 +8,7 @@
 import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
+import { eventLoopYielder } from '../backend/yield.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { checkInt, checkKnownKeys, checkNumber } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
@@ -64,6 +65,7 @@ export async function fitMinibatches(
   const yAll = tf.tensor1d(y, 'int32');
   const history: EpochRecord[] = [];
   progress.start(epochs, 'epoch');
+  const yieldNow = eventLoopYielder();
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const order = rng.permutation(x.rows);
@@ -71,6 +73,7 @@ export async function fitMinibatches(
       let correct = 0;
       let counted = false;
       for (let start = 0; start < x.rows; start += batchSize) {
+        await yieldNow();
         const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(start + batchSize, x.rows))), 'int32');
         const [loss, hits]: (tf.Tensor | undefined)[] = tf.tidy(() => {
           const xb = tf.gather(xAll, idx) as tf.Tensor2D;

@@ -13,6 +13,7 @@
  */
 import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
+import { eventLoopYielder } from '../backend/yield.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { holdoutSplit } from '../data/batches.js';
@@ -303,9 +304,11 @@ export async function sparseProbing(sae: Sae, x: Matrix, labels: Int32Array | nu
 
   progress.start(prefixes.length + (baseline ? 1 : 0), 'sparse probing');
   const diffs = tasks.map((t) => codeMeanDiff(code, t.train.idx, t.train.y).map(Math.abs));
-  prefixes.forEach((prefix, pi) => {
+  const yieldNow = eventLoopYielder();
+  for (const [pi, prefix] of prefixes.entries()) {
     const perK = ks.map(() => [] as SparseProbingRow[]);
-    tasks.forEach((task, ti) => {
+    for (const [ti, task] of tasks.entries()) {
+      await yieldNow();
       const top = topColumns(diffs[ti], prefix, kMax);
       const K = top.length;
       const train = gatherCode(code, task.train.idx, top);
@@ -317,15 +320,16 @@ export async function sparseProbing(sae: Sae, x: Matrix, labels: Int32Array | nu
           features: Array.from(top.subarray(0, used)), trainRows: task.train.idx.length, testRows: task.test.idx.length,
         });
       });
-    });
+    }
     ks.forEach((k, ki) => pushMean('sae', prefix, k, perK[ki]));
     progress.update(pi + 1, `prefix ${prefix}`);
-  });
+  }
   if (baseline) {
     const d = xm.cols;
     const perK = ks.map(() => [] as SparseProbingRow[]);
     const all: SparseProbingRow[] = [];
     for (const task of tasks) {
+      await yieldNow();
       const top = topColumns(denseMeanDiff(xm, task.train.idx, task.train.y).map(Math.abs), d, kMax);
       const K = top.length;
       const train = gatherDense(xm, task.train.idx, top);
@@ -479,7 +483,8 @@ export async function probeAbsorption(sae: Sae, x: Matrix, labels: Int32Array | 
 
   const out: ProbeAbsorptionRow[] = [];
   progress.start(prefixes.length, 'probe absorption');
-  prefixes.forEach((prefix, pi) => {
+  const yieldNow = eventLoopYielder();
+  for (const [pi, prefix] of prefixes.entries()) {
     const trunc = truncateCode(code, prefix);
     // the training rows' code restricted to latents < prefix, as a CSR design for the L1 probe
     const ptr = new Int32Array(train.length + 1);
@@ -491,7 +496,9 @@ export async function probeAbsorption(sae: Sae, x: Matrix, labels: Int32Array | 
       val.set(trunc.val.subarray(trunc.ptr[train[t]], trunc.ptr[train[t] + 1]), ptr[t]);
     }
     const codeTrain: Design = csrDesign(ptr, idx, val, prefix);
-    const perClass: ProbeAbsorptionRow[] = probes.map((probe) => {
+    const perClass: ProbeAbsorptionRow[] = [];
+    for (const probe of probes) {
+      await yieldNow();
       const diff = codeMeanDiff(trunc, train, probe.yTrain);
       let key: Float64Array;
       let tie: Float64Array | undefined;
@@ -529,7 +536,7 @@ export async function probeAbsorption(sae: Sae, x: Matrix, labels: Int32Array | 
         if (s.full) full++;
       });
       const n = probe.rows.length;
-      return {
+      perClass.push({
         prefix,
         label: probe.label,
         included: probe.probeF1 > minProbeF1,
@@ -541,8 +548,8 @@ export async function probeAbsorption(sae: Sae, x: Matrix, labels: Int32Array | 
         meanAbsorptionFraction: n > 0 ? fractions / n : NaN,
         fullAbsorptionRate: n > 0 ? full / n : NaN,
         fullAbsorptions: full,
-      };
-    });
+      });
+    }
     const inc = perClass.filter((r) => r.included);
     const avg = (f: (r: ProbeAbsorptionRow) => number) => (inc.length > 0 ? inc.reduce((s, r) => s + f(r), 0) / inc.length : NaN);
     out.push(...perClass, {
@@ -559,7 +566,7 @@ export async function probeAbsorption(sae: Sae, x: Matrix, labels: Int32Array | 
       fullAbsorptions: inc.reduce((s, r) => s + r.fullAbsorptions, 0),
     });
     progress.update(pi + 1, `prefix ${prefix}`);
-  });
+  }
   progress.stop(`${out.length} rows`);
   return out;
 }

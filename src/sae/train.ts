@@ -12,6 +12,7 @@
  */
 import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
+import { eventLoopYielder } from '../backend/yield.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { NestlabArgumentError, NestlabComputationError, checkFinite, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
@@ -413,7 +414,9 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
   let acc = { steps: 0, loss: 0, prefix: new Array<number>(measured).fill(0), l0: 0 };
   let dead = 0;
   let stepsRun = 0;
+  const yieldNow = eventLoopYielder();
   while (state.step < stopAt) {
+    await yieldNow();
     const s = state.step;
     const x = await batchAt(s);
     const info = await trainStep(sae, state, cfg, x, cfg.batchSize, totalSteps, gradients);
