@@ -9,7 +9,7 @@ const LAYERS = [
   ['backend'],
   ['data'],
   ['similarity'],
-  ['models', 'sae', 'rsa', 'topology'],
+  ['models', 'sae', 'rsa', 'topology', 'lm'],
   ['plot'],
   ['report'],
   ['workflows'],

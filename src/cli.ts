@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `nestlab figures | doctor | notebooks | bench | train-sae | report` — the headless entry points.
+ * `nestlab figures | doctor | notebooks | bench | train-sae | report | train-lm | capture` — the headless
+ * entry points.
  * `train-sae` and `report` dispatch on `--data`: "mnist" to the MNIST workflow, a file or shard
  * folder to the activations workflow; both share one training run (workflows/sae-run.ts), and
  * their errors name the flags (`cliNaming`).
@@ -9,7 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, packageVersion, selectBackend, DEFAULT_LOADERS } from './backend/select.js';
 import { barProgress, defaultProgress, lineProgress } from './backend/progress.js';
@@ -18,9 +19,11 @@ import { saveFigure } from './experiments/figure.js';
 import { executeNotebook, listNotebooks } from './notebooks.js';
 import { NestlabArgumentError } from './errors.js';
 import { reportFromCheckpointAs, trainMnistSaeAs } from './workflows/mnist-sae.js';
-import { recordedData, reportActivationsAs, trainActivationsSaeAs } from './workflows/activations-sae.js';
+import { recordedData, recordedPath, reportActivationsAs, trainActivationsSaeAs } from './workflows/activations-sae.js';
+import { lmSaeReport } from './workflows/lm-report.js';
 import { cliNaming, type PrefixRule, type SaeRunOptions } from './workflows/sae-run.js';
 import type { PrefixMetrics } from './sae/metrics.js';
+import { captureBrown, trainBrownLm } from './workflows/lm-brown.js';
 import type { Size } from './experiments/define.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -239,7 +242,7 @@ interface TrainSaeFlags {
 /** The flags of `nestlab report`. */
 interface ReportFlags {
   data?: string; tensor?: string; split?: 'all' | 'holdout'; limit?: number; labels?: string; images?: string; imageShape?: [number, number]; ink?: boolean;
-  out?: string; maxLatents: number | undefined;
+  out?: string; maxLatents: number | undefined; lm?: string; hook?: string; contextRadius?: number;
 }
 
 program
@@ -259,6 +262,9 @@ program
   .option('--ink', 'draw pictures as ink on paper, high values dark (digits); default: high values light')
   .option('--out <file>', 'HTML file to write (default <checkpoint>/report.html)')
   .option('--max-latents <n>', 'latent cards to draw, latents 0 … n−1 (default min(64, d_sae))', intFlag('report', '--max-latents', 0))
+  .option('--lm <dir>', 'a language model folder (train-lm\'s <out>/model): write text feature dashboards instead, reading --data as a capture folder (nestlab capture; default: the capture the SAE trained on, from source.json)')
+  .option('--hook <name>', 'with --lm: the hook the SAE reads (default: the shard folder the SAE trained on, or the capture\'s only hook)')
+  .option('--context-radius <n>', 'with --lm: tokens shown on each side of an activating token (default 8)', intFlag('report', '--context-radius', 0))
   .addHelpText(
     'after',
     `
@@ -267,10 +273,25 @@ first shards it needs), with --labels and --images. Without pictures, each laten
 top-activating row indices, their labels when given, and the activations.
 
 Example:
-  nestlab report runs/l3 --split holdout --labels acts/labels.npy --images acts/pictures.npy --image-shape 28,28`,
+  nestlab report runs/l3 --split holdout --labels acts/labels.npy --images acts/pictures.npy --image-shape 28,28
+  nestlab report runs/sae --lm runs/lm/model --data runs/acts --hook blocks.1.hook_resid_pre   # text dashboards`,
   )
   .action(async (checkpoint: string, opts: ReportFlags) => {
     const naming = cliNaming('report');
+    if (opts.lm !== undefined) {
+      for (const n of ['tensor', 'split', 'labels', 'images', 'imageShape', 'ink'] as const) {
+        if (opts[n] !== undefined) throw new NestlabArgumentError(naming.where, naming.option(n), 'absent with --lm (the dashboards show the tokens, tags and genres of the capture)', opts[n]);
+      }
+      // Default capture and hook: the shard folder the SAE trained on is <capture>/<hook>.
+      const trained = recordedPath(checkpoint);
+      const capture = opts.data ?? (trained !== null && existsSync(join(dirname(trained), 'capture.json')) ? dirname(trained) : undefined);
+      if (capture === undefined) throw new NestlabArgumentError(naming.where, '--data', 'a capture folder (nestlab capture), since the SAE did not train on one', 'none');
+      const hook = opts.hook ?? (trained !== null && dirname(trained) === resolve(capture) ? basename(trained) : undefined);
+      await initBackend();
+      const r = await lmSaeReport({ sae: checkpoint, lm: opts.lm, capture, hook, out: opts.out, maxLatents: opts.maxLatents, contextRadius: opts.contextRadius, maxRows: opts.limit, progress: defaultProgress() });
+      console.log(`report: ${r.path} (${r.latents} latent dashboards over ${r.rows} tokens, ${r.seconds.toFixed(1)} s)`);
+      return;
+    }
     const data = opts.data ?? (recordedData(checkpoint) === 'mnist' ? 'mnist' : undefined);
     let r: { path: string; latents: number; seconds: number };
     if (data === 'mnist') {
@@ -284,6 +305,63 @@ Example:
       r = await reportActivationsAs(checkpoint, { ...opts, data }, naming); // data undefined: the run's (source.json)
     }
     console.log(`report: ${r.path} (${r.latents} latent cards, ${r.seconds.toFixed(1)} s)`);
+  });
+
+program
+  .command('train-lm')
+  .description('train the GPT-style language model on the Brown corpus (split by file, word tokenizer); checkpoints resume; prints loss and perplexity beside unigram and bigram baselines')
+  .requiredOption('--out <dir>', 'output folder: checkpoints/ (a run there resumes), model/ (weights, tokenizer), summary.json')
+  .option('--layers <n>', 'transformer blocks (default 2)', intFlag('train-lm', '--layers', 0))
+  .option('--d-model <n>', 'width of the residual stream (default 128)', intFlag('train-lm', '--d-model', 1))
+  .option('--heads <n>', 'attention heads, dividing --d-model (default 4)', intFlag('train-lm', '--heads', 1))
+  .option('--context <n>', 'context length in tokens (default 64)', intFlag('train-lm', '--context', 1))
+  .option('--vocab-size <n>', 'words in the tokenizer, the two specials included (default 8192)', intFlag('train-lm', '--vocab-size', 3))
+  .option('--steps <n>', 'optimizer steps (default 1000)', intFlag('train-lm', '--steps', 1))
+  .option('--batch-size <n>', 'windows per step (default 32)', intFlag('train-lm', '--batch-size', 1))
+  .option('--lr <x>', 'peak AdamW learning rate (default 3e-4)', numberFlag('train-lm', '--lr', 'positive'))
+  .option('--warmup-steps <n>', 'linear warm-up (default min(100, a tenth of the steps))', intFlag('train-lm', '--warmup-steps', 0))
+  .option('--seed <n>', 'seed of the initialization and the batches (default 0)', intFlag('train-lm', '--seed', 0))
+  .option('--checkpoint-every <n>', 'save a checkpoint every n steps (default 500)', intFlag('train-lm', '--checkpoint-every', 1))
+  .option('--eval-every <n>', 'validation loss every n steps (default: at the end only)', intFlag('train-lm', '--eval-every', 0))
+  .addHelpText('after', `
+Example:
+  nestlab train-lm --out runs/lm --steps 3000
+  nestlab capture runs/lm/model --out runs/acts --hooks blocks.1.hook_resid_pre
+  nestlab train-sae --data runs/acts/blocks.1.hook_resid_pre --out runs/sae --prefixes matryoshka`)
+  .action(async (opts: { out: string; layers?: number; dModel?: number; heads?: number; context?: number; vocabSize?: number; steps?: number; batchSize?: number; lr?: number; warmupSteps?: number; seed?: number; checkpointEvery?: number; evalEvery?: number }) => {
+    await initBackend();
+    const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+    const { summary } = await trainBrownLm({
+      out: opts.out,
+      vocabSize: opts.vocabSize,
+      architecture: defined({ nLayers: opts.layers, dModel: opts.dModel, nHeads: opts.heads, contextLength: opts.context }),
+      training: defined({ steps: opts.steps, batchSize: opts.batchSize, learningRate: opts.lr, warmupSteps: opts.warmupSteps, seed: opts.seed, checkpointEvery: opts.checkpointEvery, evalEvery: opts.evalEvery }),
+      progress: defaultProgress(),
+    });
+    const line = (name: string, s: { validation: { loss: number; perplexity: number }; test: { loss: number; perplexity: number } }) =>
+      console.log(`${name.padEnd(8)} validation loss ${s.validation.loss.toFixed(4)} (perplexity ${s.validation.perplexity.toFixed(1)}), test ${s.test.loss.toFixed(4)} (${s.test.perplexity.toFixed(1)})`);
+    line('model', summary.model);
+    line('bigram', summary.bigram);
+    line('unigram', summary.unigram);
+    console.log(`${summary.parameters} parameters, ${summary.training.steps} steps, ${summary.seconds.toFixed(0)} s; model in ${join(opts.out, 'model')}`);
+  });
+
+program
+  .command('capture')
+  .description('run a trained language model over a split of the Brown corpus and write the activations at hook points as .npy shards, with token, document, position and tag per row')
+  .argument('<lm>', 'model folder (train-lm\'s <out>/model) or checkpoint folder')
+  .requiredOption('--out <dir>', 'output folder: <out>/<hook>/part-*.npy, <out>/rows/part-*.npy, <out>/capture.json')
+  .requiredOption('--hooks <list>', 'comma list of hook names, e.g. blocks.0.hook_resid_post,blocks.1.hook_mlp_out (TransformerLens names)', flag('capture', '--hooks', 'a comma list of hook names', (t) => {
+    const v = t.split(',').map((x) => x.trim());
+    return v.every((x) => x !== '') ? v : undefined;
+  }))
+  .addOption(new Option('--split <name>', 'which files (default train)').choices(['train', 'validation', 'test']))
+  .option('--max-windows <n>', 'at most n windows of the context length (default all)', intFlag('capture', '--max-windows', 1))
+  .option('--rows-per-shard <n>', 'rows per .npy shard (default 65536)', intFlag('capture', '--rows-per-shard', 1))
+  .action(async (lm: string, opts: { out: string; hooks: string[]; split?: 'train' | 'validation' | 'test'; maxWindows?: number; rowsPerShard?: number }) => {
+    await initBackend();
+    const s = await captureBrown({ lm, out: opts.out, hooks: opts.hooks, split: opts.split, maxWindows: opts.maxWindows, rowsPerShard: opts.rowsPerShard, progress: defaultProgress() });
+    console.log(`capture: ${s.rows} rows of ${s.split} × ${s.hooks.length} hooks (d ${s.dModel}) in ${s.shards} shards under ${opts.out}`);
   });
 
 program

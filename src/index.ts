@@ -1,7 +1,7 @@
 /**
  * nestlab's public API: one namespace per area, plus a few names a notebook uses on every page.
  *
- *   import { sae, rsa, topology, similarity, mrl, models, data, plot, figures, report, backend } from 'nestlab';
+ *   import { sae, rsa, topology, similarity, mrl, models, data, plot, figures, report, backend, lm } from 'nestlab';
  *
  * Everything else in src/ is internal: tests import it from its module.
  */
@@ -16,6 +16,7 @@ export * as plot from './api/plot.js';
 export * as figures from './api/figures.js';
 export * as report from './api/report.js';
 export * as backend from './api/backend.js';
+export * as lm from './api/lm.js';
 
 // Top-level conveniences: what most notebook cells need.
 export { tf } from './backend/tf.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,16 @@ const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: root });
+/** `run` without blocking the test worker (a long command would starve vitest's RPC with the runner). */
+const runAsync = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+  new Promise((done) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 
 describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
   it('doctor reports the backend, versions, threads and the GPU adapter status', () => {
@@ -54,6 +64,40 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(html).toMatch(/^<!DOCTYPE html>/i);
     expect(html).not.toMatch(/https?:\/\//);
   });
+
+  it('train-lm, capture, then train-sae on the captured shards: the language-model path end to end', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cli-lm-'));
+    const t = await runAsync(['train-lm', '--out', out, '--steps', '3', '--layers', '1', '--d-model', '8', '--heads', '2', '--context', '16', '--vocab-size', '300']);
+    expect(t.stderr).not.toMatch(/Error/);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/^model {4}validation loss \d+\.\d{4} \(perplexity \d+\.\d\), test \d+\.\d{4} \(\d+\.\d\)$/m);
+    expect(t.stdout).toMatch(/^bigram {3}validation loss/m);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.split.train.files + summary.split.validation.files + summary.split.test.files).toBe(500);
+    expect(summary.architecture.vocabSize).toBe(300);
+    const acts = join(out, 'acts');
+    const c = await runAsync(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.0.hook_resid_post,blocks.0.hook_resid_pre', '--split', 'test', '--max-windows', '20', '--rows-per-shard', '100']);
+    expect(c.stderr).not.toMatch(/Error/);
+    expect(c.stdout).toMatch(/^capture: 320 rows of test × 2 hooks \(d 8\) in 4 shards/m);
+    expect(readdirSync(join(acts, 'blocks.0.hook_resid_post'))).toEqual(['part-00000.npy', 'part-00001.npy', 'part-00002.npy', 'part-00003.npy']);
+    const meta = JSON.parse(readFileSync(join(acts, 'capture.json'), 'utf8'));
+    expect(meta.hooks).toEqual(['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post']); // forward order
+    expect(meta.rowColumns).toEqual(['token', 'document', 'position', 'tag']);
+    const s = await runAsync(['train-sae', '--data', join(acts, 'blocks.0.hook_resid_post'), '--out', join(out, 'sae'), '--d-sae', '16', '--k', '2', '--epochs', '2', '--batch-size', '32']);
+    expect(s.status).toBe(0);
+    expect(s.stdout).toMatch(/^prefix 16: FVU /m);
+    // Text dashboards: the capture and hook come from the run's source.json.
+    const d = await runAsync(['report', join(out, 'sae'), '--lm', join(out, 'model'), '--max-latents', '4']);
+    expect(d.stderr).not.toMatch(/Error/);
+    expect(d.stdout).toMatch(/^report: .*dashboard\.html \(4 latent dashboards over \d+ tokens/m);
+    const html = readFileSync(join(out, 'sae', 'dashboard.html'), 'utf8');
+    expect(html).toContain('blocks.0.hook_resid_post');
+    expect(html).toMatch(/Content-Security-Policy/);
+    const bad = await runAsync(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.3.hook_resid_post']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/hooks must be names among hook_embed/);
+  }, 300_000);
 
   it('train-sae and report name a missing or bad argument', () => {
     expect(run(['train-sae', '--out', '/tmp/x']).stderr).toMatch(/--data <path>' not specified/);

@@ -19,6 +19,7 @@ const EXPECTED_OUTPUTS: Record<string, string[]> = {
   '03-topological-rsa.ipynb': ['image/png', 'text/html'],
   '04-topology-probes.ipynb': ['image/png', 'text/html'],
   '05-geometry-across-sizes.ipynb': ['image/png', 'text/html'],
+  '06-sae-on-a-language-model.ipynb': ['image/png', 'text/html'],
 };
 
 describe.skipIf(skip)('notebooks execute headless at smoke size', () => {

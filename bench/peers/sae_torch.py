@@ -14,6 +14,8 @@ import time
 
 import torch
 
+from peer_timing import median_seconds
+
 
 def main():
     opts = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
@@ -58,15 +60,7 @@ def main():
             W_dec.div_(W_dec.norm(dim=1, keepdim=True))
         return loss.item()
 
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    med = times[len(times) // 2]
+    med = median_seconds(step, steps, warmup)
     gemm = []
     with torch.no_grad():
         for _ in range(3):

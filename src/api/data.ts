@@ -30,3 +30,4 @@ export { readActivations, writeActivations, readActivationRows, readLabels, read
 export { readNpy, writeNpy, type NpyArray } from '../data/npy.js';
 export { readSafetensors, writeSafetensors, type NamedTensor, type SafetensorsDtype, type TensorData } from '../data/safetensors.js';
 export { matrixSource, npyShardSource, epochOrder, holdoutSplit, type BatchSource, type MatrixSourceOptions } from '../data/batches.js';
+export { loadBrown, splitBrown, coarseTag, BROWN_GENRES, BROWN_COARSE_TAGS, type BrownCoarseTag, type BrownDocument, type BrownGenre, type BrownSplit, type LoadBrownOptions, type SplitBrownOptions } from '../data/brown.js';

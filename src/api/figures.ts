@@ -33,3 +33,4 @@ export type { TrsaParams, TrsaRow, TrsaMeta } from '../experiments/trsa-identifi
 export type { GeometryNestedParams, GeometryNestedMeta } from '../experiments/geometry-nested.js';
 export type { NestedGeometryRow } from '../experiments/nested-geometry.js';
 export type { TopologySanityParams, TopologySanityRow, TopologySanityMeta } from '../experiments/topology-sanity.js';
+export type { LmMsaePrefixParams, LmMsaePrefixRow, LmGroupDensity } from '../experiments/lm-msae-prefix.js';

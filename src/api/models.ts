@@ -16,3 +16,4 @@ export {
   type ClassifierEpoch,
 } from '../models/mlp.js';
 export type { FitOptions, EpochRecord } from '../models/fit.js';
+export { captureLayers, type TfModel } from '../models/capture.js';

@@ -23,6 +23,7 @@ export {
   decodeSae as decode,
   reconstructSae as reconstruct,
   permuteLatents,
+  foldActivationScale,
   truncateCode,
   codeToDense,
   type Sae,

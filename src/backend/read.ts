@@ -28,3 +28,20 @@ export async function withValues<T>(t: tf.Tensor, fn: (values: Float32Array) => 
   }
   return fn((await t.data()) as Float32Array);
 }
+
+/**
+ * The float32 values of `t`, synchronously (for custom gradients, which cannot await). On wasm
+ * `values` is a view of the tensor's WebAssembly memory (`inPlace`: valid until the next tfjs op,
+ * and writable only by a caller that made `t` and holds its only reference); elsewhere a copy from
+ * `dataSync()`.
+ *
+ * @example const { values, inPlace } = valuesSync(logits); // on wasm, no 64 MB copy of a [2048, 8192] tensor
+ */
+export function valuesSync(t: tf.Tensor): { values: Float32Array; inPlace: boolean } {
+  if (t.dtype !== 'float32') throw new NestlabArgumentError('backend.valuesSync', 't', 'a float32 tensor', `an ${t.dtype} tensor`);
+  const backend = tf.backend() as unknown as Partial<HeapBackend>;
+  if (tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function') {
+    return { values: backend.typedArrayFromHeap(t as unknown as { shape: number[]; dtype: string; dataId: object }), inPlace: true };
+  }
+  return { values: t.dataSync() as Float32Array, inPlace: false };
+}

@@ -133,7 +133,8 @@ export interface MsaePrefixMeta {
 }
 
 /** Mean and sample standard deviation (0 for one value). */
-function spread(values: number[]): Spread {
+/** Mean and sample standard deviation over seeds (sd 0 for one seed). */
+export function spread(values: number[]): Spread {
   return { mean: mean(values), sd: values.length > 1 ? sampleStandardDeviation(values) : 0 };
 }
 
@@ -251,6 +252,14 @@ export const msaePrefix = defineExperiment<MsaePrefixParams, MsaePrefixRow, Msae
   spec: (rows, meta) => msaePrefixSpec(rows, meta.prefixes),
 });
 
+/** A line of the mean over seeds per x with ± 1 sd error bars, for `field` (vega-lite layers). */
+export function meanSdLayers(x: object, color: object, field: string, title: string, extra: object = {}): object[] {
+  return [
+    { mark: { type: 'line', point: true }, encoding: { x, y: { aggregate: 'mean', field, type: 'quantitative', title, ...extra }, color } },
+    { mark: { type: 'errorbar', extent: 'stdev' }, encoding: { x, y: { field, type: 'quantitative', title, ...extra }, color } },
+  ];
+}
+
 /** Explained variance, L0 and dead fraction per prefix: mean over seeds (line) and ± 1 sd (bars). */
 export function msaePrefixSpec(rows: MsaePrefixRow[], prefixes: number[]): TopLevelSpec {
   const x = { field: 'prefix', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: prefixes }, title: 'prefix size (latents)' };
@@ -263,10 +272,7 @@ export function msaePrefixSpec(rows: MsaePrefixRow[], prefixes: number[]): TopLe
     transform: [{ filter: `isValid(datum.${field})` }], // the SAEBench columns are measured on the first seed only
     facet: { column: { field: 'source', type: 'nominal', title: null, sort: ['MNIST pixels', 'MLP hidden layer 1'] } },
     spec: {
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { aggregate: 'mean', field, type: 'quantitative', title, ...extra }, color } },
-        { mark: { type: 'errorbar', extent: 'stdev' }, encoding: { x, y: { field, type: 'quantitative', title, ...extra }, color } },
-      ],
+      layer: meanSdLayers(x, color, field, title, extra),
       width: 230,
       height: 150,
     },

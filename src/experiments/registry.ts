@@ -13,6 +13,7 @@ import { geometryNested } from './geometry-nested.js';
 import { msaeToy } from './msae-toy.js';
 import { msaePrefix } from './msae-prefix.js';
 import { trsaIdentification } from './trsa-identification.js';
+import { lmMsaePrefix } from './lm-msae-prefix.js';
 
 /** Every registered figure experiment by id, in the order of the README's figure table. */
 export const EXPERIMENTS = {
@@ -24,6 +25,7 @@ export const EXPERIMENTS = {
   'trsa-identification': trsaIdentification,
   'geometry-nested': geometryNested,
   'topology-sanity': topologySanity,
+  'lm-msae-prefix': lmMsaePrefix,
 } as const;
 
 /** The id of a registered figure. */

@@ -35,7 +35,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { specToSvg } from './render.js';
 import { withHouseTheme, HOUSE_FONT } from './theme.js';
 import { encodePng } from './png.js';
-import { checkInt, checkKnownKeys, checkNumber } from '../errors.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
 import { escapeHtml } from './html.js';
 
 /** A Jupyter MIME bundle: MIME type -> data. */
@@ -206,4 +206,37 @@ export function tableBundle(table: DataFrameLike | Record<string, unknown>[], op
  */
 export function showTable(table: DataFrameLike | Record<string, unknown>[], options: TableOptions = {}): void {
   sendBundle(tableBundle(table, options));
+}
+
+/** Options of {@link showPage} and {@link pageBundle}. */
+export interface PageOptions {
+  /** Height of the frame in CSS pixels. Default 600. */
+  height?: number;
+}
+
+/**
+ * A whole HTML page (a report, a dashboard) as a notebook output: an iframe whose `srcdoc` is the
+ * page, sandboxed to run its own scripts only. Why a frame: the page keeps its styles, scripts and
+ * Content-Security-Policy to itself instead of leaking into the notebook's, and nbconvert's HTML
+ * export keeps it as it is.
+ *
+ * @example const bundle = plot.pageBundle('<!doctype html><p>hi</p>', { height: 200 }); // bundle['text/html'] starts with '<iframe'
+ */
+export function pageBundle(html: string, options: PageOptions = {}): MimeBundle {
+  checkKnownKeys('plot.pageBundle', options, ['height']);
+  const height = checkInt('plot.pageBundle', 'options.height', options.height ?? 600, 50, 20000);
+  if (typeof html !== 'string') throw new NestlabArgumentError('plot.pageBundle', 'html', 'a string of HTML', html);
+  return {
+    'text/html': `<iframe sandbox="allow-scripts" style="width: 100%; height: ${height}px; border: 1px solid #ddd" srcdoc="${escapeHtml(html)}"></iframe>`,
+    'text/plain': `an HTML page (${Math.round(html.length / 1024)} kB)`,
+  };
+}
+
+/**
+ * Shows a whole HTML page inline in a notebook, in a sandboxed frame (see {@link pageBundle}).
+ *
+ * @example plot.showPage(report.buildTextDashboard(data), { height: 800 }); // the dashboards inline, scripts and all
+ */
+export function showPage(html: string, options: PageOptions = {}): void {
+  sendBundle(pageBundle(html, options));
 }

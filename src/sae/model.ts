@@ -693,3 +693,21 @@ export function permuteLatents(sae: Sae, order: ArrayLike<number>): Sae {
   }
   return out;
 }
+
+/**
+ * The SAE on raw activations x equivalent to `sae` trained on x·c (activations scaled by c, e.g.
+ * to mean norm √d as SAELens's `normalize_activations: expected_average_only_in`): W_enc ← c·W_enc,
+ * W_dec ← W_dec / c, b_dec ← b_dec / c, so encode(x) is the trained SAE's encode(x·c) and decode
+ * gives its reconstruction / c. SAELens's `fold_activation_norm_scaling_factor` does the same.
+ *
+ * @example const raw = sae.foldActivationScale(trainedOnScaled, c); // splice raw.reconstruct(x) into the model
+ */
+export function foldActivationScale(sae: Sae, c: number): Sae {
+  if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) throw new NestlabArgumentError('sae.foldActivationScale', 'c', 'a positive finite number', c);
+  const out = cloneSae(sae);
+  const p = out.params;
+  for (let i = 0; i < p.wEnc.length; i++) p.wEnc[i] *= c;
+  for (let i = 0; i < p.wDec.length; i++) p.wDec[i] /= c;
+  for (let i = 0; i < p.bDec.length; i++) p.bDec[i] /= c;
+  return out;
+}

@@ -12,18 +12,7 @@
  * keep their JS loops.
  */
 
-/** The slice of the WebAssembly JS API used here (the tsconfig's ES2023 lib has no WebAssembly types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+import { WA, type WasmMemory, vec, leb, moduleBytes, get, set, addConst, F32_CONST, F32_ADD, I32_CONST, I32_ADD, I32_SHL, I32_GE_U, BLOCK, LOOP, BR, BR_IF, END, VOID, I32, F32, V128, V128_LOAD, V128_STORE, F32X4_SPLAT, F32X4_ADD, F32X4_MUL, lane } from '../backend/wasm-asm.js';
 
 /** The compiled kernels bound to a growable memory. */
 export interface SimdKernels {
@@ -34,65 +23,6 @@ export interface SimdKernels {
   dotAxpy(n: number, v: number, s: number, w: number, g: number): number;
   /** Grows the memory to at least `bytes` and returns a Float32Array view of all of it. */
   ensure(bytes: number): Float32Array;
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function str(s: string): number[] {
-  return [...leb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
-}
-
-function vec(items: number[][]): number[] {
-  return [...leb(items.length), ...items.flat()];
-}
-
-// opcodes
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const I32_CONST = 0x41;
-const F32_CONST = 0x43;
-const I32_ADD = 0x6a;
-const I32_SHL = 0x74;
-const I32_GE_U = 0x4f;
-const F32_ADD = 0x92;
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const END = 0x0b;
-const VOID = 0x40;
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-const SIMD = 0xfd;
-const V128_LOAD = [SIMD, 0x00, 0x02, 0x00]; // align 2^2, offset 0
-const V128_STORE = [SIMD, 0x0b, 0x02, 0x00];
-const F32X4_SPLAT = [SIMD, 0x13];
-const F32X4_ADD = [SIMD, ...leb(228)];
-const F32X4_MUL = [SIMD, ...leb(230)];
-const lane = (i: number) => [SIMD, 0x1f, i]; // f32x4.extract_lane
-
-function get(i: number): number[] {
-  return [LOCAL_GET, i];
-}
-function set(i: number): number[] {
-  return [LOCAL_SET, i];
-}
-function addConst(i: number, c: number): number[] {
-  return [...get(i), I32_CONST, ...leb(c), I32_ADD, ...set(i)];
 }
 
 /** axpy(n i32, a f32, x i32, y i32): locals 4 = end (i32), 5 = splat(a) (v128). */
@@ -144,15 +74,12 @@ function dotAxpyBody(): number[] {
 
 /** The module's bytes. */
 export function simdModuleBytes(): Uint8Array {
-  const types = section(1, vec([
-    [0x60, ...vec([[I32], [F32], [I32], [I32]]), 0x00],
-    [0x60, ...vec([[I32], [F32], [I32], [I32], [I32]]), 0x01, F32],
-  ]));
-  const imports = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]]));
-  const funcs = section(3, vec([[0], [1]]));
-  const exports = section(7, vec([[...str('axpy'), 0x00, 0], [...str('dotAxpy'), 0x00, 1]]));
-  const code = section(10, [...leb(2), ...axpyBody(), ...dotAxpyBody()]);
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  return moduleBytes(
+    [{ params: [I32, F32, I32, I32], results: [] }, { params: [I32, F32, I32, I32, I32], results: [F32] }],
+    [0, 1],
+    ['axpy', 'dotAxpy'],
+    [axpyBody(), dotAxpyBody()],
+  );
 }
 
 let cached: SimdKernels | null | undefined;

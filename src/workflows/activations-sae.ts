@@ -478,6 +478,18 @@ export async function reportActivationsAs(checkpointDir: string, options: Report
  *
  * @example const kind = recordedData('runs/l3'); // 'activations'
  */
+/**
+ * The file or folder an activations run trained on (absolute, from its source.json), or null when
+ * the run recorded none (MNIST, or no source.json).
+ *
+ * @example const path = recordedPath('runs/sae'); // '/home/me/runs/acts/blocks.1.hook_resid_pre'
+ */
+export function recordedPath(dir: string): string | null {
+  if (!existsSync(join(dir, 'source.json'))) return null;
+  const d = readSourceJson(dir, 'report.recordedPath');
+  return d.data === 'activations' && typeof d.path === 'string' ? d.path : null;
+}
+
 export function recordedData(dir: string): 'mnist' | 'activations' | null {
   if (!existsSync(join(dir, 'source.json'))) return null;
   const d = readSourceJson(dir, 'report.recordedData').data;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  chartBundle, chartOutput, chartPngScale, showChart, showTable, tableBundle,
+  chartBundle, chartOutput, chartPngScale, showChart, showTable, tableBundle, pageBundle,
   VEGA_LITE_MIME, CHART_SPEC_MAX_CHARS, CHART_PNG_MAX_PIXELS,
 } from '../../src/plot/display.js';
 import { decodePng } from '../helpers/png-decode.js';
@@ -70,5 +70,18 @@ describe('notebook display helpers', () => {
     const b = tableBundle([{ x: '<b>' }, { x: 'y' }, { x: 'z' }], { maxRows: 2 });
     expect(b['text/html']).toContain('&lt;b&gt;');
     expect(b['text/html']).toContain('1 more rows');
+  });
+});
+
+describe('pageBundle: a whole HTML page in a sandboxed frame', () => {
+  it('escapes the page into srcdoc, so its markup cannot close the frame early', () => {
+    const page = '<!doctype html><p title="a&b">x</p></iframe><script>alert(1)</script>';
+    const b = pageBundle(page, { height: 300 });
+    const html = b['text/html'] as string;
+    expect(html).toMatch(/^<iframe sandbox="allow-scripts" style="width: 100%; height: 300px; [^"]*" srcdoc="[^"]*"><\/iframe>$/);
+    expect(html).toContain('&lt;/iframe&gt;&lt;script&gt;');
+    expect(html).toContain('title=&quot;a&amp;b&quot;');
+    expect(b['text/plain']).toBe('an HTML page (0 kB)');
+    expect(() => pageBundle(page, { height: 10 })).toThrow(/plot\.pageBundle: options\.height/);
   });
 });

@@ -3,7 +3,7 @@ import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import {
   createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, rowTopKJs, geometricMedian,
-  encodeSae, decodeSae, reconstructSae, codeToDense, truncateCode, JS_ENCODER_MAX_MACS,
+  encodeSae, decodeSae, reconstructSae, codeToDense, truncateCode, JS_ENCODER_MAX_MACS, foldActivationScale,
 } from '../../src/sae/model.js';
 import { NestlabArgumentError } from '../../src/errors.js';
 import { kthLargest } from '../../src/math/order.js';
@@ -153,5 +153,25 @@ describe('inference', () => {
     await expect(encodeSae(sae, { data: Float32Array.from([0, 1, Number.NaN, 2]), rows: 1, cols: 4 })).rejects.toThrow(NestlabArgumentError);
     await expect(encodeSae(sae, { data: new Float32Array(4), rows: 1, cols: 4 }, { prefx: 2 } as never)).rejects.toThrow(/sae.encode: options.prefx/);
     expect(() => decodeSae(sae, { rows: 0, dSae: 8, ptr: Int32Array.of(0), idx: new Int32Array(0), val: new Float32Array(0) }, { prefix: 9 })).toThrow(/sae.decode: options.prefix must be an integer in \[1, 8\]/);
+  });
+});
+
+describe('foldActivationScale', () => {
+  it('turns an SAE trained on x·c into the same SAE on x: the same codes, reconstructions divided by c', async () => {
+    const d = 12;
+    const sae = createSae({ dIn: d, dSae: 40, k: 5, activation: 'topk', prefixes: [10, 40] }, { seed: 4 });
+    sae.params.bDec.set(randomBatch(1, d, 9));
+    for (let i = 0; i < sae.params.bEnc.length; i++) sae.params.bEnc[i] = 0.01 * i - 0.2;
+    const c = 3.5;
+    const x = { data: randomBatch(30, d, 2), rows: 30, cols: d };
+    const xc = { data: x.data.map((v) => v * c), rows: 30, cols: d };
+    const raw = foldActivationScale(sae, c);
+    const [codeRaw, codeScaled] = [await encodeSae(raw, x), await encodeSae(sae, xc)];
+    expect(Array.from(codeRaw.idx)).toEqual(Array.from(codeScaled.idx));
+    codeRaw.val.forEach((v, i) => expect(v).toBeCloseTo(codeScaled.val[i], 4));
+    const [a, b] = [await reconstructSae(raw, x, { prefix: 10 }), await reconstructSae(sae, xc, { prefix: 10 })];
+    a.data.forEach((v, i) => expect(v).toBeCloseTo(b.data[i] / c, 4));
+    expect(sae.params.wEnc[0]).not.toBe(raw.params.wEnc[0]); // a copy: the original is unchanged
+    expect(() => foldActivationScale(sae, 0)).toThrow(/sae\.foldActivationScale: c must be a positive finite number/);
   });
 });
