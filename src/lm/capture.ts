@@ -4,6 +4,7 @@
  * per hook. The pass stops after the last requested hook, so capturing an early layer costs only
  * the layers before it.
  */
+import { initBackend } from '../backend/select.js';
 import { tf } from '../backend/tf.js';
 import { eventLoopYielder } from '../backend/yield.js';
 import type { Matrix } from '../data/matrix.js';
@@ -46,6 +47,7 @@ export async function* captureBatches(model: Lm, windows: TokenBatch, hooks: rea
   checkKnownKeys(where, options, ['batchSize']);
   const wanted = checkHooks(where, model, hooks);
   const chunk = checkInt(where, 'options.batchSize', options.batchSize ?? 32, 1, 1e6);
+  await initBackend();
   const T = windows.inputs.length / windows.batchSize;
   const yieldNow = eventLoopYielder();
   for (let w0 = 0; w0 < windows.batchSize; w0 += chunk) {

@@ -10,6 +10,7 @@
  * when the loss or the gradient is not finite, and a checkpoint with a non-finite weight or moment
  * is refused before its first file is written; so the last checkpoint is always a good one.
  */
+import { initBackend } from '../backend/select.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { tf } from '../backend/tf.js';
 import { eventLoopYielder } from '../backend/yield.js';
@@ -127,6 +128,8 @@ function resumeInto(where: string, model: Lm, tokenizer: WordTokenizer, dir: str
  */
 export async function trainLm(model: Lm, trainStream: Int32Array, options: TrainLmOptions): Promise<TrainLmResult> {
   const where = 'lm.train';
+  // A model made before any backend started lives on tfjs's default; its tensors move on first use.
+  await initBackend();
   if (typeof options !== 'object' || options === null) throw new NestlabArgumentError(where, 'options', 'an object {training, tokenizer, ...}', options);
   checkKnownKeys(where, options, TRAIN_OPTIONS);
   if (typeof model !== 'object' || model === null || !(model.params instanceof Map) || typeof model.architecture !== 'object') {

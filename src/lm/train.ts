@@ -4,6 +4,7 @@
  * The batch of step s depends only on (seed, s), so a resumed run sees the batches an
  * uninterrupted one would.
  */
+import { initBackend } from '../backend/select.js';
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, NestlabComputationError } from '../errors.js';
@@ -107,6 +108,7 @@ export interface LmStepRecord {
  * @example const { loss } = await lm.trainStep(model, state, training, lm.sampleWindows(ids, 32, 64, 0, state.step));
  */
 export async function lmTrainStep(model: Lm, state: LmTrainerState, training: LmTraining, batch: TokenBatch): Promise<LmStepRecord> {
+  await initBackend();
   const names = [...model.params.keys()];
   const vars = names.map((n) => model.params.get(n) as tf.Variable);
   const lr = learningRateAt(training, state.step);
@@ -151,6 +153,7 @@ export async function lmTrainStep(model: Lm, state: LmTrainerState, training: Lm
  * @example const nats = await lm.loss(model, lm.evaluationWindows(testIds, 64)); // Math.exp(nats) is the perplexity
  */
 export async function lmLoss(model: Lm, windows: TokenBatch, options: { batchSize?: number; hook?: LmHook } = {}): Promise<number> {
+  await initBackend();
   const T = windows.inputs.length / windows.batchSize;
   const chunk = options.batchSize ?? 32;
   let total = 0;

@@ -5,6 +5,7 @@
  * unigram and a bigram baseline scored on the same targets; then activations at named hooks
  * written as .npy shards with the token, document, position and tag of every row.
  */
+import { initBackend } from '../backend/select.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentProgress, type Progress } from '../backend/progress.js';
@@ -116,6 +117,7 @@ export interface BrownLmScores {
  * @example const s = await lm.scoreBrownLm(model, lm.brownStreams({ tokenizer })); // s.model.test.perplexity vs s.bigram.test.perplexity
  */
 export async function scoreBrownLm(model: Lm, streams: BrownStreams): Promise<BrownLmScores> {
+  await initBackend();
   const T = model.architecture.contextLength;
   const V = model.architecture.vocabSize;
   const valWindows = evaluationWindows(streams.validation.ids, T);
@@ -141,6 +143,7 @@ export async function trainBrownLm(options: TrainBrownLmOptions): Promise<{ mode
   checkKnownKeys(where, options, ['out', 'architecture', 'training', 'vocabSize', 'splitSeed', 'ids', 'progress']);
   if (typeof options.out !== 'string' || options.out === '') throw new NestlabArgumentError(where, 'options.out', 'a folder path', options.out);
   const t0 = performance.now();
+  await initBackend();
   const streams = brownStreams({ seed: options.splitSeed ?? 0, vocabSize: options.vocabSize ?? 8192, ids: options.ids });
   const { tokenizer } = streams;
   const architecture = lmArchitecture({ contextLength: 64, dModel: 128, ...options.architecture, vocabSize: tokenizer.vocab.length });
@@ -253,6 +256,7 @@ export async function captureBrown(options: CaptureBrownOptions): Promise<Captur
   if (typeof options.lm !== 'string' || !existsSync(options.lm)) throw new NestlabArgumentError(where, 'options.lm', 'an existing model or checkpoint folder', options.lm);
   const split = checkOneOf(where, 'options.split', options.split ?? 'train', BROWN_SPLITS);
   const rowsPerShard = checkInt(where, 'options.rowsPerShard', options.rowsPerShard ?? 65536, 1, 2 ** 26);
+  await initBackend();
   const { model, tokenizer } = loadLm(options.lm, where);
   try {
     const hooks = checkHooks(where, model, options.hooks);

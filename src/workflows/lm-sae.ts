@@ -11,6 +11,7 @@
  * with FVU, L0 and dead latents of the same rows (sae.evaluate). An identity splice scores 1, a
  * zero splice 0.
  */
+import { initBackend } from '../backend/select.js';
 import { tf } from '../backend/tf.js';
 import { eventLoopYielder } from '../backend/yield.js';
 import type { Progress } from '../backend/progress.js';
@@ -92,6 +93,7 @@ export async function spliceEvaluation(model: Lm, sae: Sae, hook: string, window
   const where = 'lm.spliceEvaluation';
   checkKnownKeys(where, options, ['prefixes', 'batchSize', 'progress']);
   checkHooks(where, model, [hook]);
+  await initBackend();
   const d = model.architecture.dModel;
   const V = model.architecture.vocabSize;
   if (sae.cfg.dIn !== d) throw new NestlabArgumentError(where, 'sae', `an SAE on width dModel = ${d}`, `dIn = ${sae.cfg.dIn}`);
