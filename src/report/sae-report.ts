@@ -85,7 +85,7 @@ export interface SaeReportOptions {
 const REPORT_OPTIONS = ['title', 'dataDescription', 'source', 'maxLatents', 'topExamples', 'labelExamples', 'histogramBins', 'classNames', 'date', 'probes'];
 
 /** tableau10, the house categorical scheme: one color per prefix group. */
-const GROUP_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const GROUP_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** ColorBrewer RdBu (11 classes, ends and every other step), from −1 (blue) through white to +1 (red). */
 const RDBU: [number, number, number][] = [

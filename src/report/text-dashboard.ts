@@ -25,7 +25,7 @@
  */
 import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
 import { escapeHtml, formatNumber } from '../plot/html.js';
-import { divergingColor } from './sae-report.js';
+import { divergingColor, GROUP_COLORS } from './sae-report.js';
 
 /** A window of tokens around one row on which a latent fires. */
 export interface TokenContext {
@@ -127,9 +127,6 @@ export interface TextDashboardOptions {
   /** The date shown in the header. Default now. */
   date?: Date;
 }
-
-/** tableau10, the house categorical scheme (plot/theme.ts): one color per prefix group. */
-const GROUP_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** The shade of an activating token: tableau orange at opacity activation / max. */
 const HIGHLIGHT = '242,142,43';

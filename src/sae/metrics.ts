@@ -450,7 +450,7 @@ export async function featureDensity(sae: Sae, x: Matrix, options: FeatureDensit
   const prefixes = [...new Set(raw)].sort((a, b) => a - b);
   const bins = checkInt(where, 'options.bins', options.bins ?? 20, 1, 10000);
   const n = xm.rows;
-  let lo = Math.min(-1, Math.floor(Math.log10(1 / n)));
+  let lo = densityFloor(n);
   let hi = 0;
   if (options.range !== undefined) {
     const r = options.range;
@@ -465,27 +465,7 @@ export async function featureDensity(sae: Sae, x: Matrix, options: FeatureDensit
   for (let a = 0; a < code.idx.length; a++) if (code.val[a] > 0) count[code.idx[a]]++;
   const frequency = count.map((c) => c / n);
   const edges = Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
-  const histogram = (scope: 'prefix' | 'group', start: number, end: number): DensityHistogram => {
-    const counts = new Array<number>(bins).fill(0);
-    let dead = 0;
-    let outside = 0;
-    const logs: number[] = [];
-    for (let j = start; j < end; j++) {
-      if (frequency[j] === 0) {
-        dead++;
-        continue;
-      }
-      const l = Math.log10(frequency[j]);
-      logs.push(l);
-      if (l < lo || l > hi) {
-        outside++;
-        continue;
-      }
-      counts[Math.min(bins - 1, Math.floor(((l - lo) / (hi - lo)) * bins))]++;
-    }
-    const medianLog10 = logs.length === 0 ? null : median(Float64Array.from(logs));
-    return { scope, start, end, latents: end - start, dead, deadFraction: dead / (end - start), counts, outside, medianLog10 };
-  };
+  const histogram = (scope: 'prefix' | 'group', start: number, end: number) => densityHistogram(frequency, scope, start, end, lo, hi, bins);
   return {
     rows: n,
     frequency,
@@ -493,6 +473,38 @@ export async function featureDensity(sae: Sae, x: Matrix, options: FeatureDensit
     byPrefix: prefixes.map((p) => histogram('prefix', 0, p)),
     byGroup: prefixes.map((p, i) => histogram('group', i === 0 ? 0 : prefixes[i - 1], p)),
   };
+}
+
+/** The default low end of the log10 density range for `rows` rows: log10(1/rows), at most −1. */
+export function densityFloor(rows: number): number {
+  return Math.min(-1, Math.floor(Math.log10(1 / Math.max(1, rows))));
+}
+
+/**
+ * The histogram of log10 firing frequency of latents start … end − 1 over [lo, hi] in `bins`
+ * equal bins (dead latents, frequency 0, counted apart; live ones outside the range too), with
+ * the median log10 frequency of the live ones: what `featureDensity` reports per prefix or group.
+ */
+export function densityHistogram(frequency: ArrayLike<number>, scope: 'prefix' | 'group', start: number, end: number, lo: number, hi: number, bins: number): DensityHistogram {
+  const counts = new Array<number>(bins).fill(0);
+  let dead = 0;
+  let outside = 0;
+  const logs: number[] = [];
+  for (let j = start; j < end; j++) {
+    if (frequency[j] === 0) {
+      dead++;
+      continue;
+    }
+    const l = Math.log10(frequency[j]);
+    logs.push(l);
+    if (l < lo || l > hi) {
+      outside++;
+      continue;
+    }
+    counts[Math.min(bins - 1, Math.floor(((l - lo) / (hi - lo)) * bins))]++;
+  }
+  const medianLog10 = logs.length === 0 ? null : median(Float64Array.from(logs));
+  return { scope, start, end, latents: end - start, dead, deadFraction: dead / (end - start), counts, outside, medianLog10 };
 }
 
 /**

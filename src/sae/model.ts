@@ -596,7 +596,8 @@ function checkThreshold(sae: Sae, where: string): Float32Array | null {
   return t;
 }
 
-function concatCodes(parts: SparseCode[], m: number): SparseCode {
+/** The codes of consecutive row blocks as one code (rows in order; the output scales too, when every part has them). */
+export function concatCodes(parts: SparseCode[], m: number): SparseCode {
   if (parts.length === 1) return parts[0];
   const rows = parts.reduce((a, p) => a + p.rows, 0);
   const nnz = parts.reduce((a, p) => a + p.idx.length, 0);
@@ -612,7 +613,19 @@ function concatCodes(parts: SparseCode[], m: number): SparseCode {
     r += p.rows;
     z += p.idx.length;
   }
-  return { rows, dSae: m, ptr, idx, val };
+  const code: SparseCode = { rows, dSae: m, ptr, idx, val };
+  if (parts.every((p) => p.output !== undefined)) {
+    const scale = new Float32Array(rows);
+    const shift = new Float32Array(rows);
+    let o = 0;
+    for (const p of parts) {
+      scale.set((p.output as NonNullable<SparseCode['output']>).scale, o);
+      shift.set((p.output as NonNullable<SparseCode['output']>).shift, o);
+      o += p.rows;
+    }
+    code.output = { scale, shift };
+  }
+  return code;
 }
 
 /**

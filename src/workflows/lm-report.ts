@@ -31,6 +31,7 @@ import { basename, join, resolve } from 'node:path';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { eventLoopYielder } from '../backend/yield.js';
 import { initBackend } from '../backend/select.js';
+import { densityFloor, densityHistogram } from '../sae/metrics.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
 import { argsort } from '../math/order.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
@@ -365,14 +366,9 @@ function finish(where: string, sae: Sae, acc: Accumulator, rows: Int32Array, tok
   });
 
   // log10 feature density of all latents, binned as sae.featureDensity bins it
-  const lo = Math.min(-1, Math.floor(Math.log10(1 / Math.max(1, n))));
+  const lo = densityFloor(n);
   const edges = Array.from({ length: DENSITY_BINS + 1 }, (_, i) => lo + (-lo * i) / DENSITY_BINS);
-  const counts = new Array<number>(DENSITY_BINS).fill(0);
-  let dead = 0;
-  for (let j = 0; j < m; j++) {
-    if (acc.count[j] === 0) dead++;
-    else counts[Math.max(0, Math.min(DENSITY_BINS - 1, Math.floor(((Math.log10(acc.count[j] / n) - lo) / -lo) * DENSITY_BINS)))]++;
-  }
+  const { counts, dead } = densityHistogram(Array.from(acc.count, (c) => c / n), 'prefix', 0, m, lo, 0, DENSITY_BINS);
   return { hook: s.hook, rows: n, dSae: m, prefixes: [...sae.cfg.prefixes], density: { edges, counts, dead }, latents, notes };
 }
 

@@ -16,7 +16,7 @@ import { tf } from '../backend/tf.js';
 import { eventLoopYielder } from '../backend/yield.js';
 import type { Progress } from '../backend/progress.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
-import { encodeCode, decodeSae, truncateCode, type Sae } from '../sae/model.js';
+import { concatCodes, encodeCode, decodeSae, truncateCode, type Sae, type SparseCode } from '../sae/model.js';
 import { evaluateSae, type PrefixMetrics } from '../sae/metrics.js';
 import { lmForward, type Lm, type LmHook } from '../lm/model.js';
 import type { TokenBatch } from '../lm/train.js';
@@ -75,6 +75,7 @@ function lossAndKl(logp: Float64Array, clean: Float64Array, targets: Int32Array,
   for (let i = 0; i < targets.length; i++) {
     const row = i * V;
     ce -= logp[row + targets[i]];
+    if (logp === clean) continue; // KL(clean ‖ clean) = 0: skip V exponentials per token
     for (let j = 0; j < V; j++) {
       const lc = clean[row + j];
       kl += Math.exp(lc) * (lc - logp[row + j]);
@@ -104,6 +105,7 @@ export async function spliceEvaluation(model: Lm, sae: Sae, hook: string, window
   const yieldNow = eventLoopYielder();
   const sums = { clean: 0, zero: 0, klZero: 0, spliced: prefixes.map(() => 0), kl: prefixes.map(() => 0) };
   const allActs = new Float32Array(windows.inputs.length * d);
+  const codes: SparseCode[] = [];
   let tokens = 0;
   options.progress?.start(windows.batchSize, where);
   for (let w0 = 0; w0 < windows.batchSize; w0 += chunk) {
@@ -129,6 +131,7 @@ export async function spliceEvaluation(model: Lm, sae: Sae, hook: string, window
     sums.zero += zero.ce;
     sums.klZero += zero.kl;
     const code = await encodeCode(where, sae, acts);
+    codes.push(code);
     prefixes.forEach((p, i) => {
       const xhat = decodeSae(sae, truncateCode(code, p), { prefix: p });
       const s = lossAndKl(logits(replaceWith(xhat.data)), clean, targets, V);
@@ -140,7 +143,8 @@ export async function spliceEvaluation(model: Lm, sae: Sae, hook: string, window
     await yieldNow();
   }
   options.progress?.stop();
-  const metrics = await evaluateSae(sae, { data: allActs, rows: tokens, cols: d }, { prefixes });
+  // Per-row activations (θ, TopK, ReLU) encode a row the same alone or in a batch: reuse the chunks' codes.
+  const metrics = await evaluateSae(sae, { data: allActs, rows: tokens, cols: d }, { prefixes, code: concatCodes(codes, sae.cfg.dSae) });
   const ceClean = sums.clean / tokens;
   const ceZero = sums.zero / tokens;
   const klZero = sums.klZero / tokens;
