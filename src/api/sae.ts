@@ -1,6 +1,7 @@
 /**
  * `sae`: Matryoshka sparse autoencoders. Train one on a matrix or on sharded files, encode and
- * decode at any prefix, measure every prefix, save and load SAELens folders (both ways).
+ * decode at any prefix, measure every prefix, save and load SAELens folders (both ways), and the
+ * geometry of their concepts (parallelograms, co-occurrence lobes, the spectrum of the decoder cloud).
  *
  * @example
  * const { sae: model } = await sae.train(x, { architecture: { dIn: 784, dSae: 256, k: 16, prefixes: sae.halvingPrefixes(256) } });
@@ -74,3 +75,17 @@ export {
 } from '../sae/probing.js';
 export { saveSae as save, loadSae as load, type SaveSaeOptions as SaveOptions } from '../sae/checkpoint.js';
 export { SAE_DTYPES, type SaeDtype as Dtype, type SaeLensReadOptions as LoadOptions } from '../sae/saelens.js';
+export {
+  parallelogramQuality,
+  ldaParallelograms,
+  cooccurrencePhi,
+  lobeAgreement,
+  eigenvaluePowerLaw,
+  clusteringEntropy,
+  type LdaParallelogramOptions,
+  type LdaParallelograms,
+  type LobeAgreementOptions,
+  type LobeAgreement,
+  type EigenvaluePowerLaw,
+  type ClusteringEntropy,
+} from '../sae/concepts.js';

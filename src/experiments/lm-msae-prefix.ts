@@ -14,12 +14,8 @@
  * feature density of every Matryoshka group.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Progress } from '../backend/progress.js';
 import { selectRows, type Matrix } from '../data/matrix.js';
-import { BROWN_COARSE_TAGS, BROWN_GENRES, coarseTag, loadBrown } from '../data/brown.js';
-import { lmArchitecture, lmTraining } from '../lm/config.js';
-import { createLm, disposeLm, parameterCount } from '../lm/model.js';
-import { trainLm } from '../lm/fit.js';
+import { BROWN_COARSE_TAGS, coarseTag } from '../data/brown.js';
 import { evaluationWindows, sampleWindows } from '../lm/train.js';
 import { captureActivations } from '../lm/capture.js';
 import { foldActivationScale, permuteLatents, type Sae } from '../sae/model.js';
@@ -28,22 +24,13 @@ import { trainSae } from '../sae/train.js';
 import { featureDensity, latentsByFrequency } from '../sae/metrics.js';
 import { probeAbsorption, sparseProbing } from '../sae/probing.js';
 import { spliceEvaluation } from '../workflows/lm-sae.js';
-import { brownStreams, scoreBrownLm, type BrownLmScores } from '../workflows/lm-brown.js';
+import type { BrownLmScores } from '../workflows/lm-brown.js';
 import { defineExperiment } from './define.js';
+import { LM_SIZES, brownLm, scaleToRootD, type LmRunParams } from './lm-common.js';
 import { meanSdLayers, spread } from './msae-prefix.js';
 
-/** Parameters of a run. */
-export interface LmMsaePrefixParams {
-  /** Files per genre taken from the corpus (0: all 500). */
-  filesPerGenre: number;
-  vocabSize: number;
-  nLayers: number;
-  dModel: number;
-  nHeads: number;
-  contextLength: number;
-  lmSteps: number;
-  lmBatchSize: number;
-  lmLearningRate: number;
+/** Parameters of a run: the LM's (lm-common.ts), then the SAEs'. */
+export interface LmMsaePrefixParams extends LmRunParams {
   /** The hook the SAEs read and are spliced into. */
   hook: string;
   /** Random training windows whose activations train the SAEs. */
@@ -92,23 +79,16 @@ export interface LmGroupDensity {
 /** The held-out rows are split again for the SAEBench probes: half train them, half test them. */
 const PROBE_TEST_FRACTION = 0.5;
 
-/** The first n file ids of each genre (0: every file). */
-function filesPerGenre(n: number): string[] | undefined {
-  if (n === 0) return undefined;
-  const ids = loadBrown().map((d) => d.id);
-  return BROWN_GENRES.flatMap((g) => ids.filter((id) => id[1] === g.letter).slice(0, n));
-}
-
 export const lmMsaePrefix = defineExperiment({
   id: 'lm-msae-prefix',
   title: 'Matryoshka vs flat SAEs on a Brown-corpus GPT: CE loss recovered, FVU and L0 per prefix',
   sizes: {
     smoke: {
-      filesPerGenre: 3, vocabSize: 1000, nLayers: 2, dModel: 32, nHeads: 2, contextLength: 32, lmSteps: 400, lmBatchSize: 16, lmLearningRate: 5e-3,
+      ...LM_SIZES.smoke,
       hook: 'blocks.1.hook_resid_pre', saeWindows: 200, evalWindows: 16, dSae: 128, k: 8, epochs: 4, saeBatchSize: 256, seeds: 2,
     },
     full: {
-      filesPerGenre: 0, vocabSize: 8192, nLayers: 2, dModel: 128, nHeads: 4, contextLength: 64, lmSteps: 2000, lmBatchSize: 32, lmLearningRate: 1e-3,
+      ...LM_SIZES.full,
       hook: 'blocks.1.hook_resid_pre', saeWindows: 6000, evalWindows: 150, dSae: 2048, k: 16, epochs: 5, saeBatchSize: 4096, seeds: 3,
     },
   } satisfies Record<string, LmMsaePrefixParams>,
@@ -116,120 +96,103 @@ export const lmMsaePrefix = defineExperiment({
     const seeds = Array.from({ length: cfg.seeds }, (_, i) => seed + i);
     // One unit per LM step, then the capture, then each SAE.
     progress.start(cfg.lmSteps + 2 + 2 * seeds.length, 'lm-msae-prefix');
-    const streams = brownStreams({ seed, vocabSize: cfg.vocabSize, ids: filesPerGenre(cfg.filesPerGenre) });
-    const arch = lmArchitecture({ vocabSize: streams.tokenizer.vocab.length, contextLength: cfg.contextLength, dModel: cfg.dModel, nLayers: cfg.nLayers, nHeads: cfg.nHeads });
-    const model = createLm(arch, seed);
-    try {
-      const training = lmTraining({ steps: cfg.lmSteps, batchSize: cfg.lmBatchSize, learningRate: cfg.lmLearningRate, seed });
-      const lmProgress: Progress = { start() {}, stop() {}, update: (step, info) => progress.update(step, `LM ${info ?? ''}`) };
-      await trainLm(model, streams.train.ids, { training, tokenizer: streams.tokenizer, progress: lmProgress });
-      const lmScores: BrownLmScores = await scoreBrownLm(model, streams);
-      progress.update(cfg.lmSteps + 1, `LM: test perplexity ${lmScores.model.test.perplexity.toFixed(1)} (bigram ${lmScores.bigram.test.perplexity.toFixed(1)})`);
+    const lm = await brownLm(cfg, seed, progress);
+    const { streams, model } = lm;
+    const lmScores: BrownLmScores = lm.scores;
+    progress.update(cfg.lmSteps + 1, `LM: test perplexity ${lmScores.model.test.perplexity.toFixed(1)} (bigram ${lmScores.bigram.test.perplexity.toFixed(1)})`);
+    // SAE training rows: random training windows; scaled so the mean row norm is √d.
+    const T = cfg.contextLength;
+    const windows = sampleWindows(streams.train.ids, cfg.saeWindows, T, seed, 0);
+    const { x, scale } = scaleToRootD((await captureActivations(model, windows, [cfg.hook])).get(cfg.hook) as Matrix);
+    progress.update(cfg.lmSteps + 2, `captured ${x.rows} rows at ${cfg.hook}`);
 
-      // SAE training rows: random training windows; scaled so the mean row norm is √d.
-      const T = cfg.contextLength;
-      const windows = sampleWindows(streams.train.ids, cfg.saeWindows, T, seed, 0);
-      const raw = (await captureActivations(model, windows, [cfg.hook])).get(cfg.hook) as Matrix;
-      let norm = 0;
-      for (let r = 0; r < raw.rows; r++) {
-        let s = 0;
-        for (let j = 0; j < raw.cols; j++) s += raw.data[r * raw.cols + j] ** 2;
-        norm += Math.sqrt(s);
-      }
-      const scale = Math.sqrt(raw.cols) / (norm / raw.rows);
-      const x: Matrix = { data: raw.data.map((v) => v * scale), rows: raw.rows, cols: raw.cols };
-      progress.update(cfg.lmSteps + 2, `captured ${x.rows} rows at ${cfg.hook}`);
-
-      const test = evaluationWindows(streams.test.ids, T, cfg.evalWindows);
-      const prefixes = halvingPrefixes(cfg.dSae);
-      // The test rows on the SAEs' scale, labeled by the coarse part of speech of their token
-      // (row r of consecutive windows is token r of the test stream).
-      const testRaw = (await captureActivations(model, test, [cfg.hook])).get(cfg.hook) as Matrix;
-      const xTest: Matrix = { data: testRaw.data.map((v) => v * scale), rows: testRaw.rows, cols: testRaw.cols };
-      // Probe classes: the coarse tags with at least 20 test tokens, 'other' (a grab bag) left out.
-      const coarse = Array.from({ length: xTest.rows }, (_, r) => coarseTag(streams.test.tagNames[streams.test.tagIds[r]]));
-      const probeClasses = BROWN_COARSE_TAGS.filter((c) => c !== 'other' && coarse.filter((x) => x === c).length >= 20);
-      const probeRows = coarse.flatMap((c, r) => (probeClasses.includes(c) ? [r] : []));
-      const xProbe = selectRows(xTest, probeRows);
-      const posLabels = Int32Array.from(probeRows, (r) => probeClasses.indexOf(coarse[r]));
-      const groupDensity: LmGroupDensity[] = [];
-      const rows: LmMsaePrefixRow[] = [];
-      const ceClean: number[] = [];
-      const ceZero: number[] = [];
-      let done = cfg.lmSteps + 2;
-      const train1 = async (prefixList: number[], s: number): Promise<Sae> =>
-        (
-          await trainSae(x, {
-            architecture: { dIn: x.cols, dSae: cfg.dSae, activation: 'batchtopk', k: cfg.k, prefixes: prefixList },
-            training: { batchSize: cfg.saeBatchSize, epochs: cfg.epochs, seed: s, deadTokens: Math.min(x.rows, 1_000_000) },
-          })
-        ).sae;
-      for (const s of seeds) {
-        const flat = await train1([cfg.dSae], s);
-        const kinds: [LmMsaePrefixRow['model'], Sae][] = [
-          ['Matryoshka', await train1(prefixes, s)],
-          ['flat', permuteLatents(flat, await latentsByFrequency(flat, x))],
-        ];
-        for (const [kind, sae] of kinds) {
-          const spliced = await spliceEvaluation(model, foldActivationScale(sae, scale), cfg.hook, test, { prefixes });
-          const first = s === seeds[0];
-          const probes = first ? await sparseProbing(sae, xProbe, posLabels, { prefixes, k: [1], baseline: false, seed, testFraction: PROBE_TEST_FRACTION }) : [];
-          const absorbed = first ? await probeAbsorption(sae, xProbe, posLabels, { prefixes, seed, testFraction: PROBE_TEST_FRACTION }) : [];
-          if (first && kind === 'Matryoshka') {
-            for (const g of (await featureDensity(sae, xTest)).byGroup) groupDensity.push({ start: g.start, end: g.end, deadFraction: g.deadFraction, medianLog10: g.medianLog10 });
-          }
-          for (const r of spliced) {
-            const absorption = first ? absorbed.find((a) => a.prefix === r.prefix && a.label === 'mean')! : null;
-            rows.push({
-              model: kind, seed: s, prefix: r.prefix, ceLossRecovered: r.ceLossRecovered, ceSpliced: r.ceSpliced, klDivergence: r.klDivergence,
-              fvu: r.fvu, explainedVariance: r.explainedVariance, l0: r.l0, deadFraction: r.deadFraction, threshold: sae.threshold?.[0] ?? -1,
-              probeK1: first ? probes.find((p) => p.prefix === r.prefix && p.k === 1 && p.label === 'mean')!.accuracy : null,
-              absorptionFraction: absorption?.meanAbsorptionFraction ?? null,
-              fullAbsorptionRate: absorption?.fullAbsorptionRate ?? null,
-            });
-          }
-          ceClean.push(spliced[0].ceClean);
-          ceZero.push(spliced[0].ceZeroAblation);
-          progress.update(++done, `seed ${s}: ${kind}`);
+    const test = evaluationWindows(streams.test.ids, T, cfg.evalWindows);
+    const prefixes = halvingPrefixes(cfg.dSae);
+    // The test rows on the SAEs' scale, labeled by the coarse part of speech of their token
+    // (row r of consecutive windows is token r of the test stream).
+    const testRaw = (await captureActivations(model, test, [cfg.hook])).get(cfg.hook) as Matrix;
+    const xTest: Matrix = { data: testRaw.data.map((v) => v * scale), rows: testRaw.rows, cols: testRaw.cols };
+    // Probe classes: the coarse tags with at least 20 test tokens, 'other' (a grab bag) left out.
+    const coarse = Array.from({ length: xTest.rows }, (_, r) => coarseTag(streams.test.tagNames[streams.test.tagIds[r]]));
+    const probeClasses = BROWN_COARSE_TAGS.filter((c) => c !== 'other' && coarse.filter((x) => x === c).length >= 20);
+    const probeRows = coarse.flatMap((c, r) => (probeClasses.includes(c) ? [r] : []));
+    const xProbe = selectRows(xTest, probeRows);
+    const posLabels = Int32Array.from(probeRows, (r) => probeClasses.indexOf(coarse[r]));
+    const groupDensity: LmGroupDensity[] = [];
+    const rows: LmMsaePrefixRow[] = [];
+    const ceClean: number[] = [];
+    const ceZero: number[] = [];
+    let done = cfg.lmSteps + 2;
+    const train1 = async (prefixList: number[], s: number): Promise<Sae> =>
+      (
+        await trainSae(x, {
+          architecture: { dIn: x.cols, dSae: cfg.dSae, activation: 'batchtopk', k: cfg.k, prefixes: prefixList },
+          training: { batchSize: cfg.saeBatchSize, epochs: cfg.epochs, seed: s, deadTokens: Math.min(x.rows, 1_000_000) },
+        })
+      ).sae;
+    for (const s of seeds) {
+      const flat = await train1([cfg.dSae], s);
+      const kinds: [LmMsaePrefixRow['model'], Sae][] = [
+        ['Matryoshka', await train1(prefixes, s)],
+        ['flat', permuteLatents(flat, await latentsByFrequency(flat, x))],
+      ];
+      for (const [kind, sae] of kinds) {
+        const spliced = await spliceEvaluation(model, foldActivationScale(sae, scale), cfg.hook, test, { prefixes });
+        const first = s === seeds[0];
+        const probes = first ? await sparseProbing(sae, xProbe, posLabels, { prefixes, k: [1], baseline: false, seed, testFraction: PROBE_TEST_FRACTION }) : [];
+        const absorbed = first ? await probeAbsorption(sae, xProbe, posLabels, { prefixes, seed, testFraction: PROBE_TEST_FRACTION }) : [];
+        if (first && kind === 'Matryoshka') {
+          for (const g of (await featureDensity(sae, xTest)).byGroup) groupDensity.push({ start: g.start, end: g.end, deadFraction: g.deadFraction, medianLog10: g.medianLog10 });
         }
+        for (const r of spliced) {
+          const absorption = first ? absorbed.find((a) => a.prefix === r.prefix && a.label === 'mean')! : null;
+          rows.push({
+            model: kind, seed: s, prefix: r.prefix, ceLossRecovered: r.ceLossRecovered, ceSpliced: r.ceSpliced, klDivergence: r.klDivergence,
+            fvu: r.fvu, explainedVariance: r.explainedVariance, l0: r.l0, deadFraction: r.deadFraction, threshold: sae.threshold?.[0] ?? -1,
+            probeK1: first ? probes.find((p) => p.prefix === r.prefix && p.k === 1 && p.label === 'mean')!.accuracy : null,
+            absorptionFraction: absorption?.meanAbsorptionFraction ?? null,
+            fullAbsorptionRate: absorption?.fullAbsorptionRate ?? null,
+          });
+        }
+        ceClean.push(spliced[0].ceClean);
+        ceZero.push(spliced[0].ceZeroAblation);
+        progress.update(++done, `seed ${s}: ${kind}`);
       }
-      progress.stop();
-      const pick = (model: LmMsaePrefixRow['model'], p: number, field: 'ceLossRecovered' | 'explainedVariance' | 'l0' | 'klDivergence') =>
-        seeds.map((s) => rows.find((r) => r.model === model && r.seed === s && r.prefix === p)![field]);
-      const findings = prefixes.map((p) => {
-        const m = pick('Matryoshka', p, 'ceLossRecovered');
-        const f = pick('flat', p, 'ceLossRecovered');
-        return {
-          prefix: p,
-          ceLossRecovered: { matryoshka: spread(m), flat: spread(f) },
-          explainedVariance: { matryoshka: spread(pick('Matryoshka', p, 'explainedVariance')), flat: spread(pick('flat', p, 'explainedVariance')) },
-          l0: { matryoshka: spread(pick('Matryoshka', p, 'l0')), flat: spread(pick('flat', p, 'l0')) },
-          matryoshkaWinsSeeds: m.filter((v, i) => v > f[i]).length,
-        };
-      });
-      return {
-        rows,
-        meta: {
-          lm: { architecture: arch, parameters: parameterCount(model), steps: cfg.lmSteps, ...lmScores },
-          tokens: { train: streams.train.ids.length, validation: streams.validation.ids.length, test: streams.test.ids.length },
-          hook: cfg.hook,
-          activationScale: scale,
-          saeTrainRows: x.rows,
-          testTokens: test.inputs.length,
-          prefixes,
-          seeds,
-          ceClean: ceClean[0],
-          ceZeroAblation: ceZero[0],
-          flatOrder: 'latents ranked by firing frequency on the training rows',
-          probeClasses,
-          probeRows: probeRows.length,
-          findings,
-          groupDensity,
-        },
-      };
-    } finally {
-      disposeLm(model);
     }
+    progress.stop();
+    const pick = (model: LmMsaePrefixRow['model'], p: number, field: 'ceLossRecovered' | 'explainedVariance' | 'l0' | 'klDivergence') =>
+      seeds.map((s) => rows.find((r) => r.model === model && r.seed === s && r.prefix === p)![field]);
+    const findings = prefixes.map((p) => {
+      const m = pick('Matryoshka', p, 'ceLossRecovered');
+      const f = pick('flat', p, 'ceLossRecovered');
+      return {
+        prefix: p,
+        ceLossRecovered: { matryoshka: spread(m), flat: spread(f) },
+        explainedVariance: { matryoshka: spread(pick('Matryoshka', p, 'explainedVariance')), flat: spread(pick('flat', p, 'explainedVariance')) },
+        l0: { matryoshka: spread(pick('Matryoshka', p, 'l0')), flat: spread(pick('flat', p, 'l0')) },
+        matryoshkaWinsSeeds: m.filter((v, i) => v > f[i]).length,
+      };
+    });
+    return {
+      rows,
+      meta: {
+        lm: { architecture: lm.architecture, parameters: lm.parameters, steps: cfg.lmSteps, ...lmScores },
+        tokens: { train: streams.train.ids.length, validation: streams.validation.ids.length, test: streams.test.ids.length },
+        hook: cfg.hook,
+        activationScale: scale,
+        saeTrainRows: x.rows,
+        testTokens: test.inputs.length,
+        prefixes,
+        seeds,
+        ceClean: ceClean[0],
+        ceZeroAblation: ceZero[0],
+        flatOrder: 'latents ranked by firing frequency on the training rows',
+        probeClasses,
+        probeRows: probeRows.length,
+        findings,
+        groupDensity,
+      },
+    };
   },
   spec: (rows, meta) => lmMsaePrefixSpec(rows, meta.prefixes),
 });

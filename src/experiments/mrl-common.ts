@@ -1,6 +1,6 @@
 /**
  * What the two MRL figures share: the sizes of a run, the training of MRL / MRL-E / FF models on
- * MNIST, and the PCA / random-subset baselines on the FF embedding with a linear probe.
+ * MNIST (or any labeled rows), and the PCA / random-subset baselines on the FF embedding with a linear probe.
  */
 import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
@@ -32,6 +32,13 @@ export function mrlData(size: MrlRunSize): { train: LabeledImages; test: Labeled
   return loadMnist({ seed: 0, limit: size.limit });
 }
 
+/** The number of classes of labels 0 .. L − 1: the largest label + 1. */
+export function classCount(y: Int32Array): number {
+  let max = 0;
+  for (const v of y) if (v > max) max = v;
+  return max + 1;
+}
+
 /** Trains MRL (efficient = false), MRL-E (true) or FF-m (nesting = [m]) with the run's settings. */
 export async function trainNested(
   train: LabeledImages,
@@ -40,7 +47,7 @@ export async function trainNested(
   seed: number,
   progress: Progress = silentProgress,
 ): Promise<MrlModel> {
-  const model = createMrl({ inputDim: train.x.cols, hidden: size.hidden, embeddingDim: kind.embeddingDim, nesting: kind.nesting, classes: 10, efficient: kind.efficient, seed });
+  const model = createMrl({ inputDim: train.x.cols, hidden: size.hidden, embeddingDim: kind.embeddingDim, nesting: kind.nesting, classes: classCount(train.y), efficient: kind.efficient, seed });
   await trainMrl(model, train.x, train.y, { epochs: size.epochs, batchSize: 128, learningRate: 1e-3, seed, progress });
   return model;
 }
@@ -60,7 +67,7 @@ export function projectOnComponents(x: Matrix, mean: Float64Array, components: M
 
 /** Test accuracy of a linear classifier (softmax regression, Adam) trained on fixed features. */
 export async function linearProbeAccuracy(train: Matrix, yTrain: Int32Array, test: Matrix, yTest: Int32Array, epochs: number, seed: number): Promise<number> {
-  const probe = createMlp({ inputDim: train.cols, hidden: [], outputDim: 10, seed });
+  const probe = createMlp({ inputDim: train.cols, hidden: [], outputDim: Math.max(classCount(yTrain), classCount(yTest)), seed });
   try {
     await trainClassifier(probe, train, yTrain, { epochs, batchSize: 128, learningRate: 1e-2, seed });
     return (await evaluateClassifier(probe, test, yTest)).accuracy;

@@ -14,6 +14,8 @@ import { msaeToy } from './msae-toy.js';
 import { msaePrefix } from './msae-prefix.js';
 import { trsaIdentification } from './trsa-identification.js';
 import { lmMsaePrefix } from './lm-msae-prefix.js';
+import { lmGeometryNested } from './lm-geometry-nested.js';
+import { lmConceptGeometry } from './lm-concept-geometry.js';
 
 /** Every registered figure experiment by id, in the order of the README's figure table. */
 export const EXPERIMENTS = {
@@ -26,6 +28,8 @@ export const EXPERIMENTS = {
   'geometry-nested': geometryNested,
   'topology-sanity': topologySanity,
   'lm-msae-prefix': lmMsaePrefix,
+  'lm-geometry-nested': lmGeometryNested,
+  'lm-concept-geometry': lmConceptGeometry,
 } as const;
 
 /** The id of a registered figure. */

@@ -1,0 +1,354 @@
+/**
+ * The geometry of an SAE's concepts at three scales (Li, Michaud, Baek, Engels, Sun & Tegmark,
+ * "The Geometry of Concepts: Sparse Autoencoder Feature Structure", Entropy 2025 / arXiv
+ * 2410.19750; docs/methods/concept-geometry.md):
+ * - atomic: do the differences of word pairs that share a relation (singular → plural, base →
+ *   past tense) point the same way, i.e. form parallelograms, and more so once the directions
+ *   that vary within a relation (distractors such as word length) are projected out by LDA;
+ * - brain: do latents that fire in the same contexts also sit close together in decoder space
+ *   (co-occurrence clusters vs spatial clusters, against a null that shuffles the geometry);
+ * - galaxy: the eigenvalue spectrum of the decoder point cloud (a power law, its slope) and how
+ *   much more clustered the cloud is than a Gaussian cloud on the sphere (clustering entropy).
+ * The measures take plain matrices; choosing the words, windows and latents is the caller's.
+ */
+import { tf } from '../backend/tf.js';
+import { initBackend } from '../backend/select.js';
+import { Rng } from '../backend/rng.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
+import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { covarianceSpectrum } from '../similarity/dimension.js';
+import { adjustedMutualInformation, kMeans, spectralClustering } from '../similarity/cluster.js';
+import { knnEntropy, ldaProjection, projectRows } from '../similarity/lda.js';
+import { symmetricEigen } from '../math/linalg.js';
+
+/** Mean of the cosine similarities of every pair of rows in `rows` of x (NaN for fewer than two rows). */
+function meanPairwiseCosine(x: Matrix, rows: number[]): number {
+  const d = x.cols;
+  const unit = rows.map((r) => {
+    const v = Float64Array.from(x.data.subarray(r * d, (r + 1) * d));
+    const n = Math.hypot(...v);
+    return n > 0 ? v.map((a) => a / n) : v;
+  });
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < unit.length; i++) {
+    for (let j = i + 1; j < unit.length; j++) {
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += unit[i][c] * unit[j][c];
+      sum += dot;
+      pairs++;
+    }
+  }
+  return pairs > 0 ? sum / pairs : NaN;
+}
+
+/** The rows of each relation 0 .. R − 1. */
+function rowsByRelation(where: string, relation: Int32Array, n: number): number[][] {
+  if (!(relation instanceof Int32Array) || relation.length !== n) throw new NestlabArgumentError(where, 'relation', `an Int32Array of ${n} relation indices (one per difference)`, relation);
+  const groups: number[][] = [];
+  relation.forEach((r, i) => {
+    if (!(r >= 0)) throw new NestlabArgumentError(where, `relation[${i}]`, 'a non-negative relation index', r);
+    (groups[r] ??= []).push(i);
+  });
+  return groups.map((g) => g ?? []);
+}
+
+/**
+ * Parallelogram quality of word-pair differences per relation: the mean cosine similarity of
+ * every two difference vectors b − a of the same relation (1: all pairs of the relation are the
+ * sides of parallelograms; ~0 for unrelated directions in many dimensions). `differences` holds
+ * one row per word pair; `relation[i]` is the relation of row i.
+ *
+ * @example const q = sae.parallelogramQuality(diffs, relation); // q[0]: how parallel the relation-0 differences are
+ */
+export function parallelogramQuality(differences: Matrix, relation: Int32Array): Float64Array {
+  const where = 'sae.parallelogramQuality';
+  const x = checkMatrix(where, 'differences', differences, 1, 1);
+  return Float64Array.from(rowsByRelation(where, relation, x.rows), (rows) => meanPairwiseCosine(x, rows));
+}
+
+/** Options of {@link ldaParallelograms}. */
+export interface LdaParallelogramOptions {
+  /** LDA shrinkage of the within-relation covariance toward a multiple of the identity, in [0, 1] (default 0.2). */
+  shrinkage?: number;
+  /** Draws of the shuffled-label null (default 20). */
+  nullDraws?: number;
+  seed?: number;
+}
+
+/** Parallelogram quality before and after projecting out distractor directions, with the null. */
+export interface LdaParallelograms {
+  /** Mean over relations of the parallelogram quality in the full space. */
+  before: number;
+  /** The same on held-out pairs, in the LDA subspace fitted on the other pairs. */
+  after: number;
+  /** The mean and sd of `after` when the LDA is fitted with the relation labels shuffled. */
+  nullMean: number;
+  nullSd: number;
+  /** Per relation: before, after. */
+  perRelation: { before: number; after: number }[];
+  /** Dimensions of the LDA subspace (relations − 1). */
+  components: number;
+}
+
+/**
+ * Li et al.'s atomic-scale test: the parallelogram quality of word-pair differences
+ * ({@link parallelogramQuality}) in the full space, and after projecting the differences onto
+ * the LDA subspace of the relations (signal = between-relation scatter, noise = within-relation
+ * scatter, so that distractor directions drop out). Cross-fitted, so that the LDA cannot simply
+ * memorize the pairs it is scored on: the pairs of each relation are split in two halves
+ * (seeded), the LDA fitted on one half scores the other, and the two scores are averaged. The
+ * null fits the same LDA on relation labels shuffled among the fitting half's pairs.
+ *
+ * @example const r = sae.ldaParallelograms(diffs, relation, { seed: 0 }); // r.after > r.nullMean: LDA finds real relation directions
+ */
+export function ldaParallelograms(differences: Matrix, relation: Int32Array, options: LdaParallelogramOptions = {}): LdaParallelograms {
+  const where = 'sae.ldaParallelograms';
+  checkKnownKeys(where, options, ['shrinkage', 'nullDraws', 'seed']);
+  const x = checkMatrix(where, 'differences', differences, 4, 1);
+  const groups = rowsByRelation(where, relation, x.rows);
+  if (groups.length < 2 || groups.some((g) => g.length < 4)) {
+    throw new NestlabArgumentError(where, 'relation', 'at least two relations with at least 4 pairs each', groups.map((g) => g.length).join(', '));
+  }
+  const shrinkage = options.shrinkage ?? 0.2;
+  if (!(shrinkage >= 0 && shrinkage <= 1)) throw new NestlabArgumentError(where, 'options.shrinkage', 'a number in [0, 1]', shrinkage);
+  const nullDraws = checkInt(where, 'options.nullDraws', options.nullDraws ?? 20, 1);
+  const rng = new Rng(options.seed ?? 0);
+  // Two halves per relation, relation by relation, so both halves hold every relation.
+  const halves: [number[], number[]] = [[], []];
+  for (const g of groups) rng.permutation(g.length).forEach((p, i) => halves[i % 2].push(g[p]));
+  const components = groups.length - 1;
+  const score = (fit: number[], test: number[], labels: Int32Array): Float64Array => {
+    const lda = ldaProjection(pick(x, fit), Int32Array.from(fit, (r) => labels[r]), { components, shrinkage }, where);
+    const projected = projectRows(pick(x, test), lda);
+    const testRelation = Int32Array.from(test, (r) => relation[r]);
+    return Float64Array.from(rowsByRelation(where, testRelation, test.length), (rows) => meanPairwiseCosine(projected, rows));
+  };
+  const crossFitted = (labels: Int32Array): Float64Array => {
+    const a = score(halves[0], halves[1], labels);
+    const b = score(halves[1], halves[0], labels);
+    return a.map((v, i) => (v + b[i]) / 2);
+  };
+  const before = parallelogramQuality(x, relation);
+  const after = crossFitted(relation);
+  const nulls: number[] = [];
+  for (let draw = 0; draw < nullDraws; draw++) {
+    const shuffled = Int32Array.from(relation);
+    for (const half of halves) {
+      const order = rng.permutation(half.length);
+      half.forEach((r, i) => (shuffled[r] = relation[half[order[i]]]));
+    }
+    nulls.push(meanOf(crossFitted(shuffled)));
+  }
+  const nullMean = meanOf(nulls);
+  return {
+    before: meanOf(before),
+    after: meanOf(after),
+    nullMean,
+    nullSd: Math.sqrt(nulls.reduce((s, v) => s + (v - nullMean) ** 2, 0) / Math.max(1, nulls.length - 1)),
+    perRelation: Array.from(before, (b, i) => ({ before: b, after: after[i] })),
+    components,
+  };
+}
+
+function pick(x: Matrix, rows: number[]): Matrix {
+  const out = new Float32Array(rows.length * x.cols);
+  rows.forEach((r, i) => out.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
+  return { data: out, rows: rows.length, cols: x.cols };
+}
+
+function meanOf(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return s / v.length;
+}
+
+/**
+ * The phi coefficient of every two latents' firing over documents (Li et al. §4.1's
+ * co-occurrence affinity): with n documents, n_i documents where latent i fires and n_ij where
+ * both fire, φ_ij = (n·n_ij − n_i·n_j) / √(n_i (n − n_i) n_j (n − n_j)). `presence` is
+ * [documents, latents] with 1 where the latent fires in the document; latents that fire in no
+ * document or in all of them get φ = 0. The counts are one matrix product on the backend.
+ *
+ * @example const phi = await sae.cooccurrencePhi(presence); // presence[w * m + i] = 1 when latent i fires in window w
+ */
+export async function cooccurrencePhi(presence: Matrix): Promise<Float64Array> {
+  await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
+  const p = checkMatrix('sae.cooccurrencePhi', 'presence', presence, 1, 1);
+  const [n, m] = [p.rows, p.cols];
+  const counts = tf.tidy(() => {
+    const t = tf.tensor2d(p.data, [n, m]);
+    return tf.matMul(t, t, true, false);
+  });
+  const nij = (await counts.data()) as Float32Array; // exact: integer counts below 2^24
+  counts.dispose();
+  const phi = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    const ni = nij[i * m + i];
+    for (let j = 0; j < m; j++) {
+      const nj = nij[j * m + j];
+      const denominator = Math.sqrt(ni * (n - ni) * nj * (n - nj));
+      phi[i * m + j] = denominator > 0 ? (n * nij[i * m + j] - ni * nj) / denominator : 0;
+    }
+  }
+  return phi;
+}
+
+/** Options of {@link lobeAgreement}. */
+export interface LobeAgreementOptions {
+  /** Clusters of each partition (default 10). */
+  clusters?: number;
+  /** Shuffles of the geometry for the null (default 200). */
+  nullDraws?: number;
+  seed?: number;
+}
+
+/** How much co-occurrence clusters and spatial clusters of latents agree, against a null. */
+export interface LobeAgreement {
+  /** Adjusted mutual information of the two partitions. */
+  ami: number;
+  /** The AMI when the latents' decoder directions are shuffled among them: mean, sd. */
+  nullMean: number;
+  nullSd: number;
+  /** (1 + shuffles with AMI ≥ the observed) / (1 + shuffles). */
+  p: number;
+  /** The co-occurrence and the spatial cluster of every latent. */
+  cooccurrenceClusters: Int32Array;
+  spatialClusters: Int32Array;
+}
+
+/**
+ * Li et al.'s brain-scale test: spectral clustering of the latents by co-occurrence (the
+ * positive part of the phi coefficients, {@link cooccurrencePhi}), k-means of their unit decoder
+ * directions (cosine geometry), and the adjusted mutual information of the two partitions.
+ * The null keeps both partitions' shapes and shuffles which latent sits where (random geometry).
+ * `directions` holds the latents' decoder rows, `phi` their [m, m] coefficients.
+ *
+ * @example const lobes = sae.lobeAgreement(wDec, phi, { clusters: 10 }); // lobes.ami well above lobes.nullMean: co-occurring latents sit together
+ */
+export function lobeAgreement(directions: Matrix, phi: Float64Array, options: LobeAgreementOptions = {}): LobeAgreement {
+  const where = 'sae.lobeAgreement';
+  checkKnownKeys(where, options, ['clusters', 'nullDraws', 'seed']);
+  const x = checkMatrix(where, 'directions', directions, 2, 1);
+  const m = x.rows;
+  if (!(phi instanceof Float64Array) || phi.length !== m * m) throw new NestlabArgumentError(where, 'phi', `a Float64Array of ${m} x ${m} coefficients`, phi);
+  const clusters = checkInt(where, 'options.clusters', options.clusters ?? 10, 2, m - 1);
+  const nullDraws = checkInt(where, 'options.nullDraws', options.nullDraws ?? 200, 1);
+  const seed = options.seed ?? 0;
+  const affinity = phi.map((v, i) => (i % (m + 1) === 0 ? 0 : Math.max(0, v)));
+  const cooccurrenceClusters = spectralClustering(affinity, m, clusters, { seed });
+  const spatialClusters = kMeans(unitRows(x), clusters, { seed }).labels;
+  const ami = adjustedMutualInformation(cooccurrenceClusters, spatialClusters);
+  const rng = new Rng(seed + 1);
+  const nulls: number[] = [];
+  let atLeast = 0;
+  for (let draw = 0; draw < nullDraws; draw++) {
+    const order = rng.permutation(m);
+    const v = adjustedMutualInformation(cooccurrenceClusters, Int32Array.from(order, (i) => spatialClusters[i]));
+    nulls.push(v);
+    if (v >= ami) atLeast++;
+  }
+  const nullMean = meanOf(nulls);
+  const nullSd = Math.sqrt(nulls.reduce((s, v) => s + (v - nullMean) ** 2, 0) / Math.max(1, nulls.length - 1));
+  return { ami, nullMean, nullSd, p: (1 + atLeast) / (1 + nullDraws), cooccurrenceClusters, spatialClusters };
+}
+
+function unitRows(x: Matrix): Matrix {
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < x.rows; i++) {
+    let s = 0;
+    for (let j = 0; j < x.cols; j++) s += x.data[i * x.cols + j] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < x.cols; j++) out[i * x.cols + j] = x.data[i * x.cols + j] * inv;
+  }
+  return { data: out, rows: x.rows, cols: x.cols };
+}
+
+/** The eigenvalue spectrum of a point cloud and the slope of its power law. */
+export interface EigenvaluePowerLaw {
+  /** Covariance eigenvalues, descending. */
+  eigenvalues: Float64Array;
+  /** Least-squares slope of log λ_i against log i over ranks `fitted` (negative: a decaying power law λ_i ∝ i^slope). */
+  slope: number;
+  /** The ranks (1-based, inclusive) the slope is fitted on. */
+  fitted: [number, number];
+}
+
+/**
+ * Li et al.'s galaxy-scale spectrum: the eigenvalues λ_1 ≥ λ_2 ≥ ... of the covariance of the
+ * unit decoder directions, and the slope of log λ_i vs log i fitted on ranks 1 .. ⌊r/2⌋ (r =
+ * min(points − 1, dimensions); the smallest eigenvalues, set by the finite sample, are left out).
+ * An isotropic cloud has a flat spectrum (slope near 0); steeper means more anisotropic.
+ *
+ * @example const { slope } = await sae.eigenvaluePowerLaw(wDec); // e.g. -0.5: lambda_i falls like i^-0.5
+ */
+export async function eigenvaluePowerLaw(points: Matrix): Promise<EigenvaluePowerLaw> {
+  const x = checkMatrix('sae.eigenvaluePowerLaw', 'points', points, 5, 2);
+  const eigenvalues = await covarianceSpectrum(unitRows(x));
+  const r = Math.min(x.rows - 1, x.cols);
+  const last = Math.max(2, Math.floor(r / 2));
+  let [sx, sy, sxx, sxy, n] = [0, 0, 0, 0, 0];
+  for (let i = 1; i <= last; i++) {
+    if (!(eigenvalues[i - 1] > 0)) break;
+    const [lx, ly] = [Math.log(i), Math.log(eigenvalues[i - 1])];
+    sx += lx;
+    sy += ly;
+    sxx += lx * lx;
+    sxy += lx * ly;
+    n++;
+  }
+  const slope = n >= 2 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : NaN;
+  return { eigenvalues, slope, fitted: [1, last] };
+}
+
+/** The clustering entropy of a point cloud. */
+export interface ClusteringEntropy {
+  /** The k-NN (Kozachenko–Leonenko) entropy of the unit directions, nats. */
+  entropy: number;
+  /** The same estimator on as many points drawn from a Gaussian with the directions' mean and covariance, projected to the sphere. */
+  nullEntropy: number;
+  /** nullEntropy − entropy (nats): how much lower the cloud's entropy is than a structureless cloud's of the same shape. */
+  value: number;
+}
+
+/**
+ * Li et al.'s galaxy-scale clustering entropy, as a difference that cancels the estimator's bias:
+ * the k-NN entropy of a Gaussian cloud with the same mean and covariance as the unit decoder
+ * directions (drawn seeded, then put on the sphere like them) minus the k-NN entropy of the
+ * directions. Positive: the directions clump more than their second moments explain.
+ *
+ * @example const { value } = await sae.clusteringEntropy(wDec, { seed: 0 }); // > 0: clustered
+ */
+export async function clusteringEntropy(points: Matrix, options: { k?: number; seed?: number } = {}): Promise<ClusteringEntropy> {
+  const where = 'sae.clusteringEntropy';
+  checkKnownKeys(where, options, ['k', 'seed']);
+  const x = unitRows(checkMatrix(where, 'points', points, 5, 2));
+  const k = checkInt(where, 'options.k', options.k ?? 3, 1, x.rows - 1);
+  const [n, d] = [x.rows, x.cols];
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x.data[i * d + j] / n;
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) {
+      const da = x.data[i * d + a] - mean[a];
+      for (let b = 0; b <= a; b++) cov[a * d + b] += (da * (x.data[i * d + b] - mean[b])) / (n - 1);
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[b * d + a] = cov[a * d + b];
+  // Samples μ + V √Λ z with the covariance's eigendecomposition (it may be singular).
+  const eig = symmetricEigen(cov, d);
+  const rng = new Rng(options.seed ?? 0);
+  const sample = new Float32Array(n * d);
+  const z = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < d; c++) z[c] = rng.normal() * Math.sqrt(Math.max(0, eig.values[c]));
+    for (let a = 0; a < d; a++) {
+      let s = mean[a];
+      for (let c = 0; c < d; c++) s += eig.vectors[a * d + c] * z[c];
+      sample[i * d + a] = s;
+    }
+  }
+  const entropy = await knnEntropy(x, { k });
+  const nullEntropy = await knnEntropy(unitRows({ data: sample, rows: n, cols: d }), { k });
+  return { entropy, nullEntropy, value: nullEntropy - entropy };
+}
