@@ -74,7 +74,7 @@ export interface LmConceptGeometryMeta {
     atomicActivations: { before: number; after: number; nullMean: number; nullSd: number };
     brain: { prefix: number; latents: number; ami: number; nullMean: number; nullSd: number; p: number }[];
     /** slope − nullSlope is the anisotropy beyond what a finite isotropic cloud of the same size shows. */
-    galaxy: { prefix: number; latents: number; slope: number; nullSlope: number; clusteringEntropy: number; entropy: number; nullEntropy: number }[];
+    galaxy: { prefix: number; latents: number; slope: number; nullSlope: number; nullSlopeSd: number; clusteringEntropy: number; entropy: number; nullEntropy: number; nullEntropySd: number }[];
   }[];
   verdict: string[];
 }
@@ -175,6 +175,9 @@ function decoderRows(sae: Sae, latents: number[]): Matrix {
   return { data: out, rows: latents.length, cols: d };
 }
 
+/** Draws of the galaxy-scale nulls (isotropic directions for the slope, Gaussian clouds for the entropy). */
+const GALAXY_NULL_DRAWS = 5;
+
 function emptyRow(scale: LmConceptGeometryRow['scale'], hook: string, layer: number): LmConceptGeometryRow {
   return { scale, hook, layer, prefix: null, stage: null, relation: null, measure: null, rank: null, value: null, nullMean: null, nullSd: null };
 }
@@ -265,7 +268,12 @@ export const lmConceptGeometry = defineExperiment<LmConceptGeometryParams, LmCon
           const e = eligible.length;
           const phi = new Float64Array(cols.length * cols.length);
           cols.forEach((a, i) => cols.forEach((b, j) => (phi[i * cols.length + j] = phiAll[a * e + b])));
-          const lobes = lobeAgreement(decoderRows(sae, cols.map((c) => eligible[c])), phi, { clusters: cfg.lobeClusters, nullDraws: cfg.lobeNullDraws, seed });
+          // The null shuffles geometry only among latents of similar firing frequency (deciles).
+          const latents = cols.map((c) => eligible[c]);
+          const byFrequency = [...latents].sort((a, b) => windowCount[a] - windowCount[b] || a - b);
+          const decile = new Map(byFrequency.map((l, rank) => [l, Math.floor((10 * rank) / byFrequency.length)]));
+          const strata = Int32Array.from(latents, (l) => decile.get(l)!);
+          const lobes = lobeAgreement(decoderRows(sae, latents), phi, { clusters: cfg.lobeClusters, nullDraws: cfg.lobeNullDraws, strata, seed });
           rows.push({ ...emptyRow('brain', hook, layer), prefix: p, measure: 'ami', value: lobes.ami, nullMean: lobes.nullMean, nullSd: lobes.nullSd });
           brain.push({ prefix: p, latents: cols.length, ami: lobes.ami, nullMean: lobes.nullMean, nullSd: lobes.nullSd, p: lobes.p });
         }
@@ -275,11 +283,15 @@ export const lmConceptGeometry = defineExperiment<LmConceptGeometryParams, LmCon
           const cloud = decoderRows(sae, live);
           const law = await eigenvaluePowerLaw(cloud);
           // A finite cloud of isotropic directions has a falling spectrum too (n ≈ d: Marchenko–Pastur).
-          const isotropic = await eigenvaluePowerLaw({ data: new Rng(seed + p).normalArray(cloud.rows * d), rows: cloud.rows, cols: d });
-          const entropy = await clusteringEntropy(cloud, { k: cfg.entropyK, seed });
-          rows.push({ ...emptyRow('galaxy', hook, layer), prefix: p, measure: 'powerLawSlope', value: law.slope, nullMean: isotropic.slope });
-          rows.push({ ...emptyRow('galaxy', hook, layer), prefix: p, measure: 'clusteringEntropy', value: entropy.value });
-          galaxy.push({ prefix: p, latents: live.length, slope: law.slope, nullSlope: isotropic.slope, clusteringEntropy: entropy.value, entropy: entropy.entropy, nullEntropy: entropy.nullEntropy });
+          const rng = new Rng(seed + p);
+          const isotropic: number[] = [];
+          for (let draw = 0; draw < GALAXY_NULL_DRAWS; draw++) isotropic.push((await eigenvaluePowerLaw({ data: rng.normalArray(cloud.rows * d), rows: cloud.rows, cols: d })).slope);
+          const nullSlope = isotropic.reduce((a, b) => a + b, 0) / isotropic.length;
+          const nullSlopeSd = Math.sqrt(isotropic.reduce((a, b) => a + (b - nullSlope) ** 2, 0) / (isotropic.length - 1));
+          const entropy = await clusteringEntropy(cloud, { k: cfg.entropyK, seed, nullDraws: GALAXY_NULL_DRAWS });
+          rows.push({ ...emptyRow('galaxy', hook, layer), prefix: p, measure: 'powerLawSlope', value: law.slope, nullMean: nullSlope, nullSd: nullSlopeSd });
+          rows.push({ ...emptyRow('galaxy', hook, layer), prefix: p, measure: 'clusteringEntropy', value: entropy.value, nullSd: entropy.nullSd });
+          galaxy.push({ prefix: p, latents: live.length, slope: law.slope, nullSlope, nullSlopeSd, clusteringEntropy: entropy.value, entropy: entropy.entropy, nullEntropy: entropy.nullEntropy, nullEntropySd: entropy.nullSd });
           if (p === m) law.eigenvalues.forEach((v, i) => rows.push({ ...emptyRow('spectrum', hook, layer), prefix: p, rank: i + 1, value: v }));
         }
       }
@@ -312,19 +324,21 @@ export function conceptVerdict(perHook: LmConceptGeometryMeta['perHook']): strin
   const improves = perHook.filter((h) => h.atomic.after > h.atomic.nullMean + 2 * h.atomic.nullSd).length;
   const last = (h: (typeof perHook)[number]) => h.brain[h.brain.length - 1];
   const lobes = perHook.filter((h) => h.brain.length > 0).map((h) => `${h.hook}: AMI ${f(last(h).ami)} vs ${f(last(h).nullMean)} ± ${f(last(h).nullSd)} (p = ${last(h).p.toFixed(3)})`);
+  const largest = Math.max(...perHook.filter((h) => h.brain.length > 0).map((h) => last(h).ami));
   const significant = perHook.filter((h) => h.brain.length > 0 && last(h).p < 0.05).length;
   const full = (h: (typeof perHook)[number]) => h.galaxy[h.galaxy.length - 1];
   const excess = perHook.map((h) => (full(h) ? full(h).slope - full(h).nullSlope : NaN));
-  const steepest = excess.indexOf(Math.min(...excess));
+  const finite = excess.filter(Number.isFinite);
+  const steepest = finite.length > 0 ? excess.indexOf(Math.min(...finite)) : -1;
   const middle = steepest > 0 && steepest < perHook.length - 1;
   const entropies = perHook.map((h) => full(h)?.clusteringEntropy ?? NaN);
   return [
     `Atomic: parallelogram quality of the full SAE's reconstructions, full space → after LDA (held-out pairs): ${lda.join('; ')}. ` +
       `LDA beats the shuffled-relation null by more than 2 sd at ${improves} of ${perHook.length} layers.`,
-    `Brain: co-occurrence vs spatial clusters of the full SAE: ${lobes.join('; ')}. Significant (p < 0.05) at ${significant} of ${lobes.length} layers.`,
-    `Galaxy: power-law slope of the full SAE per layer, and beyond isotropic directions of the same count: ${perHook.map((h, i) => `${h.hook} ${f(full(h)?.slope ?? NaN)} (${f(excess[i])})`).join(', ')}; ` +
+    `Brain: co-occurrence vs spatial clusters of the full SAE: ${lobes.join('; ')}. Significant (p < 0.05) at ${significant} of ${lobes.length} layers (the null shuffles geometry within firing-frequency deciles); the agreement itself is ${largest < 0.2 ? 'weak' : 'substantial'} (largest AMI ${f(largest)}).`,
+    `Galaxy: power-law slope of the full SAE per layer, and beyond isotropic directions of the same count (± the null's sd): ${perHook.map((h, i) => `${h.hook} ${f(full(h)?.slope ?? NaN)} (${f(excess[i])} ± ${f(full(h)?.nullSlopeSd ?? NaN)})`).join(', ')}; ` +
       `steepest beyond the null at ${perHook[steepest]?.hook ?? 'none'}${middle ? ' (a middle layer, as published)' : ' (not a middle layer)'}. ` +
-      `Clustering entropy ${perHook.map((h, i) => `${h.hook} ${entropies[i].toFixed(2)}`).join(', ')} nats: ${entropies.every((v) => v > 0) ? 'the directions clump more than a Gaussian cloud of their shape' : entropies.every((v) => v < 0) ? 'the directions spread more evenly than a Gaussian cloud of their shape (negative at every layer)' : 'mixed in sign across layers'}.`,
+      `Clustering entropy ${perHook.map((h, i) => `${h.hook} ${entropies[i].toFixed(2)} ± ${(full(h)?.nullEntropySd ?? NaN).toFixed(2)}`).join(', ')} nats (± the null's sd): ${entropies.every((v) => v > 0) ? 'the directions clump more than a Gaussian cloud of their shape' : entropies.every((v) => v < 0) ? 'the directions spread more evenly than a Gaussian cloud of their shape (negative at every layer)' : 'mixed in sign across layers'}.`,
   ];
 }
 

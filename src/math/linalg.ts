@@ -193,7 +193,10 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
  * reorthogonalization (Golub & Van Loan, Matrix Computations, §10.1), whose Krylov space is
  * grown from a fixed pseudo-random start until every wanted Ritz pair has a residual below
  * 1e-8·‖A‖ (or the space is all of ℝⁿ): O(n² s) for s steps instead of O(n³), which is what
- * makes spectral clustering of a few thousand items take seconds rather than minutes.
+ * makes spectral clustering of a few thousand items take seconds rather than minutes. A Krylov
+ * space sees one vector of each eigenspace, so the search is repeated in the orthogonal complement
+ * of the pairs found (deflation) until nothing above the k-th is left: repeated eigenvalues, such
+ * as a graph's 1s, one per component, are all found.
  */
 export function topSymmetricEigen(a: Float64Array, n: number, k: number): SymmetricEigen {
   if (k < 1 || k > n) throw new NestlabArgumentError('topSymmetricEigen', 'k', `an integer in [1, ${n}]`, k);
@@ -206,24 +209,55 @@ export function topSymmetricEigen(a: Float64Array, n: number, k: number): Symmet
   let norm = 0;
   for (const v of a) norm = Math.max(norm, Math.abs(v));
   norm *= n; // a bound on ‖A‖₂
-  for (let steps = Math.min(n, Math.max(4 * k + 40, 100)); ; steps = Math.min(n, 2 * steps)) {
-    const result = lanczos(a, n, k, steps);
-    if (result.residual <= 1e-8 * norm || steps === n) return result.eigen;
+  // One Krylov space holds one vector per eigenspace, so a repeated eigenvalue (a graph with
+  // several components) would be missed: run again in the orthogonal complement of what was
+  // found until the complement's largest eigenvalue is not above the k-th found.
+  let found: { value: number; vector: Float64Array }[] = [];
+  for (;;) {
+    const locked = found.map((f) => f.vector);
+    const room = n - locked.length;
+    const want = Math.min(k, room);
+    let run = lanczos(a, n, want, Math.min(room, Math.max(4 * want + 40, 100)), locked);
+    for (let steps = Math.min(room, Math.max(4 * want + 40, 100)); run.residual > 1e-8 * norm && steps < room; ) {
+      steps = Math.min(room, 2 * steps);
+      run = lanczos(a, n, want, steps, locked);
+    }
+    const kth = found.length >= k ? found[k - 1].value : -Infinity;
+    if (run.pairs.length === 0 || run.pairs[0].value <= kth + 1e-10 * norm) break;
+    found = [...found, ...run.pairs].sort((x, y) => y.value - x.value).slice(0, k);
+    if (room === want) break; // nothing left outside what was found
   }
+  const vectors = new Float64Array(n * k);
+  found.forEach((f, c) => f.vector.forEach((v, i) => (vectors[i * k + c] = v)));
+  return { values: Float64Array.from({ length: k }, (_, c) => found[c]?.value ?? NaN), vectors, n };
 }
 
-/** s Lanczos steps (full reorthogonalization) and the top-k Ritz pairs with their largest residual ‖A y − θ y‖. */
-function lanczos(a: Float64Array, n: number, k: number, s: number): { eigen: SymmetricEigen; residual: number } {
+/**
+ * s Lanczos steps (full reorthogonalization) in the orthogonal complement of the unit vectors
+ * `locked`, and the top-k Ritz pairs with their largest residual ‖A y − θ y‖ (fewer pairs when the
+ * Krylov space closes early: those are then exact).
+ */
+function lanczos(a: Float64Array, n: number, k: number, s: number, locked: Float64Array[]): { pairs: { value: number; vector: Float64Array }[]; residual: number } {
+  const deflate = (w: Float64Array) => {
+    for (const u of locked) {
+      let dot = 0;
+      for (let r = 0; r < n; r++) dot += w[r] * u[r];
+      for (let r = 0; r < n; r++) w[r] -= dot * u[r];
+    }
+  };
   const q = new Float64Array(s * n); // the Lanczos vectors, one per row
   const alpha = new Float64Array(s);
   const beta = new Float64Array(s);
   // A fixed start with no special structure (the all-ones vector is orthogonal to too many eigenvectors).
-  let start = 0;
   for (let i = 0; i < n; i++) {
-    const v = Math.sin(12.9898 * (i + 1)) * 43758.5453;
+    const v = Math.sin(12.9898 * (i + 1) + locked.length) * 43758.5453;
     q[i] = v - Math.floor(v) - 0.5;
-    start += q[i] * q[i];
   }
+  const q0 = q.subarray(0, n);
+  deflate(q0);
+  deflate(q0);
+  let start = 0;
+  for (let i = 0; i < n; i++) start += q[i] * q[i];
   for (let i = 0; i < n; i++) q[i] /= Math.sqrt(start);
   const w = new Float64Array(n);
   let steps = s;
@@ -237,8 +271,9 @@ function lanczos(a: Float64Array, n: number, k: number, s: number): { eigen: Sym
     let aj = 0;
     for (let r = 0; r < n; r++) aj += w[r] * qj[r];
     alpha[j] = aj;
-    // Full reorthogonalization against every earlier vector, twice (classical Gram–Schmidt, "twice is enough").
+    // Full reorthogonalization against the locked and every earlier vector, twice (classical Gram–Schmidt, "twice is enough").
     for (let pass = 0; pass < 2; pass++) {
+      deflate(w);
       for (let i = 0; i <= j; i++) {
         const qi = q.subarray(i * n, (i + 1) * n);
         let dot = 0;
@@ -264,22 +299,24 @@ function lanczos(a: Float64Array, n: number, k: number, s: number): { eigen: Sym
   }
   const ritz = symmetricEigen(t, steps);
   const kk = Math.min(k, steps);
-  const vectors = new Float64Array(n * k);
-  for (let c = 0; c < kk; c++) for (let j = 0; j < steps; j++) {
-    const y = ritz.vectors[j * steps + c];
-    for (let i = 0; i < n; i++) vectors[i * k + c] += y * q[j * n + i];
-  }
-  let residual = kk < k ? Infinity : 0;
+  const pairs: { value: number; vector: Float64Array }[] = [];
+  let residual = 0;
   for (let c = 0; c < kk; c++) {
+    const vector = new Float64Array(n);
+    for (let j = 0; j < steps; j++) {
+      const y = ritz.vectors[j * steps + c];
+      for (let i = 0; i < n; i++) vector[i] += y * q[j * n + i];
+    }
     let r2 = 0;
     for (let r = 0; r < n; r++) {
-      let t2 = -ritz.values[c] * vectors[r * k + c];
-      for (let i = 0; i < n; i++) t2 += a[r * n + i] * vectors[i * k + c];
+      let t2 = -ritz.values[c] * vector[r];
+      for (let i = 0; i < n; i++) t2 += a[r * n + i] * vector[i];
       r2 += t2 * t2;
     }
     residual = Math.max(residual, Math.sqrt(r2));
+    pairs.push({ value: ritz.values[c], vector });
   }
-  return { eigen: { values: ritz.values.slice(0, k), vectors, n }, residual };
+  return { pairs, residual };
 }
 
 /** Singular value decomposition of a small matrix: M = U diag(s) V^T (thin). */

@@ -97,7 +97,8 @@ export interface LdaParallelograms {
  * the LDA subspace of the relations (signal = between-relation scatter, noise = within-relation
  * scatter, so that distractor directions drop out). Cross-fitted, so that the LDA cannot simply
  * memorize the pairs it is scored on: the pairs of each relation are split in two halves
- * (seeded), the LDA fitted on one half scores the other, and the two scores are averaged. The
+ * (seeded), the LDA fitted on one half projects the other half's differences (uncentered, δ·Vᵀ),
+ * whose parallelogram quality is scored, and the two scores are averaged. The
  * null fits the same LDA on relation labels shuffled among the fitting half's pairs.
  *
  * @example const r = sae.ldaParallelograms(diffs, relation, { seed: 0 }); // r.after > r.nullMean: LDA finds real relation directions
@@ -120,7 +121,9 @@ export function ldaParallelograms(differences: Matrix, relation: Int32Array, opt
   const components = groups.length - 1;
   const score = (fit: number[], test: number[], labels: Int32Array): Float64Array => {
     const lda = ldaProjection(pick(x, fit), Int32Array.from(fit, (r) => labels[r]), { components, shrinkage }, where);
-    const projected = projectRows(pick(x, test), lda);
+    // δ·Vᵀ, not (δ − mean)·Vᵀ: parallelism is about the differences themselves, and centering on
+    // the fitting pairs' mean would subtract the direction of the commonest relation.
+    const projected = projectRows(pick(x, test), { ...lda, mean: new Float64Array(x.cols) });
     const testRelation = Int32Array.from(test, (r) => relation[r]);
     return Float64Array.from(rowsByRelation(where, testRelation, test.length), (rows) => meanPairwiseCosine(projected, rows));
   };
@@ -200,6 +203,11 @@ export interface LobeAgreementOptions {
   clusters?: number;
   /** Shuffles of the geometry for the null (default 200). */
   nullDraws?: number;
+  /**
+   * A stratum per latent (e.g. its firing-frequency decile): the null shuffles directions only
+   * within a stratum, so that what frequency alone explains is not counted as agreement. Default: one stratum.
+   */
+  strata?: Int32Array;
   seed?: number;
 }
 
@@ -221,20 +229,26 @@ export interface LobeAgreement {
  * Li et al.'s brain-scale test: spectral clustering of the latents by co-occurrence (the
  * positive part of the phi coefficients, {@link cooccurrencePhi}), k-means of their unit decoder
  * directions (cosine geometry), and the adjusted mutual information of the two partitions.
- * The null keeps both partitions' shapes and shuffles which latent sits where (random geometry).
+ * The null keeps both partitions' shapes and shuffles which latent sits where (random geometry),
+ * within `strata` when given (e.g. firing-frequency bins: frequent latents may share both a
+ * direction and co-occurrence for that reason alone).
  * `directions` holds the latents' decoder rows, `phi` their [m, m] coefficients.
  *
  * @example const lobes = sae.lobeAgreement(wDec, phi, { clusters: 10 }); // lobes.ami well above lobes.nullMean: co-occurring latents sit together
  */
 export function lobeAgreement(directions: Matrix, phi: Float64Array, options: LobeAgreementOptions = {}): LobeAgreement {
   const where = 'sae.lobeAgreement';
-  checkKnownKeys(where, options, ['clusters', 'nullDraws', 'seed']);
+  checkKnownKeys(where, options, ['clusters', 'nullDraws', 'strata', 'seed']);
   const x = checkMatrix(where, 'directions', directions, 2, 1);
   const m = x.rows;
   if (!(phi instanceof Float64Array) || phi.length !== m * m) throw new NestlabArgumentError(where, 'phi', `a Float64Array of ${m} x ${m} coefficients`, phi);
   const clusters = checkInt(where, 'options.clusters', options.clusters ?? 10, 2, m - 1);
   const nullDraws = checkInt(where, 'options.nullDraws', options.nullDraws ?? 200, 1);
   const seed = options.seed ?? 0;
+  const strata = options.strata ?? new Int32Array(m);
+  if (!(strata instanceof Int32Array) || strata.length !== m) throw new NestlabArgumentError(where, 'options.strata', `an Int32Array of ${m} strata (one per latent)`, strata);
+  const members = new Map<number, number[]>();
+  strata.forEach((g, i) => members.set(g, [...(members.get(g) ?? []), i]));
   const affinity = phi.map((v, i) => (i % (m + 1) === 0 ? 0 : Math.max(0, v)));
   const cooccurrenceClusters = spectralClustering(affinity, m, clusters, { seed });
   const spatialClusters = kMeans(unitRows(x), clusters, { seed }).labels;
@@ -243,8 +257,9 @@ export function lobeAgreement(directions: Matrix, phi: Float64Array, options: Lo
   const nulls: number[] = [];
   let atLeast = 0;
   for (let draw = 0; draw < nullDraws; draw++) {
-    const order = rng.permutation(m);
-    const v = adjustedMutualInformation(cooccurrenceClusters, Int32Array.from(order, (i) => spatialClusters[i]));
+    const shuffled = new Int32Array(m);
+    for (const group of members.values()) rng.permutation(group.length).forEach((p, i) => (shuffled[group[i]] = spatialClusters[group[p]]));
+    const v = adjustedMutualInformation(cooccurrenceClusters, shuffled);
     nulls.push(v);
     if (v >= ami) atLeast++;
   }
@@ -278,7 +293,9 @@ export interface EigenvaluePowerLaw {
  * Li et al.'s galaxy-scale spectrum: the eigenvalues λ_1 ≥ λ_2 ≥ ... of the covariance of the
  * unit decoder directions, and the slope of log λ_i vs log i fitted on ranks 1 .. ⌊r/2⌋ (r =
  * min(points − 1, dimensions); the smallest eigenvalues, set by the finite sample, are left out).
- * An isotropic cloud has a flat spectrum (slope near 0); steeper means more anisotropic.
+ * An isotropic cloud has a flat spectrum (slope near 0) when points ≫ dimensions; with few points
+ * per dimension the sample spectrum falls too (Marchenko–Pastur), so compare with as many isotropic
+ * directions. Steeper means more anisotropic.
  *
  * @example const { slope } = await sae.eigenvaluePowerLaw(wDec); // e.g. -0.5: lambda_i falls like i^-0.5
  */
@@ -298,32 +315,35 @@ export async function eigenvaluePowerLaw(points: Matrix): Promise<EigenvaluePowe
     n++;
   }
   const slope = n >= 2 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : NaN;
-  return { eigenvalues, slope, fitted: [1, last] };
+  return { eigenvalues, slope, fitted: [1, n] };
 }
 
 /** The clustering entropy of a point cloud. */
 export interface ClusteringEntropy {
   /** The k-NN (Kozachenko–Leonenko) entropy of the unit directions, nats. */
   entropy: number;
-  /** The same estimator on as many points drawn from a Gaussian with the directions' mean and covariance, projected to the sphere. */
+  /** The same estimator on structureless clouds of the same mean and covariance on the sphere: mean and sd over draws. */
   nullEntropy: number;
+  nullSd: number;
   /** nullEntropy − entropy (nats): how much lower the cloud's entropy is than a structureless cloud's of the same shape. */
   value: number;
 }
 
 /**
  * Li et al.'s galaxy-scale clustering entropy, as a difference that cancels the estimator's bias:
- * the k-NN entropy of a Gaussian cloud with the same mean and covariance as the unit decoder
- * directions (drawn seeded, then put on the sphere like them) minus the k-NN entropy of the
- * directions. Positive: the directions clump more than their second moments explain.
+ * the k-NN entropy of Gaussian clouds of as many points with exactly the directions' sample mean
+ * and covariance (each draw whitened so that its own sample moments equal the directions'; then
+ * put on the sphere like them) minus the k-NN entropy of the directions; `nullDraws` draws
+ * (default 5). Positive: the directions clump more than their second moments explain.
  *
  * @example const { value } = await sae.clusteringEntropy(wDec, { seed: 0 }); // > 0: clustered
  */
-export async function clusteringEntropy(points: Matrix, options: { k?: number; seed?: number } = {}): Promise<ClusteringEntropy> {
+export async function clusteringEntropy(points: Matrix, options: { k?: number; seed?: number; nullDraws?: number } = {}): Promise<ClusteringEntropy> {
   const where = 'sae.clusteringEntropy';
-  checkKnownKeys(where, options, ['k', 'seed']);
+  checkKnownKeys(where, options, ['k', 'seed', 'nullDraws']);
   const x = unitRows(checkMatrix(where, 'points', points, 5, 2));
   const k = checkInt(where, 'options.k', options.k ?? 3, 1, x.rows - 1);
+  const nullDraws = checkInt(where, 'options.nullDraws', options.nullDraws ?? 5, 1);
   const [n, d] = [x.rows, x.cols];
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x.data[i * d + j] / n;
@@ -335,20 +355,48 @@ export async function clusteringEntropy(points: Matrix, options: { k?: number; s
     }
   }
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[b * d + a] = cov[a * d + b];
-  // Samples μ + V √Λ z with the covariance's eigendecomposition (it may be singular).
+  // The covariance's nonzero eigenpairs (rank r ≤ n − 1): draws live in their span.
   const eig = symmetricEigen(cov, d);
+  const r = Array.from(eig.values).filter((v) => v > 1e-12 * eig.values[0]).length;
   const rng = new Rng(options.seed ?? 0);
-  const sample = new Float32Array(n * d);
-  const z = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < d; c++) z[c] = rng.normal() * Math.sqrt(Math.max(0, eig.values[c]));
-    for (let a = 0; a < d; a++) {
-      let s = mean[a];
-      for (let c = 0; c < d; c++) s += eig.vectors[a * d + c] * z[c];
-      sample[i * d + a] = s;
-    }
-  }
   const entropy = await knnEntropy(x, { k });
-  const nullEntropy = await knnEntropy(unitRows({ data: sample, rows: n, cols: d }), { k });
-  return { entropy, nullEntropy, value: nullEntropy - entropy };
+  const nulls: number[] = [];
+  for (let draw = 0; draw < nullDraws; draw++) {
+    // z: n x r standard normal, centered, then whitened so that its sample covariance is exactly I.
+    const z = new Float64Array(n * r);
+    for (let i = 0; i < z.length; i++) z[i] = rng.normal();
+    for (let c = 0; c < r; c++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += z[i * r + c] / n;
+      for (let i = 0; i < n; i++) z[i * r + c] -= m;
+    }
+    const zc = new Float64Array(r * r);
+    for (let i = 0; i < n; i++) for (let a = 0; a < r; a++) for (let b = 0; b <= a; b++) zc[a * r + b] += (z[i * r + a] * z[i * r + b]) / (n - 1);
+    for (let a = 0; a < r; a++) for (let b = 0; b < a; b++) zc[b * r + a] = zc[a * r + b];
+    const ze = symmetricEigen(zc, r);
+    const invSqrt = new Float64Array(r * r); // C^{-1/2} = U diag(1/√μ) Uᵀ
+    for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) {
+      let t = 0;
+      for (let c = 0; c < r; c++) t += (ze.vectors[a * r + c] * ze.vectors[b * r + c]) / Math.sqrt(ze.values[c]);
+      invSqrt[a * r + b] = t;
+    }
+    const sample = new Float32Array(n * d);
+    const w = new Float64Array(r);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < r; c++) {
+        let t = 0;
+        for (let b = 0; b < r; b++) t += z[i * r + b] * invSqrt[b * r + c];
+        w[c] = t * Math.sqrt(eig.values[c]);
+      }
+      for (let a = 0; a < d; a++) {
+        let t = mean[a];
+        for (let c = 0; c < r; c++) t += eig.vectors[a * d + c] * w[c];
+        sample[i * d + a] = t;
+      }
+    }
+    nulls.push(await knnEntropy(unitRows({ data: sample, rows: n, cols: d }), { k }));
+  }
+  const nullEntropy = meanOf(nulls);
+  const nullSd = Math.sqrt(nulls.reduce((t, v) => t + (v - nullEntropy) ** 2, 0) / Math.max(1, nulls.length - 1));
+  return { entropy, nullEntropy, nullSd, value: nullEntropy - entropy };
 }

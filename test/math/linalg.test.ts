@@ -117,4 +117,19 @@ describe('topSymmetricEigen: the k largest eigenpairs without the full decomposi
     expect(Array.from(top.values)).toEqual(Array.from(full.values.slice(0, 2)));
     expect(top.vectors[0 * 2 + 1]).toBe(full.vectors[0 * 3 + 1]);
   });
+
+  it('finds a repeated top eigenvalue once per eigenspace: four disconnected blocks of a 400-item graph', () => {
+    const n = 400;
+    const rng = new Rng(9);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (Math.floor(i / 100) === Math.floor(j / 100)) a[i * n + j] = a[j * n + i] = 0.5 + rng.uniform();
+    // D^{-1/2} A D^{-1/2} has eigenvalue 1 once per component.
+    const deg = Array.from({ length: n }, (_, i) => a.subarray(i * n, (i + 1) * n).reduce((s, v) => s + v, 0));
+    const l = a.map((v, t) => v / Math.sqrt(deg[Math.floor(t / n)] * deg[t % n]));
+    const top = topSymmetricEigen(l, n, 5);
+    for (let c = 0; c < 4; c++) expect(top.values[c]).toBeCloseTo(1, 8);
+    expect(top.values[4]).toBeLessThan(0.9);
+    const full = symmetricEigen(l, n);
+    for (let c = 0; c < 5; c++) expect(top.values[c]).toBeCloseTo(full.values[c], 8);
+  });
 });

@@ -84,7 +84,6 @@ describe('brain scale: co-occurrence lobes against the geometry', () => {
     }
     const lobes = lobeAgreement(directions, await cooccurrencePhi(presence), { clusters: groups, nullDraws: 100, seed: 0 });
     expect(lobes.ami).toBeGreaterThan(0.9);
-    expect(Math.abs(lobes.nullMean)).toBeLessThan(0.05);
     expect(lobes.p).toBeCloseTo(1 / 101, 10); // no shuffle reaches the observed AMI
   });
 });
@@ -120,6 +119,9 @@ describe('galaxy scale: the spectrum and the clustering of the decoder cloud', (
     const plain = await clusteringEntropy(gaussian, { seed: 0 });
     expect(clumped.value).toBeGreaterThan(5);
     expect(Math.abs(plain.value)).toBeLessThan(0.5);
-    expect(clumped.value).toBeCloseTo(clumped.nullEntropy - clumped.entropy, 12);
+    // With about as many points as dimensions the null is drawn with the cloud's exact sample
+    // covariance, so a Gaussian cloud still reads as structureless.
+    const few = await clusteringEntropy({ data: rng.normalArray(40 * 32), rows: 40, cols: 32 }, { seed: 1 });
+    expect(Math.abs(few.value)).toBeLessThan(3 * few.nullSd + 0.5);
   });
 });

@@ -133,6 +133,16 @@ describe('spectralClustering', () => {
     expect(samePartition(labels, truth)).toBe(true);
   });
 
+  it('separates disconnected components of a graph with more than 300 items (the Lanczos path)', () => {
+    const n = 360;
+    const rng = new Rng(11);
+    const a = new Float64Array(n * n);
+    const block = (i: number) => Math.floor(i / 90);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (block(i) === block(j)) a[i * n + j] = a[j * n + i] = rng.uniform();
+    const labels = spectralClustering(a, n, 4, { seed: 0 });
+    expect(adjustedMutualInformation(labels, Int32Array.from({ length: n }, (_, i) => block(i)))).toBe(1);
+  });
+
   it('gives an item with zero affinity to all others a cluster, not NaN', () => {
     const { affinity, n } = blockAffinity([10, 12, 1], 6);
     for (let j = 0; j < n; j++) {
