@@ -13,6 +13,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { Rng } from '../backend/rng.js';
+import { mean, sampleStandardDeviation } from '../math/order.js';
 import type { Matrix } from '../data/matrix.js';
 import { encodeCode, type Sae } from '../sae/model.js';
 import { clusteringEntropy, cooccurrencePhi, eigenvaluePowerLaw, ldaParallelograms, lobeAgreement } from '../sae/concepts.js';
@@ -286,8 +287,8 @@ export const lmConceptGeometry = defineExperiment<LmConceptGeometryParams, LmCon
           const rng = new Rng(seed + p);
           const isotropic: number[] = [];
           for (let draw = 0; draw < GALAXY_NULL_DRAWS; draw++) isotropic.push((await eigenvaluePowerLaw({ data: rng.normalArray(cloud.rows * d), rows: cloud.rows, cols: d })).slope);
-          const nullSlope = isotropic.reduce((a, b) => a + b, 0) / isotropic.length;
-          const nullSlopeSd = Math.sqrt(isotropic.reduce((a, b) => a + (b - nullSlope) ** 2, 0) / (isotropic.length - 1));
+          const nullSlope = mean(isotropic);
+          const nullSlopeSd = sampleStandardDeviation(isotropic);
           const entropy = await clusteringEntropy(cloud, { k: cfg.entropyK, seed, nullDraws: GALAXY_NULL_DRAWS });
           rows.push({ ...emptyRow('galaxy', hook, layer), prefix: p, measure: 'powerLawSlope', value: law.slope, nullMean: nullSlope, nullSd: nullSlopeSd });
           rows.push({ ...emptyRow('galaxy', hook, layer), prefix: p, measure: 'clusteringEntropy', value: entropy.value, nullSd: entropy.nullSd });

@@ -15,7 +15,8 @@ import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { checkMatrix, normalizeRows, selectRows, type Matrix } from '../data/matrix.js';
+import { mean } from '../math/order.js';
 import { covarianceSpectrum } from '../similarity/dimension.js';
 import { adjustedMutualInformation, kMeans, spectralClustering } from '../similarity/cluster.js';
 import { knnEntropy, ldaProjection, projectRows } from '../similarity/lda.js';
@@ -120,10 +121,10 @@ export function ldaParallelograms(differences: Matrix, relation: Int32Array, opt
   for (const g of groups) rng.permutation(g.length).forEach((p, i) => halves[i % 2].push(g[p]));
   const components = groups.length - 1;
   const score = (fit: number[], test: number[], labels: Int32Array): Float64Array => {
-    const lda = ldaProjection(pick(x, fit), Int32Array.from(fit, (r) => labels[r]), { components, shrinkage }, where);
+    const lda = ldaProjection(selectRows(x, fit), Int32Array.from(fit, (r) => labels[r]), { components, shrinkage }, where);
     // δ·Vᵀ, not (δ − mean)·Vᵀ: parallelism is about the differences themselves, and centering on
     // the fitting pairs' mean would subtract the direction of the commonest relation.
-    const projected = projectRows(pick(x, test), { ...lda, mean: new Float64Array(x.cols) });
+    const projected = projectRows(selectRows(x, test), { ...lda, mean: new Float64Array(x.cols) });
     const testRelation = Int32Array.from(test, (r) => relation[r]);
     return Float64Array.from(rowsByRelation(where, testRelation, test.length), (rows) => meanPairwiseCosine(projected, rows));
   };
@@ -141,29 +142,17 @@ export function ldaParallelograms(differences: Matrix, relation: Int32Array, opt
       const order = rng.permutation(half.length);
       half.forEach((r, i) => (shuffled[r] = relation[half[order[i]]]));
     }
-    nulls.push(meanOf(crossFitted(shuffled)));
+    nulls.push(mean(crossFitted(shuffled)));
   }
-  const nullMean = meanOf(nulls);
+  const nullMean = mean(nulls);
   return {
-    before: meanOf(before),
-    after: meanOf(after),
+    before: mean(before),
+    after: mean(after),
     nullMean,
     nullSd: Math.sqrt(nulls.reduce((s, v) => s + (v - nullMean) ** 2, 0) / Math.max(1, nulls.length - 1)),
     perRelation: Array.from(before, (b, i) => ({ before: b, after: after[i] })),
     components,
   };
-}
-
-function pick(x: Matrix, rows: number[]): Matrix {
-  const out = new Float32Array(rows.length * x.cols);
-  rows.forEach((r, i) => out.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
-  return { data: out, rows: rows.length, cols: x.cols };
-}
-
-function meanOf(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i];
-  return s / v.length;
 }
 
 /**
@@ -251,7 +240,7 @@ export function lobeAgreement(directions: Matrix, phi: Float64Array, options: Lo
   strata.forEach((g, i) => members.set(g, [...(members.get(g) ?? []), i]));
   const affinity = phi.map((v, i) => (i % (m + 1) === 0 ? 0 : Math.max(0, v)));
   const cooccurrenceClusters = spectralClustering(affinity, m, clusters, { seed });
-  const spatialClusters = kMeans(unitRows(x), clusters, { seed }).labels;
+  const spatialClusters = kMeans(normalizeRows(x), clusters, { seed }).labels;
   const ami = adjustedMutualInformation(cooccurrenceClusters, spatialClusters);
   const rng = new Rng(seed + 1);
   const nulls: number[] = [];
@@ -263,20 +252,9 @@ export function lobeAgreement(directions: Matrix, phi: Float64Array, options: Lo
     nulls.push(v);
     if (v >= ami) atLeast++;
   }
-  const nullMean = meanOf(nulls);
+  const nullMean = mean(nulls);
   const nullSd = Math.sqrt(nulls.reduce((s, v) => s + (v - nullMean) ** 2, 0) / Math.max(1, nulls.length - 1));
   return { ami, nullMean, nullSd, p: (1 + atLeast) / (1 + nullDraws), cooccurrenceClusters, spatialClusters };
-}
-
-function unitRows(x: Matrix): Matrix {
-  const out = new Float32Array(x.data.length);
-  for (let i = 0; i < x.rows; i++) {
-    let s = 0;
-    for (let j = 0; j < x.cols; j++) s += x.data[i * x.cols + j] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < x.cols; j++) out[i * x.cols + j] = x.data[i * x.cols + j] * inv;
-  }
-  return { data: out, rows: x.rows, cols: x.cols };
 }
 
 /** The eigenvalue spectrum of a point cloud and the slope of its power law. */
@@ -301,7 +279,7 @@ export interface EigenvaluePowerLaw {
  */
 export async function eigenvaluePowerLaw(points: Matrix): Promise<EigenvaluePowerLaw> {
   const x = checkMatrix('sae.eigenvaluePowerLaw', 'points', points, 5, 2);
-  const eigenvalues = await covarianceSpectrum(unitRows(x));
+  const eigenvalues = await covarianceSpectrum(normalizeRows(x));
   const r = Math.min(x.rows - 1, x.cols);
   const last = Math.max(2, Math.floor(r / 2));
   let [sx, sy, sxx, sxy, n] = [0, 0, 0, 0, 0];
@@ -341,17 +319,17 @@ export interface ClusteringEntropy {
 export async function clusteringEntropy(points: Matrix, options: { k?: number; seed?: number; nullDraws?: number } = {}): Promise<ClusteringEntropy> {
   const where = 'sae.clusteringEntropy';
   checkKnownKeys(where, options, ['k', 'seed', 'nullDraws']);
-  const x = unitRows(checkMatrix(where, 'points', points, 5, 2));
+  const x = normalizeRows(checkMatrix(where, 'points', points, 5, 2));
   const k = checkInt(where, 'options.k', options.k ?? 3, 1, x.rows - 1);
   const nullDraws = checkInt(where, 'options.nullDraws', options.nullDraws ?? 5, 1);
   const [n, d] = [x.rows, x.cols];
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x.data[i * d + j] / n;
+  const center = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) center[j] += x.data[i * d + j] / n;
   const cov = new Float64Array(d * d);
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < d; a++) {
-      const da = x.data[i * d + a] - mean[a];
-      for (let b = 0; b <= a; b++) cov[a * d + b] += (da * (x.data[i * d + b] - mean[b])) / (n - 1);
+      const da = x.data[i * d + a] - center[a];
+      for (let b = 0; b <= a; b++) cov[a * d + b] += (da * (x.data[i * d + b] - center[b])) / (n - 1);
     }
   }
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[b * d + a] = cov[a * d + b];
@@ -389,14 +367,14 @@ export async function clusteringEntropy(points: Matrix, options: { k?: number; s
         w[c] = t * Math.sqrt(eig.values[c]);
       }
       for (let a = 0; a < d; a++) {
-        let t = mean[a];
+        let t = center[a];
         for (let c = 0; c < r; c++) t += eig.vectors[a * d + c] * w[c];
         sample[i * d + a] = t;
       }
     }
-    nulls.push(await knnEntropy(unitRows({ data: sample, rows: n, cols: d }), { k }));
+    nulls.push(await knnEntropy(normalizeRows({ data: sample, rows: n, cols: d }), { k }));
   }
-  const nullEntropy = meanOf(nulls);
+  const nullEntropy = mean(nulls);
   const nullSd = Math.sqrt(nulls.reduce((t, v) => t + (v - nullEntropy) ** 2, 0) / Math.max(1, nulls.length - 1));
   return { entropy, nullEntropy, nullSd, value: nullEntropy - entropy };
 }
