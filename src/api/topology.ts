@@ -1,8 +1,8 @@
 /**
  * `topology`: Vietoris–Rips persistent homology (barcodes identical to ripser's), diagram
- * summaries (Betti curves, landscapes, images, entropy), distances between diagrams, kNN and
- * epsilon graphs with their geodesics, and `topologyProbe`, which summarizes a representation's
- * topology as tidy rows.
+ * summaries (Betti curves, landscapes, images, entropy, the long bars by the largest gap),
+ * distances between diagrams, kNN and epsilon graphs with their geodesics, and `topologyProbe`,
+ * which summarizes a representation's topology as tidy rows.
  *
  * @example
  * const { bars } = topology.ripsPersistence(data.noisyCircle({ n: 200 }).points, { maxDim: 1 });
@@ -20,6 +20,7 @@ export {
   barcode,
   lifetimes,
   longestBars,
+  countLongBars,
   bettiCurve,
   totalPersistence,
   persistenceEntropy,

@@ -78,6 +78,52 @@ export function longestBars(bars: Barcode, k: number): Barcode {
 }
 
 /**
+ * The number of long bars among one degree's lifetimes, by the largest gap (docs/methods/topology.md §4):
+ * infinite lifetimes (essential classes) always count; the finite ones, sorted descending
+ * ℓ_1 ≥ … ≥ ℓ_m with ℓ_{m+1} = 0 (the diagonal), are cut at the largest gap ℓ_k − ℓ_{k+1} over
+ * k = 1..⌈m/2⌉ (the long bars are the minority), and the k bars above the cut count as long when
+ * the gap is wider than the longest bar below it (ℓ_k > 2ℓ_{k+1}: the features stand clear of the
+ * noise ceiling); otherwise none does. So no bars give 0 and a lone finite bar gives 1 (its only
+ * gap is the one to the diagonal). The largest-gap reading of a barcode is the rule of thumb of
+ * topological data analysis, the gap idea that Mapper (Singh, Mémoli & Carlsson 2007) and
+ * giotto-tda's `FirstSimpleGap` apply to single-linkage merge heights (H0 deaths); the
+ * top-half range and the noise-ceiling check are ours. A heuristic, not a test: it miscounts
+ * diagrams of a few similar noise bars (no noise level to compare with).
+ *
+ * @example topology.countLongBars([1.4, 0.05, 0.03, 0.02]) // 1: one bar stands clear of the others
+ */
+export function countLongBars(lifetimes: ArrayLike<number>): number {
+  const where = 'topology.countLongBars';
+  if (lifetimes === null || typeof lifetimes !== 'object' || typeof lifetimes.length !== 'number') {
+    throw new NestlabArgumentError(where, 'lifetimes', 'an array of lifetimes (numbers >= 0, or Infinity)', lifetimes);
+  }
+  let essential = 0;
+  const finite: number[] = [];
+  for (let i = 0; i < lifetimes.length; i++) {
+    const v = lifetimes[i];
+    if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
+      throw new NestlabArgumentError(where, `lifetimes[${i}]`, 'a number >= 0 (or Infinity)', v);
+    }
+    if (v === Infinity) essential++;
+    else finite.push(v);
+  }
+  const m = finite.length;
+  if (m === 0) return essential;
+  finite.sort((a, b) => b - a);
+  finite.push(0);
+  let cut = 0;
+  let gap = -1;
+  for (let k = 1; k <= Math.ceil(m / 2); k++) {
+    const g = finite[k - 1] - finite[k];
+    if (g > gap) {
+      gap = g;
+      cut = k;
+    }
+  }
+  return essential + (gap > finite[cut] ? cut : 0);
+}
+
+/**
  * Betti curve β(t) = #{bars with b <= t < d} at each scale t (giotto-tda's BettiCurve
  * convention: a bar counts from its birth, inclusive, to its death, exclusive); docs/methods/topology.md §4.
  *

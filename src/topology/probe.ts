@@ -9,7 +9,7 @@ import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, selectRows, type Matrix } from '../data/matrix.js';
 import { ripsPersistence } from './persistence.js';
-import { bettiCurve, landscapeNorm, lifetimes, persistenceEntropy, persistenceLandscape, totalPersistence } from './diagram.js';
+import { bettiCurve, countLongBars, landscapeNorm, lifetimes, persistenceEntropy, persistenceLandscape, totalPersistence } from './diagram.js';
 
 /**
  * Max–min (farthest-point) landmarks: start from a seeded random row, then repeatedly add the row
@@ -57,8 +57,6 @@ export interface ProbeOptions {
   subsample?: 'maxmin' | 'random';
   /** Scales at which Betti numbers are reported: a list, or a count of even steps from 0 to the maximal edge length. Default 10. */
   scales?: number[] | number;
-  /** A bar is "long" when its lifetime is at least this fraction of the maximal edge length (the enclosing radius). Default 0.25. */
-  longFraction?: number;
   /** Label copied into every row (e.g. the nested prefix size). */
   prefix?: number | string;
   /** Seed of the subsampling (the first landmark, or the random subset). Default 0. */
@@ -88,7 +86,8 @@ export type ProbeRow = {
 /**
  * Rips persistence of `activations` (rows = stimuli) summarized as long-format tidy rows
  * {prefix, dim, measure, scale, value, nPoints, nUsed}. Measures per degree: `betti` at each
- * scale; `nBars`; `nLong` (lifetime >= longFraction · maxEdgeLength); `maxPersistence`,
+ * scale; `nBars`; `nLong` (the long bars by the largest-gap rule of `topology.countLongBars`,
+ * infinite bars included: the Betti number the barcode suggests); `maxPersistence`,
  * `secondPersistence` (the two longest finite lifetimes); `totalPersistence` (Σ lifetimes);
  * `entropy` (persistence entropy); `landscapeL2` (L² norm of the first 5 landscapes).
  * `nUsed` is the subsample size actually used, `maxEdgeLength` the Rips cut-off (enclosing radius).
@@ -98,12 +97,11 @@ export type ProbeRow = {
  */
 export function topologyProbe(activations: Matrix, options: ProbeOptions = {}): ProbeRow[] {
   const where = 'topology.topologyProbe';
-  checkKnownKeys(where, options, ['maxDim', 'maxPoints', 'subsample', 'scales', 'longFraction', 'prefix', 'seed']);
+  checkKnownKeys(where, options, ['maxDim', 'maxPoints', 'subsample', 'scales', 'prefix', 'seed']);
   const x = checkMatrix(where, 'activations', activations, 2, 1);
   const maxDim = checkInt(where, 'options.maxDim', options.maxDim ?? 1, 0, 2);
   const maxPoints = checkInt(where, 'options.maxPoints', options.maxPoints ?? 300, 2);
   const subsample = checkOneOf(where, 'options.subsample', options.subsample ?? 'maxmin', ['maxmin', 'random']);
-  const longFraction = checkNumber(where, 'options.longFraction', options.longFraction ?? 0.25, 0);
   const seed = checkInt(where, 'options.seed', options.seed ?? 0, -(2 ** 53), 2 ** 53);
   const prefix = options.prefix ?? null;
   if (prefix !== null && typeof prefix !== 'number' && typeof prefix !== 'string') {
@@ -137,7 +135,7 @@ export function topologyProbe(activations: Matrix, options: ProbeOptions = {}): 
     );
     const summary: [ProbeRow['measure'], number][] = [
       ['nBars', bars.births.length],
-      ['nLong', life.filter((l) => l >= longFraction * res.maxEdgeLength).length],
+      ['nLong', countLongBars(Array.from(bars.deaths, (death, i) => death - bars.births[i]))],
       ['maxPersistence', life[0] ?? 0],
       ['secondPersistence', life[1] ?? 0],
       ['totalPersistence', totalPersistence(bars)],

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ripsPersistence, ripsPersistenceFromDistances, enclosingRadius, CofacetWalk } from '../../src/topology/persistence.js';
+import { ripsPersistence, ripsPersistenceFromDistances, ripsPersistenceUnpacked, enclosingRadius, CofacetWalk } from '../../src/topology/persistence.js';
 import { noisyCircle, twoCircles, torus, sphere } from '../../src/data/shapes.js';
 import { lifetimes } from '../../src/topology/diagram.js';
 import { Rng } from '../../src/backend/rng.js';
@@ -113,14 +113,15 @@ describe.skipIf(!hasRipser)('ripsPersistence equals the ripser binary', () => {
     ['integer grid (many ties) n=100', () => { const x = new Float32Array(200); for (let i = 0; i < 100; i++) { x[2 * i] = i % 10; x[2 * i + 1] = Math.floor(i / 10); } return { x, n: 100, d: 2 }; }],
   ];
   for (const [name, make] of clouds) {
-    it(`${name}: H0 and H1, heap and sweep reductions`, () => {
+    it(`${name}: H0 and H1, heap and sweep reductions, packed and (rank, index) pair heaps`, () => {
       const { x, n, d } = make();
       const D = f32Distances(x, n, d);
       const ref = ripserBars(D, n, 1);
       for (const sweep of ['auto', 'always', 'never'] as const) {
-        const ours = ripsPersistenceFromDistances(D, { maxDim: 1, sweep });
-        expect(barsDifference(ours.bars[0], ref[0])).toBeLessThan(1e-5);
-        expect(barsDifference(ours.bars[1], ref[1])).toBeLessThan(1e-5);
+        for (const ours of [ripsPersistenceFromDistances(D, { maxDim: 1, sweep }), ripsPersistenceUnpacked(D, { maxDim: 1, sweep })]) {
+          expect(barsDifference(ours.bars[0], ref[0])).toBeLessThan(1e-5);
+          expect(barsDifference(ours.bars[1], ref[1])).toBeLessThan(1e-5);
+        }
       }
     });
   }
@@ -129,8 +130,9 @@ describe.skipIf(!hasRipser)('ripsPersistence equals the ripser binary', () => {
     for (const [x, n] of [[sphere({ n: 100, seed: 4 }).points.data, 100], [(() => { const r = new Rng(5); return Float32Array.from({ length: 240 }, () => r.uniform()); })(), 80]] as const) {
       const D = f32Distances(x, n, 3);
       const ref = ripserBars(D, n, 2);
-      const ours = ripsPersistenceFromDistances(D, { maxDim: 2 });
-      for (let dim = 0; dim <= 2; dim++) expect(barsDifference(ours.bars[dim], ref[dim])).toBeLessThan(1e-5);
+      for (const ours of [ripsPersistenceFromDistances(D, { maxDim: 2 }), ripsPersistenceUnpacked(D, { maxDim: 2 })]) {
+        for (let dim = 0; dim <= 2; dim++) expect(barsDifference(ours.bars[dim], ref[dim])).toBeLessThan(1e-5);
+      }
     }
   });
 
