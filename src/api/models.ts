@@ -1,6 +1,7 @@
 /**
- * `models`: a small MLP classifier on tfjs, trained by nestlab's seeded loop, and the
- * activations of its layers (the representations the other namespaces analyze).
+ * `models`: a small MLP classifier and an All-CNN-C-style convolutional one on tfjs, trained by
+ * nestlab's seeded loop, and the activations of their layers (the representations the other
+ * namespaces analyze).
  *
  * @example
  * const net = models.createMlp({ inputDim: 784, hidden: [128], outputDim: 10, seed: 0 });
@@ -15,5 +16,6 @@ export {
   type TrainClassifierOptions,
   type ClassifierEpoch,
 } from '../models/mlp.js';
+export { createCnn, CNN_LAYER_NAMES, type CnnConfig } from '../models/cnn.js';
 export type { FitOptions, EpochRecord } from '../models/fit.js';
 export { captureLayers, type TfModel } from '../models/capture.js';

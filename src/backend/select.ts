@@ -15,6 +15,7 @@ import { tf } from './tf.js';
 import { NestlabArgumentError, NestlabBackendError } from '../errors.js';
 import { blasStatus, loadBlas } from './blas.js';
 import { useBlasForWasmMatMul } from './wasm-matmul.js';
+import { useBlasForWasmConv } from './wasm-conv.js';
 
 /** The tfjs backends nestlab can run on, in the order auto-selection tries them (docs/methods/compute.md §1). */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -133,6 +134,7 @@ async function loadWasm(): Promise<BackendProbe> {
   await import('@tensorflow/tfjs-backend-wasm');
   await setTfBackend('wasm');
   useBlasForWasmMatMul(loadBlas());
+  useBlasForWasmConv(loadBlas()); // convolutions on the same BLAS; the filter gradient tfjs-backend-wasm lacks either way
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
   const blas = blasStatus();

@@ -12,23 +12,8 @@
  * activations other than relu, PReLU weights) go to the original XNNPACK kernel.
  */
 import { tf } from './tf.js';
-import { NestlabBackendError } from '../errors.js';
 import { NO_TRANS, TRANS, UPPER, type Cblas } from './blas.js';
-
-/** The wasm backend internals this module relies on (tfjs-backend-wasm 4.x). */
-interface WasmBackendLike {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  wasm: { HEAPU8: Uint8Array };
-}
-
-interface KernelArgs {
-  inputs: Record<string, tf.TensorInfo | null | undefined>;
-  backend: unknown;
-  attrs?: Record<string, unknown>;
-}
-
-type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
+import { heapView, sizeOf, swapWasmKernels, type KernelFunc, type WasmBackendLike } from './wasm-kernels.js';
 
 const KERNELS = [tf.BatchMatMul, tf._FusedMatMul] as const;
 
@@ -46,30 +31,8 @@ export function wasmMatMulKernel(): 'blas' | 'xnnpack' {
  * The wasm backend must be registered (import '@tensorflow/tfjs-backend-wasm') first.
  */
 export function useBlasForWasmMatMul(blas: Cblas | null): void {
-  for (const name of KERNELS) {
-    if (!originals.has(name)) {
-      const original = tf.getKernel(name, 'wasm');
-      if (original === undefined) throw new NestlabBackendError('backend.initBackend', `the wasm backend has no ${name} kernel to replace (is tfjs-backend-wasm imported?)`);
-      originals.set(name, original);
-    }
-    const original = originals.get(name)!;
-    tf.unregisterKernel(name, 'wasm');
-    if (blas === null) {
-      tf.registerKernel(original);
-      continue;
-    }
-    const fallback = original.kernelFunc as unknown as KernelFunc;
-    const fast = name === tf.BatchMatMul ? batchMatMul(blas, fallback) : fusedMatMul(blas, fallback);
-    tf.registerKernel({ ...original, kernelFunc: fast as unknown as tf.KernelFunc });
-  }
+  swapWasmKernels(KERNELS, originals, blas === null ? null : (name, fallback) => (name === tf.BatchMatMul ? batchMatMul(blas, fallback) : fusedMatMul(blas, fallback)));
   active = blas === null ? 'xnnpack' : 'blas';
-}
-
-/** Product of a shape's entries. */
-function sizeOf(shape: readonly number[]): number {
-  let s = 1;
-  for (const v of shape) s *= v;
-  return s;
 }
 
 /** The layout of one (possibly batched, possibly transposed) product C = op(A) op(B). */
@@ -108,12 +71,6 @@ function planOf(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transpo
   }
   if (sizeOf(outer) !== Math.max(batchA, batchB)) return null;
   return { m, n, k: kA, batchA, batchB, batch: Math.max(batchA, batchB), outShape: [...outer, m, n] };
-}
-
-/** A float32 view of a tensor's data inside the wasm heap (valid until the heap grows). */
-function heapView(backend: WasmBackendLike, t: tf.TensorInfo): Float32Array {
-  const { memoryOffset } = backend.dataIdMap.get(t.dataId);
-  return new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, sizeOf(t.shape));
 }
 
 /**

@@ -148,7 +148,8 @@ export async function layerActivations(model: tf.Sequential, x: Matrix, options:
     const parts = predictBatches(model, x, batchSize, layer);
     const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
     const data = (await all.data()) as Float32Array;
-    out.push({ data: Float32Array.from(data), rows: x.rows, cols: all.shape[1] });
+    // Conv layers give [rows, h, w, c]: flattened row-major to h*w*c columns per stimulus.
+    out.push({ data: Float32Array.from(data), rows: x.rows, cols: all.size / x.rows });
     tf.dispose(parts.length === 1 ? parts : [...parts, all]);
   }
   return out;
