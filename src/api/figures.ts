@@ -22,8 +22,8 @@ export { figure, saveFigure, readSavedResult, FIGURES_DIR, type FigureOptions, t
 export { EXPERIMENTS, listExperiments, type FigureId, type ParamsOf, type ResultOf } from '../experiments/registry.js';
 // Each figure's parameters, rows and findings, for typing your own code around `figure(id)`.
 export type { QuickstartParams, QuickstartRow, QuickstartMeta } from '../experiments/mnist-mlp-quickstart.js';
-export type { MrlRunSize } from '../experiments/mrl-common.js';
-export type { MrlAccuracyRow, MrlAccuracyMeta } from '../experiments/mrl-accuracy.js';
+export type { MrlRunSize, MrlModelSize } from '../experiments/mrl-common.js';
+export type { MrlAccuracyRow, MrlAccuracyMeta, MrlAccuracyParams, MrlProbeSummary } from '../experiments/mrl-accuracy.js';
 export type { MrlRetrievalRow, MrlRetrievalMeta } from '../experiments/mrl-retrieval.js';
 export { MSAE_TOY_MODELS, type MsaeToyModel, type MsaeToyParams, type MsaeToyRow, type MsaeToyMeta, type MsaeToySummary, type MsaeToyOutcome } from '../experiments/msae-toy.js';
 export type {

@@ -4,6 +4,8 @@
  * everything inside tidy.
  *
  * Why not tf.LayersModel.fit: it shuffles with Math.random, so runs would not repeat from a seed.
+ * Early stopping on the training loss (`minDelta`, `patience`) follows Keras'
+ * `keras.callbacks.EarlyStopping(monitor='loss', min_delta, patience)`.
  */
 import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
@@ -25,6 +27,15 @@ export interface FitOptions {
   seed?: number;
   /** One progress line per epoch. Default: silent. */
   progress?: Progress;
+  /**
+   * Early stopping (Keras' `EarlyStopping(monitor='loss', min_delta, patience)`): an epoch whose
+   * mean training loss is not below best − minDelta (best = the lowest epoch loss that counted as
+   * an improvement) adds one to a count that an improvement resets; training stops when the count
+   * reaches `patience`, and `epochs` is then the most it runs. Default: no early stopping.
+   */
+  minDelta?: number;
+  /** Epochs in a row without an improvement of `minDelta` that stop training. Default 3 (used only with `minDelta`). */
+  patience?: number;
 }
 
 /** One row of a training history: mean loss (and accuracy, for classifiers) over the epoch. */
@@ -54,11 +65,15 @@ export async function fitMinibatches(
   variables?: tf.Variable[],
 ): Promise<EpochRecord[]> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
-  checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress']);
+  checkKnownKeys(where, options, ['epochs', 'batchSize', 'learningRate', 'seed', 'progress', 'minDelta', 'patience']);
   const epochs = checkInt(where, 'options.epochs', options.epochs ?? defaults.epochs, 1);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 128, 1);
   const learningRate = checkNumber(where, 'options.learningRate', options.learningRate ?? 1e-3, 1e-9, 10);
   const progress = options.progress ?? silentProgress;
+  const minDelta = options.minDelta === undefined ? undefined : checkNumber(where, 'options.minDelta', options.minDelta, 0);
+  const patience = checkInt(where, 'options.patience', options.patience ?? 3, 1);
+  let best = Infinity;
+  let stalled = 0;
   const rng = new Rng(checkInt(where, 'options.seed', options.seed ?? 0));
   const optimizer = tf.train.adam(learningRate);
   const xAll = tf.tensor2d(x.data, [x.rows, x.cols]);
@@ -101,6 +116,12 @@ export async function fitMinibatches(
       const rec: EpochRecord = { epoch, loss: lossSum / x.rows, ...(counted ? { accuracy: correct / x.rows } : {}) };
       history.push(rec);
       progress.update(epoch, `loss ${rec.loss.toFixed(4)}${rec.accuracy !== undefined ? `  train accuracy ${rec.accuracy.toFixed(4)}` : ''}`);
+      if (minDelta !== undefined) {
+        if (rec.loss < best - minDelta) {
+          best = rec.loss;
+          stalled = 0;
+        } else if (++stalled >= patience) break;
+      }
     }
   } finally {
     tf.dispose([xAll, yAll]);

@@ -59,6 +59,19 @@ describe('Matryoshka representation learning', () => {
     expect(await run()).toBe(await run());
   });
 
+  it('stops early once the epoch loss stops falling by minDelta for patience epochs (Keras EarlyStopping)', async () => {
+    const m = createMrl({ inputDim: 784, hidden: [], embeddingDim: 4, nesting: [2, 4], classes: 10, seed: 3 });
+    // a huge minDelta: epoch 1 improves on Infinity, epochs 2..1+patience cannot, so training stops there
+    expect(await trainMrl(m, train.x, train.y, { epochs: 20, seed: 3, minDelta: 100, patience: 2 })).toHaveLength(3);
+    // minDelta 0 with patience 1: runs until the first epoch whose loss does not fall
+    const h = await trainMrl(m, train.x, train.y, { epochs: 6, seed: 3, minDelta: 0, patience: 1 });
+    for (let i = 1; i < h.length - 1; i++) expect(h[i].loss).toBeLessThan(h[i - 1].loss);
+    if (h.length < 6) expect(h[h.length - 1].loss).toBeGreaterThanOrEqual(Math.min(...h.slice(0, -1).map((e) => e.loss)));
+    await expect(trainMrl(m, train.x, train.y, { minDelta: -1 })).rejects.toThrow(/options.minDelta must be a finite number in \[0, Infinity\], got -1/);
+    await expect(trainMrl(m, train.x, train.y, { minDelta: 0.1, patience: 0 })).rejects.toThrow(/options.patience must be an integer in \[1, Infinity\], got 0/);
+    disposeMrl(m);
+  });
+
   it('rejects nesting that does not increase or does not end at d, and mismatched inputs', async () => {
     expect(() => createMrl({ inputDim: 4, hidden: [], embeddingDim: 8, nesting: [4, 2, 8], classes: 3 })).toThrow(/config.nesting must be strictly increasing/);
     expect(() => createMrl({ inputDim: 4, hidden: [], embeddingDim: 8, nesting: [2, 4], classes: 3 })).toThrow(/sizes ending at embeddingDim = 8/);
