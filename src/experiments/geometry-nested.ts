@@ -92,7 +92,7 @@ export const geometryNested = defineExperiment<GeometryNestedParams, NestedGeome
     progress.start(4, 'geometry-nested');
     const { fam, labels } = await mrlFamily(params.mrl, seed, params.stimuli);
     progress.update(1, 'trained the MRL model');
-    const common = { labels, rsaStimuli: params.rsaStimuli, topologyPoints: params.topologyPoints, seed };
+    const common = { labels, rsaStimuli: params.rsaStimuli, topologyPoints: params.topologyPoints, nullDraws: 3, seed };
     const rows = await nestedGeometryRows(fam, { ...common, umapSizes: params.umapSizes });
     progress.update(2, 'MRL geometry measured');
     // Same test digits, same order: the labels apply to both families.
@@ -142,6 +142,9 @@ function heatmap(panel: string, title: string): object {
 export function geometryNestedSpec(rows: NestedGeometryRow[]): TopLevelSpec {
   // Facet order: family by family, prefix sizes ascending (a plain string sort puts 64 before 8).
   const umapPanels = [...new Map(rows.filter((r) => r.panel === 'umap').map((r) => [`${r.family}, prefix ${r.size}`, r] as const)).keys()];
+  // One y range for both degrees, from the data and the reference 1, rounded out to 0.1.
+  const ratios = rows.filter((r) => r.measure === 'totalPersistenceVsGaussian').map((r) => r.value as number);
+  const ratioDomain = [Math.floor(Math.min(1, ...ratios) * 10) / 10, Math.ceil(Math.max(1, ...ratios) * 10) / 10];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Representation geometry across nested sizes (MNIST test digits)', subtitle: 'CKA, RSA (Spearman of RDMs) and tRSA (topology-sensitive GT) between prefixes; topology per prefix; UMAP by digit' },
@@ -149,19 +152,28 @@ export function geometryNestedSpec(rows: NestedGeometryRow[]): TopLevelSpec {
     vconcat: [
       { hconcat: [heatmap('cka', 'linear CKA'), heatmap('rsa', 'RSA'), heatmap('trsa', 'tRSA')], resolve: { scale: { color: 'shared' } } },
       {
-        title: 'Persistent homology per prefix (points scaled to unit RMS radius)',
-        transform: [{ filter: "datum.panel === 'topology' && datum.measure === 'totalPersistence'" }],
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(rows.filter((r) => r.panel === 'topology').map((r) => r.size as number))] }, title: 'prefix size' },
-          y: { field: 'value', type: 'quantitative', title: 'total persistence' },
-          color: { field: 'dim', type: 'nominal', title: null },
-          strokeDash: { field: 'family', type: 'nominal', title: null, legend: { labelLimit: 300 } },
-          column: { field: 'dim', type: 'nominal', title: null },
+        title: {
+          text: 'Persistent homology per prefix, relative to a Gaussian cloud of the same covariance',
+          subtitle: 'total persistence / its mean over 3 Gaussian clouds with the prefix\'s covariance (1 = no structure beyond a Gaussian; the ratio cancels the growth that comes from the dimension alone)',
         },
-        width: 220,
-        height: 150,
-        resolve: { scale: { y: 'independent' } },
+        transform: [{ filter: "datum.panel === 'topology' && datum.measure === 'totalPersistenceVsGaussian'" }],
+        facet: { column: { field: 'dim', type: 'nominal', title: null } },
+        spec: {
+          layer: [
+            {
+              mark: { type: 'line', point: true },
+              encoding: {
+                x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(rows.filter((r) => r.panel === 'topology').map((r) => r.size as number))], labelOverlap: false, labelFontSize: 9 }, title: 'prefix size' },
+                y: { field: 'value', type: 'quantitative', title: 'total persistence / Gaussian', scale: { domain: ratioDomain } },
+                color: { field: 'dim', type: 'nominal', title: null },
+                strokeDash: { field: 'family', type: 'nominal', title: null, legend: { labelLimit: 0 } },
+              },
+            },
+            { mark: { type: 'rule', color: 'gray', strokeDash: [2, 2] }, encoding: { y: { datum: 1 } } },
+          ],
+          width: 300,
+          height: 160,
+        },
       },
       {
         title: 'UMAP of the prefixes, colored by digit',

@@ -11,7 +11,7 @@
  *   weights, θ inference.
  *
  * d = m = 20. Rows: kind 'cosine' (decoder-latent × true-feature cosine, latents ordered by their
- * Hungarian match, first seed) and kind 'absorption' (per model and seed: parent absorption over
+ * Hungarian match, every seed) and kind 'absorption' (per model and seed: parent absorption over
  * learned parents, features not learned, matched-cosine summary). Meta: per model, the mean over
  * seeds and every seed's numbers.
  */
@@ -90,7 +90,7 @@ export interface MsaeToySummary {
   perSeed: MsaeToyOutcome[];
 }
 
-/** A row: kind 'cosine' (decoder latent x true feature, first seed) or 'absorption' (per model and seed). */
+/** A row: kind 'cosine' (decoder latent x true feature, per seed) or 'absorption' (per model and seed). */
 export type MsaeToyRow = {
   kind: 'cosine' | 'absorption';
   model: MsaeToyModel;
@@ -193,18 +193,18 @@ export const msaeToy = defineExperiment<MsaeToyParams, MsaeToyRow, MsaeToyMeta>(
           kind: 'absorption', model, seed: dataSeed, ...BLANK, absorption: o.absorption, carriedAbsorption: o.carriedAbsorption, unlearned: o.unlearned,
           diagMean: o.diagMean, diagMin: o.diagMin, maxOffDiag: o.maxOffDiag, fvu: o.fvu, l0: o.l0,
         });
-        if (s === 0) {
-          const F = data.nFeatures;
-          const featureOf = new Int32Array(sae.cfg.dSae).fill(-1);
-          ab.match.latentOf.forEach((l, f) => (featureOf[l] = f));
-          for (let l = 0; l < sae.cfg.dSae; l++) {
-            const order = featureOf[l] >= 0 ? featureOf[l] : F + l;
-            for (let f = 0; f < F; f++) {
-              rows.push({
-                kind: 'cosine', model, seed: dataSeed, ...BLANK, latent: l, latentFeature: featureOf[l] >= 0 ? FEATURE_NAMES[featureOf[l]] ?? `F${featureOf[l]}` : `L${l}`,
-                latentOrder: order, feature: FEATURE_NAMES[f] ?? `F${f}`, featureIndex: f, cos: cos.data[l * F + f],
-              });
-            }
+        // Every seed's cosines: latents are named by the feature they match in that seed, so the
+        // figure can average the heat maps over seeds (dSae = features: every latent is matched).
+        const F = data.nFeatures;
+        const featureOf = new Int32Array(sae.cfg.dSae).fill(-1);
+        ab.match.latentOf.forEach((l, f) => (featureOf[l] = f));
+        for (let l = 0; l < sae.cfg.dSae; l++) {
+          const order = featureOf[l] >= 0 ? featureOf[l] : F + l;
+          for (let f = 0; f < F; f++) {
+            rows.push({
+              kind: 'cosine', model, seed: dataSeed, ...BLANK, latent: l, latentFeature: featureOf[l] >= 0 ? FEATURE_NAMES[featureOf[l]] ?? `F${featureOf[l]}` : `L${l}`,
+              latentOrder: order, feature: FEATURE_NAMES[f] ?? `F${f}`, featureIndex: f, cos: cos.data[l * F + f],
+            });
           }
         }
         progress.update(++done, `${model} seed ${dataSeed}: absorption ${ab.rate.toFixed(2)}, ${ab.unlearnedCount} unlearned`);
@@ -226,14 +226,15 @@ export const msaeToy = defineExperiment<MsaeToyParams, MsaeToyRow, MsaeToyMeta>(
   spec: (rows) => msaeToySpec(rows),
 });
 
-/** The four cosine heat maps (latents ordered by their matched feature) above absorption and unlearned features per seed. */
+/** The four cosine heat maps (mean over seeds, latents ordered by their matched feature) above absorption, unlearned features and matched cosine per seed. */
 export function msaeToySpec(rows: MsaeToyRow[]): TopLevelSpec {
   const models = [...MSAE_TOY_MODELS];
+  const nSeeds = new Set(rows.map((r) => r.seed)).size;
   const perSeed = (field: string, title: string, yTitle: string, domain?: number[]) => ({
     title,
     transform: [{ filter: "datum.kind === 'absorption'" }],
     mark: { type: 'bar' },
-    width: 360,
+    width: 300,
     height: 130,
     encoding: {
       x: { field: 'model', type: 'nominal', title: null, sort: models, axis: { labelAngle: -25, labelLimit: 200 } },
@@ -244,11 +245,17 @@ export function msaeToySpec(rows: MsaeToyRow[]): TopLevelSpec {
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Flat vs Matryoshka SAEs on the tree toy', subtitle: "ReLU + L1 (the paper's training) and BatchTopK; decoder cosines of the first seed" },
+    title: {
+      text: 'Flat vs Matryoshka SAEs on the tree toy',
+      subtitle: `ReLU + L1 (the paper's training) and BatchTopK, ${nSeeds} seed${nSeeds === 1 ? '' : 's'}; heat maps: decoder cosines averaged over the seeds (each seed's latents matched to the true features); bars: one per seed`,
+    },
     data: { values: rows },
     vconcat: [
       {
-        transform: [{ filter: "datum.kind === 'cosine'" }],
+        transform: [
+          { filter: "datum.kind === 'cosine'" },
+          { aggregate: [{ op: 'mean', field: 'cos', as: 'cos' }], groupby: ['model', 'latentFeature', 'latentOrder', 'feature', 'featureIndex'] },
+        ],
         facet: { column: { field: 'model', type: 'nominal', title: null, sort: models } },
         spec: {
           width: 200,
@@ -258,7 +265,7 @@ export function msaeToySpec(rows: MsaeToyRow[]): TopLevelSpec {
             x: { field: 'feature', type: 'ordinal', title: 'true feature', sort: { field: 'featureIndex' } },
             y: { field: 'latentFeature', type: 'ordinal', title: 'decoder latent (by matched feature)', sort: { field: 'latentOrder' } },
             color: { field: 'cos', type: 'quantitative', title: 'cosine', scale: { scheme: 'redblue', domain: [-1, 1], reverse: true } },
-            tooltip: [{ field: 'latent' }, { field: 'feature' }, { field: 'cos', format: '.3f' }],
+            tooltip: [{ field: 'latentFeature' }, { field: 'feature' }, { field: 'cos', format: '.3f' }],
           },
         },
       },
@@ -266,6 +273,7 @@ export function msaeToySpec(rows: MsaeToyRow[]): TopLevelSpec {
         hconcat: [
           perSeed('absorption', 'Parent absorption: P(parent latent silent | parent and child on)', 'absorption rate', [0, 1]),
           perSeed('unlearned', 'Features not learned (matched cos < 0.5)', 'true features'),
+          perSeed('diagMean', 'Mean matched cosine (Hungarian match)', 'cosine', [0, 1]),
         ],
       },
     ],

@@ -54,6 +54,13 @@ export interface NestedGeometryOptions {
   rsaStimuli: number;
   /** Points kept for persistence (max–min landmarks). */
   topologyPoints: number;
+  /**
+   * Gaussian clouds per prefix with the prefix's covariance (default 0: none). When > 0, each
+   * degree also gets measure 'totalPersistenceVsGaussian': total persistence over its mean in
+   * these clouds, so growth that comes from the dimension alone (distances concentrating as the
+   * ambient dimension grows) cancels and what remains is structure beyond a Gaussian.
+   */
+  nullDraws?: number;
   seed: number;
 }
 
@@ -79,13 +86,26 @@ export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometry
       rows.push(geometryRow({ ...pair, panel: 'trsa', value: i === j ? 1 : compareRdms(gts[i], gts[j], { method: 'corr' }) }));
     }
   }
+  const nullRng = new Rng(opts.seed).fork();
   for (const p of sub) {
     // Persistence is scale-dependent: put every prefix on one scale (unit RMS distance to the mean).
-    const probe = topologyProbe(unitScale(p.x), { maxDim: 1, maxPoints: opts.topologyPoints, prefix: p.size, seed: opts.seed });
+    const probeOf = (x: Matrix) => topologyProbe(unitScale(x), { maxDim: 1, maxPoints: opts.topologyPoints, prefix: p.size, seed: opts.seed });
+    const probe = probeOf(p.x);
     for (const r of probe) {
       if (r.measure === 'totalPersistence' || r.measure === 'nLong' || r.measure === 'maxPersistence') {
         rows.push(geometryRow({ family: fam.family, panel: 'topology', size: p.size, dim: `H${r.dim}`, measure: r.measure, value: r.value }));
       }
+    }
+    const draws = opts.nullDraws ?? 0;
+    if (draws === 0) continue;
+    const nullTotal = new Map<number, number>();
+    for (let d = 0; d < draws; d++) {
+      for (const r of probeOf(gaussianLike(p.x, nullRng))) {
+        if (r.measure === 'totalPersistence') nullTotal.set(r.dim, (nullTotal.get(r.dim) ?? 0) + r.value / draws);
+      }
+    }
+    for (const r of probe) {
+      if (r.measure === 'totalPersistence') rows.push(geometryRow({ family: fam.family, panel: 'topology', size: p.size, dim: `H${r.dim}`, measure: 'totalPersistenceVsGaussian', value: r.value / nullTotal.get(r.dim)! }));
     }
   }
   for (const p of fam.prefixes.filter((q) => opts.umapSizes.includes(q.size))) {
@@ -95,6 +115,29 @@ export async function nestedGeometryRows(fam: NestedFamily, opts: NestedGeometry
     }
   }
   return rows;
+}
+
+/**
+ * A Gaussian cloud with X's sample covariance: Y = Ξ·Xc/√n with Ξ an n x n matrix of N(0, 1), so
+ * E[YᵀY/n] = XcᵀXc/n (every spectral property of X kept, every non-Gaussian structure lost).
+ */
+export function gaussianLike(x: Matrix, rng: Rng): Matrix {
+  const mean = columnMeans(x);
+  const n = x.rows;
+  const d = x.cols;
+  const xc = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j] - mean[j];
+  const out = new Float32Array(n * d);
+  const row = new Float64Array(d);
+  for (let r = 0; r < n; r++) {
+    row.fill(0);
+    for (let i = 0; i < n; i++) {
+      const w = rng.normal();
+      for (let j = 0; j < d; j++) row[j] += w * xc[i * d + j];
+    }
+    for (let j = 0; j < d; j++) out[r * d + j] = row[j] / Math.sqrt(n);
+  }
+  return { data: out, rows: n, cols: d };
 }
 
 /** X centered and scaled so that the root-mean-square distance of a row to the mean is 1. */

@@ -323,38 +323,64 @@ export function identificationAccuracy(vectors: RdmLike[], subjects: ArrayLike<n
   const subjList = [...new Set(Array.from(subjects))].sort((a, b) => a - b);
   const labelList = [...new Set(Array.from(labels))].sort((a, b) => a - b);
   if (subjList.length < 2) throw new NestlabArgumentError(where, 'subjects', 'at least 2 distinct subjects', subjList.length);
-  const predicted = new Int32Array(rows.length);
+  // Sums per (subject, label), once: a held-out subject's centroids are (total - own) / count,
+  // so the rule costs O(rows x dim) per call instead of per held-out subject (the tRSA bootstrap
+  // calls it thousands of times).
+  const nS = subjList.length;
+  const nL = labelList.length;
+  const n = rows.length;
+  const subjIndex = new Map(subjList.map((s, i) => [s, i]));
+  const labelIndex = new Map(labelList.map((l, i) => [l, i]));
+  const si = Int32Array.from({ length: n }, (_, i) => subjIndex.get(subjects[i])!);
+  const li = Int32Array.from({ length: n }, (_, i) => labelIndex.get(labels[i])!);
+  const x = new Float64Array(n * dim); // one flat copy: monomorphic loops over a typed array
+  rows.forEach((r, i) => {
+    for (let j = 0; j < dim; j++) x[i * dim + j] = r[j];
+  });
+  const sums = new Float64Array(nS * nL * dim);
+  const counts = new Float64Array(nS * nL);
+  const totals = new Float64Array(nL * dim);
+  const totalCounts = new Float64Array(nL);
+  for (let i = 0; i < n; i++) {
+    const off = (si[i] * nL + li[i]) * dim;
+    for (let j = 0; j < dim; j++) {
+      sums[off + j] += x[i * dim + j];
+      totals[li[i] * dim + j] += x[i * dim + j];
+    }
+    counts[si[i] * nL + li[i]]++;
+    totalCounts[li[i]]++;
+  }
+  const predicted = new Int32Array(n);
+  const cents = new Float64Array(nL * dim);
+  const present = new Uint8Array(nL);
   let correct = 0;
-  for (const s of subjList) {
-    const cents: (Float64Array | null)[] = labelList.map((lab) => {
-      const c = new Float64Array(dim);
-      let cnt = 0;
-      rows.forEach((r, i) => {
-        if (subjects[i] !== s && labels[i] === lab) {
-          for (let j = 0; j < dim; j++) c[j] += r[j];
-          cnt++;
-        }
-      });
-      if (cnt === 0) return null;
-      for (let j = 0; j < dim; j++) c[j] /= cnt;
-      return c;
-    });
-    rows.forEach((r, i) => {
-      if (subjects[i] !== s) return;
+  for (let s = 0; s < nS; s++) {
+    for (let l = 0; l < nL; l++) {
+      const cnt = totalCounts[l] - counts[s * nL + l];
+      present[l] = cnt > 0 ? 1 : 0;
+      if (cnt === 0) continue;
+      const off = (s * nL + l) * dim;
+      for (let j = 0; j < dim; j++) cents[l * dim + j] = (totals[l * dim + j] - sums[off + j]) / cnt;
+    }
+    for (let i = 0; i < n; i++) {
+      if (si[i] !== s) continue;
       let best = -1;
       let bestD = Infinity;
-      cents.forEach((c, li) => {
-        if (c === null) return;
+      for (let l = 0; l < nL; l++) {
+        if (present[l] === 0) continue;
         let d = 0;
-        for (let j = 0; j < dim; j++) d += (r[j] - c[j]) ** 2;
+        for (let j = 0, a = i * dim, c = l * dim; j < dim; j++, a++, c++) {
+          const diff = x[a] - cents[c];
+          d += diff * diff;
+        }
         if (d < bestD) {
           bestD = d;
-          best = li;
+          best = l;
         }
-      });
+      }
       predicted[i] = labelList[best];
       if (labelList[best] === labels[i]) correct++;
-    });
+    }
   }
   return { accuracy: correct / rows.length, correct, total: rows.length, predicted };
 }

@@ -10,7 +10,7 @@ describe('msae-toy', () => {
     const r = await msaeToy.run({ size: 'smoke', seed: 0 });
     expect(r.meta.id).toBe('msae-toy');
     const cos = r.rows.filter((x) => x.kind === 'cosine');
-    expect(cos).toHaveLength(4 * 20 * 20);
+    expect(cos).toHaveLength(4 * 20 * 20 * r.meta.params.seeds); // every seed's heat map
     const abs = r.rows.filter((x) => x.kind === 'absorption');
     expect(abs.map((x) => x.model)).toEqual([...MSAE_TOY_MODELS]);
     // Smoke size (1,500 steps, seed 0; pure-JS path, deterministic). The paper's ReLU + L1 recipe

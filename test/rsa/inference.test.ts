@@ -82,6 +82,31 @@ describe('leave-one-subject-out nearest-centroid identification (tRSA loo_eval)'
     expect(Array.from(res.predicted)).toEqual([1, 2, 1, 2, 2, 1]);
   });
 
+  it('equals the rule written out (centroids of the other subjects per held-out subject) on random rows, duplicated subjects included', () => {
+    const rng = new Rng(5);
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 12 + rng.int(20);
+      const dim = 1 + rng.int(6);
+      const rows = Array.from({ length: n }, () => Array.from({ length: dim }, () => rng.normal()));
+      const subjects = Array.from({ length: n }, () => rng.int(4)); // a bootstrap repeats subjects
+      const labels = Array.from({ length: n }, () => rng.int(3));
+      if (new Set(subjects).size < 2) continue;
+      let correct = 0;
+      rows.forEach((r, i) => {
+        let best = -1;
+        let bestD = Infinity;
+        for (const lab of [...new Set(labels)].sort((a, b) => a - b)) {
+          const others = rows.filter((_, j) => subjects[j] !== subjects[i] && labels[j] === lab);
+          if (others.length === 0) continue;
+          const d = r.reduce((s, v, j) => s + (v - others.reduce((t, o) => t + o[j], 0) / others.length) ** 2, 0);
+          if (d < bestD) (bestD = d, best = lab);
+        }
+        if (best === labels[i]) correct++;
+      });
+      expect(identificationAccuracy(rows, subjects, labels).correct).toBe(correct);
+    }
+  });
+
   it('rejects mismatched label counts and a single subject', () => {
     expect(() => identificationAccuracy([[1], [2]], [1], [1, 2])).toThrow(/subjects must be 2 labels/);
     expect(() => identificationAccuracy([[1], [2]], [1, 1], [1, 2])).toThrow(/at least 2 distinct subjects/);
