@@ -52,7 +52,10 @@ describe('trsa-identification figure', () => {
     // Noise 0 adds nothing, so its drop rows do not exist and its point estimate is one draw.
     expect(a.rows.some((r) => r.kind === 'drop' && r.noise === 0)).toBe(false);
     expect(a.rows.filter((r) => r.kind === 'grid')).toHaveLength(229);
-    expect((a.spec as { hconcat: unknown[] }).hconcat).toHaveLength(3);
+    // accuracy and paired differences side by side (one legend), then the (l, u) heat map
+    const panels = (a.spec as { hconcat: { hconcat?: unknown[] }[] }).hconcat;
+    expect(panels).toHaveLength(2);
+    expect(panels[0].hconcat).toHaveLength(2);
     const b = await trsaIdentification.run({ size: 'smoke', seed: 1 });
     expect(b.rows).toEqual(a.rows);
   }, 240_000);
