@@ -10,7 +10,7 @@
  *
  * Case `vr-persistence-n3600-h1`: H0 + H1 of 3,600 points on the torus of revolution in R³
  * (R = 2, r = 1, seed 4) cut at maxEdgeLength 0.6, above the n at which the engine's old packed
- * keys overflowed (docs/methods/topology.md §3 item 2). Ours by bench/peers/vr-ours-cut.ts from the
+ * keys overflowed (docs/methods/topology.md §3 item 2). Ours by bench/peers/vr-ours.ts from the
  * binary matrix; ripser reads `--format sparse` triplets of the edges within 0.6 with `--threshold 0.6`
  * (the same float32 values, 9 significant digits), which spares it parsing 6.5 million numbers.
  */
@@ -161,11 +161,11 @@ function thresholdCase(dir: string): BenchRecord {
   writeFileSync(file, lower);
   const sparse = join(dir, `torus-${n}.sparse.txt`);
   writeFileSync(sparse, sparseTriplets(lower, n, cut));
-  const ours = spawnSync(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'peers', 'vr-ours-cut.ts'), file, String(n), '1', String(cut)], {
+  const ours = spawnSync(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'peers', 'vr-ours.ts'), file, String(n), '1', String(cut)], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
-  if (ours.status !== 0) throw new Error(`vr-ours-cut failed: ${ours.stderr}`);
+  if (ours.status !== 0) throw new Error(`vr-ours failed: ${ours.stderr}`);
   const o = JSON.parse(ours.stdout.trim().split('\n').slice(-1)[0]);
   let peer: number | null = null;
   let peerRss: number | null = null;
