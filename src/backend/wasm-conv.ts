@@ -551,8 +551,7 @@ function convForward(t: Tools & { blas: Cblas }, g: ConvGeometry, plan: Plan, x:
       // Row q of the wide output needs padded rows q + a·Wp + b; the first M rows cover every valid q.
       const Hp = h + g.pt + g.pb;
       const Wp = w + g.pl + g.pr;
-      const rows = (n1 - n0) * Hp * Wp;
-      const M = rows - ((kh - 1) * Wp + (kw - 1));
+      const M = shiftedRows(n1 - n0, Hp, Wp, kh, kw);
       copying(() => {
         embed(runs, x, n0, n1, h, w, cin, t.a, Hp, Wp, g.pt, g.pl);
         fillBias(runs, t.b, 0, M, bias);
@@ -605,8 +604,7 @@ function convBackpropInput(t: Tools & { blas: Cblas }, g: ConvGeometry, plan: Pl
       // dx[i, j] = Σ_{a,b} dyP[i + a, j + b] · Wf[a, b] on the wide layout of the padded dy.
       const Hq = h + kh - 1;
       const Wq = w + kw - 1;
-      const rows = (n1 - n0) * Hq * Wq;
-      const M = rows - ((kh - 1) * Wq + (kw - 1));
+      const M = shiftedRows(n1 - n0, Hq, Wq, kh, kw);
       copying(() => embed(runs, dy, n0, n1, oh, ow, cout, t.a, Hq, Wq, gd.pt, gd.pl));
       for (let a = 0; a < kh; a++) {
         for (let b = 0; b < kw; b++) {
@@ -664,8 +662,7 @@ function convBackpropFilter(t: Tools, g: ConvGeometry, plan: Plan, x: Float32Arr
       // extra rows and columns, so each tap is one product over contiguous rows.
       const Hp = h + g.pt + g.pb;
       const Wp = w + g.pl + g.pr;
-      const rows = (n1 - n0) * Hp * Wp;
-      const M = rows - ((kh - 1) * Wp + (kw - 1));
+      const M = shiftedRows(n1 - n0, Hp, Wp, kh, kw);
       copying(() => {
         embed(runs, x, n0, n1, h, w, cin, t.a, Hp, Wp, g.pt, g.pl);
         embed(runs, dy, n0, n1, oh, ow, cout, t.b, Hp, Wp, 0, 0);
@@ -686,6 +683,14 @@ function convBackpropFilter(t: Tools, g: ConvGeometry, plan: Plan, x: Float32Arr
 
 // ---------------------------------------------------------------------------------------------
 // The kernels
+
+/**
+ * Rows of the wide (padded-grid) output a shifted-window product computes for `images` images of
+ * Hp x Wp padded pixels: every row whose last tap (kh − 1, kw − 1) still lies inside the buffer.
+ */
+function shiftedRows(images: number, Hp: number, Wp: number, kh: number, kw: number): number {
+  return images * Hp * Wp - ((kh - 1) * Wp + (kw - 1));
+}
 
 /** The scratch buffers on one backend's heap: [byte offset, floats] of each, grown as plans need. */
 const heapScratch = new WeakMap<object, [number, number][]>();
