@@ -5,6 +5,8 @@
  * ratio: null with the reason, never a remembered figure.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../src/data/files.js';
@@ -75,8 +77,54 @@ export function runPeer(script: string, options: Record<string, unknown>, comman
   }
 }
 
-/** Writes one record to bench/results/<name>.json atomically and echoes a summary line. */
+/** The machine a record was measured on: CPU model, cores, SIMD flags, and what a page fault costs. */
+export interface MachineFacts {
+  cpu: string;
+  cores: number;
+  /** The vector-instruction flags of /proc/cpuinfo that matter to OpenBLAS and WebAssembly SIMD. */
+  simdFlags: string[];
+  memoryGiB: number;
+  /**
+   * Filling a fresh 64 MiB Float32Array 20 times vs one reused buffer 20 times, seconds: the first
+   * pays the page faults every time (the cost the hot loops avoid by reusing their buffers).
+   */
+  pageFaults: { fresh64MiBx20_s: number; reused64MiBx20_s: number };
+}
+
+let machine: MachineFacts | null = null;
+
+/** Measured once per process; written into every record's `extra.machine`. */
+export function machineFacts(): MachineFacts {
+  if (machine !== null) return machine;
+  let flags: string[] = [];
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const line = info.split('\n').find((l) => l.startsWith('flags')) ?? '';
+    flags = line.split(':')[1]?.trim().split(/\s+/).filter((f) => /^(sse4_2|avx|avx2|fma|f16c|avx512(f|bw|vl|dq|_bf16|_vnni))$/.test(f)) ?? [];
+  } catch {
+    flags = [];
+  }
+  const n = (64 << 20) / 4;
+  let t0 = performance.now();
+  for (let r = 0; r < 20; r++) new Float32Array(n).fill(r);
+  const fresh = (performance.now() - t0) / 1000;
+  const buf = new Float32Array(n);
+  t0 = performance.now();
+  for (let r = 0; r < 20; r++) buf.fill(r);
+  const reused = (performance.now() - t0) / 1000;
+  machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    simdFlags: flags,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    pageFaults: { fresh64MiBx20_s: fresh, reused64MiBx20_s: reused },
+  };
+  return machine;
+}
+
+/** Writes one record to bench/results/<name>.json atomically (with the machine's facts in extra) and echoes a summary line. */
 export function writeRecord(rec: BenchRecord): void {
+  rec = { ...rec, extra: { ...rec.extra, machine: machineFacts() } };
   writeFileAtomic(join(RESULTS_DIR, `${rec.name}.json`), `${JSON.stringify(rec, null, 2)}\n`);
   const ratio = rec.ratio === null ? 'no peer' : `ratio ${rec.ratio.toFixed(2)}x vs ${rec.peerName}`;
   console.log(`${rec.name}: ours ${fmt(rec.ours)} ${rec.unit}, peer ${rec.peer === null ? '-' : fmt(rec.peer)} (${ratio})`);

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_DIR, writeRecord, type Benchmark } from './lib.js';
+import { BENCH_DIR, machineFacts, writeRecord, type Benchmark } from './lib.js';
 import { selectBackend } from '../src/backend/select.js';
 
 const files = readdirSync(BENCH_DIR).filter((f) => f.endsWith('.bench.ts')).sort();
@@ -20,6 +20,7 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
   process.exit(2);
 }
+machineFacts(); // page-fault cost measured before any benchmark has touched memory
 for (const b of benchmarks.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
   // Every benchmark starts on the backend a user would get (matmul switches through all of them).
   const backend = await selectBackend(process.env.NESTLAB_BACKEND);

@@ -2,24 +2,29 @@
  * Benchmark `sae-train`: rows/s of one SAE training step, d = 512, m = 4096, k = 32, B = 4096,
  * Adam, TopK, against the same step in PyTorch on the CPU (bench/peers/sae_torch.py, the dense
  * formulation used by dictionary_learning / SAELens). Also the Matryoshka loss with 5 prefixes
- * ([128, 384, 896, 1920, 4096]), peak memory, and where our step's time goes (encoder product +
- * top-k on tfjs, sparse loss/gradients in JS, optimizer update in JS), in ms per phase.
+ * ([128, 384, 896, 1920, 4096]) and a SAELens-sized SAE (`sae-train-large`: d = 768, m = 16384,
+ * k = 64), peak memory, and where our step's time goes, in ms per phase: encoder product + top-k
+ * (BLAS, then the run-maximum selection), the sparse loss/gradients (worker threads), the update
+ * (projection, clip, Adam, renormalization; worker threads).
  */
-import { tf } from '../src/backend/tf.js';
 import { Rng } from '../src/backend/rng.js';
 import { initBackend } from '../src/backend/select.js';
-import { createSae, encoderPre, selectTopK } from '../src/sae/model.js';
+import { threadCount } from '../src/backend/threads.js';
+import { createSae, encoderPre, selectTopK, zeroParams } from '../src/sae/model.js';
 import { trainStep, applyUpdate } from '../src/sae/train.js';
 import { createTrainerState } from '../src/sae/state.js';
 import { sparseLossAndGrads } from '../src/sae/step.js';
 import { matryoshkaPrefixes, saeArchitecture, saeTraining } from '../src/sae/config.js';
 import { type Benchmark, type BenchRecord, peakRssMiB, runPeer } from './lib.js';
 
-const D = 512;
-const M = 4096;
-const K = 32;
 const B = 4096;
-const STEPS = Number(process.env.NESTLAB_BENCH_STEPS ?? 3);
+const STEPS = Number(process.env.NESTLAB_BENCH_STEPS ?? 5);
+
+interface Size {
+  d: number;
+  m: number;
+  k: number;
+}
 
 async function median(fn: () => Promise<unknown>, repeats: number): Promise<number> {
   await fn();
@@ -33,23 +38,25 @@ async function median(fn: () => Promise<unknown>, repeats: number): Promise<numb
   return t[Math.floor(t.length / 2)];
 }
 
-async function oursMsPerStep(prefixes: number[]): Promise<{ ms: number; phases: Record<string, number> }> {
-  const arch = saeArchitecture({ dIn: D, dSae: M, k: K, activation: 'topk', prefixes });
+async function oursMsPerStep({ d, m, k }: Size, prefixes: number[]): Promise<{ ms: number; phases: Record<string, number> }> {
+  const arch = saeArchitecture({ dIn: d, dSae: m, k, activation: 'topk', prefixes });
   const training = saeTraining({ batchSize: B, learningRate: 1e-4, warmupSteps: 0, bDecInit: 'zero' }, arch);
   const sae = createSae(arch);
   const state = createTrainerState(sae);
-  const x = new Rng(0).normalArray(B * D);
+  const x = new Rng(0).normalArray(B * d);
   const ms = await median(() => trainStep(sae, state, training, x, B, 1000), STEPS);
-  // phase breakdown of the same step
+  // phase breakdown of the same step, with the trainer's reused buffers
   const phases = { encoderAndTopK: 0, sparseLossAndGrads: 0, optimizerUpdate: 0 };
+  const xcBuffer = new Float32Array(B * d);
+  const grads = zeroParams(d, m);
   for (let r = 0; r < STEPS; r++) {
     let t0 = performance.now();
-    const { xc, pre } = encoderPre(sae, x, B);
-    const code = await selectTopK(pre, K);
+    const { xc, pre } = encoderPre(sae, x, B, xcBuffer);
+    const code = await selectTopK(pre, k);
     pre.dispose();
     phases.encoderAndTopK += (performance.now() - t0) / STEPS;
     t0 = performance.now();
-    const { grads } = sparseLossAndGrads(sae.params, sae.cfg, training, x, xc, code, null);
+    sparseLossAndGrads(sae.params, sae.cfg, training, x, xc, code, null, grads);
     phases.sparseLossAndGrads += (performance.now() - t0) / STEPS;
     t0 = performance.now();
     applyUpdate(sae, state, training, grads, 1e-4);
@@ -58,59 +65,45 @@ async function oursMsPerStep(prefixes: number[]): Promise<{ ms: number; phases: 
   return { ms, phases };
 }
 
-/** The encoder product alone on tfjs ([B, d] × [d, m]), ms (median). */
-async function encoderGemmMs(): Promise<number> {
-  const x = tf.randomNormal([B, D], 0, 1, 'float32', 1);
-  const w = tf.randomNormal([D, M], 0, 1, 'float32', 2);
-  try {
-    return await median(async () => {
-      const y = tf.matMul(x, w);
-      await y.data();
-      y.dispose();
-    }, STEPS);
-  } finally {
-    x.dispose();
-    w.dispose();
-  }
-}
-
 export const benchmark: Benchmark = {
   name: 'sae-train',
-  description: 'rows/s of one TopK SAE training step (d=512, m=4096, k=32, B=4096, Adam) vs PyTorch CPU; also Matryoshka with 5 prefixes',
+  description: 'rows/s of one TopK SAE training step (d=512, m=4096, k=32, B=4096, Adam) vs PyTorch CPU; Matryoshka with 5 prefixes; d=768, m=16384, k=64',
   async run(): Promise<BenchRecord[]> {
     const backend = await initBackend();
-    const nested = matryoshkaPrefixes(M);
-    const flat = await oursMsPerStep([M]);
-    const mat = await oursMsPerStep(nested);
-    const peak = peakRssMiB();
-    const gemmMs = await encoderGemmMs();
-    const peerFlat = runPeer('sae_torch.py', { d: D, m: M, k: K, B, prefixes: [M], steps: STEPS });
-    const peerMat = runPeer('sae_torch.py', { d: D, m: M, k: K, B, prefixes: nested, steps: STEPS });
-    const date = new Date().toISOString();
-    const config = { d: D, m: M, k: K, B, activation: 'topk', optimizer: 'Adam', stepsTimed: STEPS, matryoshkaPrefixes: nested };
-    const rec = (name: string, ours: { ms: number; phases: Record<string, number> }, peer: typeof peerFlat): BenchRecord => {
+    const base: Size = { d: 512, m: 4096, k: 32 };
+    const large: Size = { d: 768, m: 16384, k: 64 };
+    const nested = matryoshkaPrefixes(base.m);
+    const cases = [
+      { name: 'sae-train', size: base, prefixes: [base.m], goal: '>= 6x (step <= 260 ms)' },
+      { name: 'sae-train-matryoshka5', size: base, prefixes: nested, goal: '-' },
+      { name: 'sae-train-large', size: large, prefixes: [large.m], goal: '>= 4x' },
+    ];
+    const out: BenchRecord[] = [];
+    for (const c of cases) {
+      const ours = await oursMsPerStep(c.size, c.prefixes);
+      const peak = peakRssMiB();
+      const peer = runPeer('sae_torch.py', { ...c.size, B, prefixes: c.prefixes, steps: STEPS });
       const oursRate = B / (ours.ms / 1000);
       const peerRate = peer.ok ? Number(peer.result.rows_per_s) : null;
-      return {
-        name,
+      out.push({
+        name: c.name,
         unit: 'rows/s',
         ours: oursRate,
         peer: peerRate,
         peerName: 'PyTorch (CPU, dense TopK SAE step)',
         ratio: peerRate === null ? null : oursRate / peerRate,
-        config,
+        config: { ...c.size, B, activation: 'topk', optimizer: 'Adam', stepsTimed: STEPS, prefixes: c.prefixes, threads: threadCount(), goal: c.goal },
         backend: backend.name,
-        date,
+        date: new Date().toISOString(),
         extra: {
           oursMsPerStep: ours.ms,
           oursPhasesMs: ours.phases,
           oursPeakRssMiB: peak,
-          oursEncoderGemmMs: gemmMs,
-          encoderGemmGflop: (2 * B * D * M) / 1e9,
+          encoderGemmGflop: (2 * B * c.size.d * c.size.m) / 1e9,
           ...(peer.ok ? { peerMsPerStep: peer.result.ms_per_step, peerEncoderGemmMs: peer.result.encoder_gemm_ms, peerPeakRssMiB: peer.result.peak_rss_mib, peerThreads: peer.result.threads, peerTorch: peer.result.torch } : { peerMissing: peer.reason }),
         },
-      };
-    };
-    return [rec('sae-train', flat, peerFlat), rec('sae-train-matryoshka5', mat, peerMat)];
+      });
+    }
+    return out;
   },
 };

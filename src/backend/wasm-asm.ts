@@ -13,7 +13,7 @@ export interface WasmMemory {
 /** WebAssembly's constructors as used by the kernels. */
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -53,10 +53,14 @@ export function funcBody(locals: [count: number, type: number][], code: number[]
   return [...leb(body.length), ...body];
 }
 
-/** A module that imports `env.mem` (one memory) and exports `names[i]` as function i of type `types[typeOf[i]]`. */
-export function moduleBytes(types: { params: number[]; results: number[] }[], typeOf: number[], names: string[], bodies: number[][]): Uint8Array {
+/**
+ * A module that imports `env.mem` (one memory; a shared one of at most `sharedMaxPages` pages when
+ * given, for worker threads) and exports `names[i]` as function i of type `types[typeOf[i]]`.
+ */
+export function moduleBytes(types: { params: number[]; results: number[] }[], typeOf: number[], names: string[], bodies: number[][], sharedMaxPages?: number): Uint8Array {
   const typeSec = section(1, vec(types.map((t) => [0x60, ...vec(t.params.map((p) => [p])), ...vec(t.results.map((r) => [r]))])));
-  const imports = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]]));
+  const limits = sharedMaxPages === undefined ? [0x00, 0x01] : [0x03, 0x01, ...leb(sharedMaxPages)];
+  const imports = section(2, vec([[...str('env'), ...str('mem'), 0x02, ...limits]]));
   const funcs = section(3, vec(typeOf.map((t) => [t])));
   const exports = section(7, vec(names.map((n, i) => [...str(n), 0x00, ...leb(i)])));
   const code = section(10, [...leb(bodies.length), ...bodies.flat()]);
@@ -84,6 +88,7 @@ export const I32_SHL = 0x74;
 export const I32_GE_U = 0x4f;
 export const F32_ADD = 0x92;
 export const F32_MAX = 0x97;
+export const F32_STORE = [0x38, 0x02, 0x00]; // align 2^2, offset 0
 // SIMD (prefix 0xFD, then the LEB128 opcode)
 const SIMD = 0xfd;
 export const V128_LOAD = [SIMD, 0x00, 0x02, 0x00]; // align 2^2, offset 0

@@ -17,6 +17,10 @@
  */
 import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
+import { loadBlas, NO_TRANS, type Cblas } from '../backend/blas.js';
+import { wasmMatMulKernel } from '../backend/wasm-matmul.js';
+import { insertDescending, leasePreBuffer, selectByRuns } from './kernels.js';
+import { sharedFloat32Array } from '../backend/threads.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { kthLargest } from '../math/order.js';
@@ -37,7 +41,8 @@ export interface SaeParams {
 
 /** Parameters of the given sizes, all zero (also the layout of gradients and Adam moments). */
 export function zeroParams(dIn: number, dSae: number): SaeParams {
-  return { wEnc: new Float32Array(dIn * dSae), bEnc: new Float32Array(dSae), wDec: new Float32Array(dSae * dIn), bDec: new Float32Array(dIn) };
+  // shared memory, so that the trainer's worker threads can update them in place (sae/kernels.ts)
+  return { wEnc: sharedFloat32Array(dIn * dSae), bEnc: sharedFloat32Array(dSae), wDec: sharedFloat32Array(dSae * dIn), bDec: sharedFloat32Array(dIn) };
 }
 
 /**
@@ -143,20 +148,18 @@ export function createSae(architecture: SaeArchitectureInput, options: CreateSae
   const { dIn: d, dSae: m } = cfg;
   const rng = new Rng(seed);
   const bound = Math.sqrt(6 / d);
-  const wDec = new Float32Array(m * d);
+  const { wEnc, wDec, bEnc, bDec } = zeroParams(d, m);
   for (let i = 0; i < wDec.length; i++) wDec[i] = (2 * rng.uniform() - 1) * bound;
   normalizeRowsInPlace(wDec, m, d);
-  const wEnc = new Float32Array(d * m);
   for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) wEnc[j * m + i] = wDec[i * d + j];
-  let bDec = new Float32Array(d);
   if (sample !== undefined && bDecInit !== 'zero') {
     const s = checkMatrix(where, 'options.sample', sample, 1, d);
     if (s.cols !== d) throw new NestlabArgumentError(where, 'options.sample.cols', `dIn = ${d}`, s.cols);
-    bDec = bDecInit === 'median' ? geometricMedian(s) : Float32Array.from(columnMeans(s));
+    bDec.set(bDecInit === 'median' ? geometricMedian(s) : columnMeans(s));
   }
   // A JumpReLU SAE starts at θ = 0, i.e. as a ReLU SAE; BatchTopK's θ is estimated in training.
   const threshold = cfg.activation === 'jumprelu' ? new Float32Array(m) : null;
-  return { cfg, params: { wEnc, bEnc: new Float32Array(m), wDec, bDec }, threshold };
+  return { cfg, params: { wEnc, bEnc, wDec, bDec }, threshold };
 }
 
 /**
@@ -199,7 +202,10 @@ export interface PreActivations {
   dispose(): void;
 }
 
-/** Top-r of each row of a row-major [rows, m] array (insertion into a sorted buffer; r ≪ m). */
+/**
+ * Top-r of each row of a row-major [rows, m] array (insertion into a sorted buffer; r ≪ m, so
+ * most entries fail the one comparison with the current r-th largest).
+ */
 export function rowTopKJs(pre: Float32Array, rows: number, m: number, r: number, allowed?: Uint8Array): RowTopK {
   const val = new Float32Array(rows * r).fill(-Infinity);
   const idx = new Int32Array(rows * r).fill(-1);
@@ -208,27 +214,19 @@ export function rowTopKJs(pre: Float32Array, rows: number, m: number, r: number,
     const vo = b * r;
     let count = 0;
     for (let j = 0; j < m; j++) {
-      if (allowed !== undefined && !allowed[j]) continue;
       const v = pre[o + j];
       if (count === r && !(v > val[vo + r - 1])) continue;
-      let pos = count < r ? count : r - 1;
-      while (pos > 0 && val[vo + pos - 1] < v) {
-        val[vo + pos] = val[vo + pos - 1];
-        idx[vo + pos] = idx[vo + pos - 1];
-        pos--;
-      }
-      val[vo + pos] = v;
-      idx[vo + pos] = j;
-      if (count < r) count++;
+      if (allowed !== undefined && !allowed[j]) continue;
+      count = insertDescending(val, idx, vo, r, count, v, j);
     }
   }
   return { r, val, idx };
 }
 
-/** xc = x − b_dec, row-major [rows, d]. */
-export function centerRows(x: Float32Array, rows: number, bDec: Float32Array): Float32Array {
+/** xc = x − b_dec, row-major [rows, d] (into `out` when given). */
+export function centerRows(x: Float32Array, rows: number, bDec: Float32Array, out?: Float32Array): Float32Array {
   const d = bDec.length;
-  const xc = new Float32Array(rows * d);
+  const xc = out !== undefined ? out.subarray(0, rows * d) : new Float32Array(rows * d);
   for (let b = 0; b < rows; b++) for (let j = 0; j < d; j++) xc[b * d + j] = x[b * d + j] - bDec[j];
   return xc;
 }
@@ -290,6 +288,39 @@ function jsPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: numbe
   };
 }
 
+/**
+ * Top-r of each row like rowTopKJs (same entries, same order, ties to the lower index), reading
+ * `gmax`, the maximum of each run of 32 entries ([rows, m/32]; m % 32 === 0, m/32 ≥ r): only
+ * runs that can hold a selected entry are scanned (kernels.ts selectByRuns).
+ */
+export function rowTopKByGroups(pre: Float32Array, gmax: Float32Array, rows: number, m: number, r: number): RowTopK {
+  const val = new Float32Array(rows * r);
+  const idx = new Int32Array(rows * r);
+  selectByRuns(pre, 0, gmax, 0, m, r, 0, rows, val, idx, 0);
+  return { r, val, idx };
+}
+
+function blasPre(blas: Cblas, xc: Float32Array, rows: number, p: SaeParams, d: number, m: number): PreActivations {
+  const size = rows * m;
+  // the workspace's buffer (no page faults, TopK on every thread), or a fresh one while it is in use
+  const lease = leasePreBuffer(rows, m);
+  const pre = lease !== null ? lease.pre : new Float32Array(size);
+  // b_enc in every row (doubling copies run at memcpy speed), then the product added on top (beta = 1)
+  pre.set(p.bEnc, 0);
+  for (let filled = m; filled < size; filled *= 2) pre.copyWithin(filled, 0, Math.min(filled, size - filled));
+  blas.sgemm(NO_TRANS, NO_TRANS, rows, m, d, 1, xc, d, p.wEnc, m, 1, pre, m);
+  return {
+    rows,
+    dSae: m,
+    async rowTopK(r, allowed) {
+      const fast = lease !== null && allowed === undefined ? lease.topK(r) : null;
+      return fast !== null ? { r, ...fast } : rowTopKJs(pre, rows, m, r, allowed);
+    },
+    full: async () => pre,
+    dispose: () => lease?.release(),
+  };
+}
+
 function tfPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: number): PreActivations {
   // W_enc stays [d, m]: on wasm a transposed operand is 10-30x slower than the plain product.
   const pre = tf.tidy(() => {
@@ -332,13 +363,18 @@ function tfPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: numbe
 /**
  * pre = (x − b_dec)·W_enc + b_enc for a batch x ([rows, dIn] row-major; x itself when the
  * architecture has applyBDecToInput false). Returns the encoder's input too (the encoder
- * gradient needs it). Tiny problems run in JS, others on tfjs.
+ * gradient needs it), written into `xcOut` when given (the trainer reuses one buffer). Tiny
+ * problems run in JS, others on the BLAS (wasm backend with the system BLAS) or tfjs.
  */
-export function encoderPre(sae: Sae, x: Float32Array, rows: number, forceJs = false): { xc: Float32Array; pre: PreActivations } {
+export function encoderPre(sae: Sae, x: Float32Array, rows: number, xcOut?: Float32Array): { xc: Float32Array; pre: PreActivations } {
   const { dIn: d, dSae: m } = sae.cfg;
-  const xc = sae.cfg.applyBDecToInput ? centerRows(x, rows, sae.params.bDec) : x;
-  const small = forceJs || rows * d * m <= JS_ENCODER_MAX_MACS;
-  return { xc, pre: small ? jsPre(xc, rows, sae.params, d, m) : tfPre(xc, rows, sae.params, d, m) };
+  const xc = sae.cfg.applyBDecToInput ? centerRows(x, rows, sae.params.bDec, xcOut) : x;
+  if (rows * d * m <= JS_ENCODER_MAX_MACS) return { xc, pre: jsPre(xc, rows, sae.params, d, m) };
+  // On wasm with the system BLAS, tf.matMul would run the same sgemm after copying both operands
+  // into the wasm heap, and tf.topk would scan the result single-threaded in C; calling the BLAS
+  // directly skips the copies and the tensor round trip.
+  const blas = tf.getBackend() === 'wasm' && wasmMatMulKernel() === 'blas' ? loadBlas() : null;
+  return { xc, pre: blas !== null ? blasPre(blas, xc, rows, sae.params, d, m) : tfPre(xc, rows, sae.params, d, m) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,19 +401,20 @@ function sortRows(ptr: Int32Array, idx: Int32Array, val: Float32Array): void {
 /** Builds a CSR code from per-row candidates, keeping entries where keep(value, row, position). */
 function codeFromCandidates(c: RowTopK, rows: number, m: number, keep: (v: number, b: number, a: number) => boolean): SparseCode {
   const ptr = new Int32Array(rows + 1);
-  const idxs: number[] = [];
-  const vals: number[] = [];
+  const idx = new Int32Array(rows * c.r);
+  const val = new Float32Array(rows * c.r);
+  let n = 0;
   for (let b = 0; b < rows; b++) {
     for (let a = 0; a < c.r; a++) {
       const v = c.val[b * c.r + a];
       if (c.idx[b * c.r + a] >= 0 && v > 0 && keep(v, b, a)) {
-        idxs.push(c.idx[b * c.r + a]);
-        vals.push(v);
+        idx[n] = c.idx[b * c.r + a];
+        val[n++] = v;
       }
     }
-    ptr[b + 1] = idxs.length;
+    ptr[b + 1] = n;
   }
-  const code = { rows, dSae: m, ptr, idx: Int32Array.from(idxs), val: Float32Array.from(vals) };
+  const code = { rows, dSae: m, ptr, idx: n === idx.length ? idx : idx.slice(0, n), val: n === val.length ? val : val.slice(0, n) };
   sortRows(code.ptr, code.idx, code.val);
   return code;
 }

@@ -1,7 +1,8 @@
 /**
- * Two WebAssembly SIMD kernels for the sparse SAE step (f32x4): `axpy` (y += a·x) and `dotAxpy`
- * (returns w·s and does g += v·s in the same pass), on rows of length n (a multiple of 4) that
- * live in one WebAssembly.Memory.
+ * WebAssembly SIMD kernels for the SAE (f32x4): `axpy` (y += a·x) and `dotAxpy` (returns w·s and
+ * does g += v·s in the same pass), on rows of length n (a multiple of 4), for the sparse step; and
+ * `groupMax32` (the maximum of each run of 32 floats), which lets the TopK selection skip most of
+ * a row (model.ts rowTopKByGroups). All work on one WebAssembly.Memory.
  *
  * Why hand-written, and as bytes: the sparse step is k length-d row operations per sample
  * (B·k·d multiply-adds per pass), which V8 runs as scalar code; 128-bit SIMD does 4 lanes per
@@ -12,7 +13,7 @@
  * keep their JS loops.
  */
 
-import { WA, type WasmMemory, vec, leb, moduleBytes, get, set, addConst, F32_CONST, F32_ADD, I32_CONST, I32_ADD, I32_SHL, I32_GE_U, BLOCK, LOOP, BR, BR_IF, END, VOID, I32, F32, V128, V128_LOAD, V128_STORE, F32X4_SPLAT, F32X4_ADD, F32X4_MUL, lane } from '../backend/wasm-asm.js';
+import { WA, type WasmMemory, vec, leb, moduleBytes, get, set, addConst, F32_CONST, F32_ADD, I32_CONST, I32_ADD, I32_SHL, I32_GE_U, BLOCK, LOOP, BR, BR_IF, END, VOID, I32, F32, V128, V128_LOAD, V128_STORE, F32X4_SPLAT, F32X4_ADD, F32X4_MUL, F32X4_MAX, F32_MAX, F32_STORE, lane } from '../backend/wasm-asm.js';
 
 /** The compiled kernels bound to a growable memory. */
 export interface SimdKernels {
@@ -21,6 +22,8 @@ export interface SimdKernels {
   axpy(n: number, a: number, x: number, y: number): void;
   /** Returns Σ w·s over [0, n) and adds v·s to g; byte offsets; n % 4 === 0. */
   dotAxpy(n: number, v: number, s: number, w: number, g: number): number;
+  /** dst[i] = max(src[32i .. 32i + 32)) for i < groups; byte offsets; NaN propagates. */
+  groupMax32(src: number, groups: number, dst: number): void;
   /** Grows the memory to at least `bytes` and returns a Float32Array view of all of it. */
   ensure(bytes: number): Float32Array;
 }
@@ -72,35 +75,57 @@ function dotAxpyBody(): number[] {
   return [...leb(body.length), ...body];
 }
 
-/** The module's bytes. */
-export function simdModuleBytes(): Uint8Array {
+/** v128.load at a constant byte offset from the address on the stack. */
+const loadAt = (offset: number): number[] => [...V128_LOAD.slice(0, 3), ...leb(offset)];
+
+/** groupMax32(src i32, groups i32, dst i32): local 3 = end of dst. A max tree over the 8 vectors of a group, then over its 4 lanes. */
+function groupMaxBody(): number[] {
+  const ld = (i: number) => [...get(0), ...loadAt(16 * i)];
+  const code = [
+    ...get(2), ...get(1), I32_CONST, 2, I32_SHL, I32_ADD, ...set(3),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(2), ...get(3), I32_GE_U, BR_IF, 1,
+    ...get(2),
+    ...ld(0), ...ld(1), ...F32X4_MAX, ...ld(2), ...ld(3), ...F32X4_MAX, ...F32X4_MAX,
+    ...ld(4), ...ld(5), ...F32X4_MAX, ...ld(6), ...ld(7), ...F32X4_MAX, ...F32X4_MAX,
+    ...F32X4_MAX, ...set(4),
+    ...get(4), ...lane(0), ...get(4), ...lane(1), F32_MAX, ...get(4), ...lane(2), ...get(4), ...lane(3), F32_MAX, F32_MAX,
+    ...F32_STORE,
+    ...addConst(0, 128), ...addConst(2, 4),
+    BR, 0, END, END,
+    END,
+  ];
+  const locals = vec([[1, I32], [1, V128]]);
+  const body = [...locals, ...code];
+  return [...leb(body.length), ...body];
+}
+
+/** The module's bytes (importing a shared memory of at most `sharedMaxPages` pages when given). */
+export function simdModuleBytes(sharedMaxPages?: number): Uint8Array {
   return moduleBytes(
-    [{ params: [I32, F32, I32, I32], results: [] }, { params: [I32, F32, I32, I32, I32], results: [F32] }],
-    [0, 1],
-    ['axpy', 'dotAxpy'],
-    [axpyBody(), dotAxpyBody()],
+    [{ params: [I32, F32, I32, I32], results: [] }, { params: [I32, F32, I32, I32, I32], results: [F32] }, { params: [I32, I32, I32], results: [] }],
+    [0, 1, 2],
+    ['axpy', 'dotAxpy', 'groupMax32'],
+    [axpyBody(), dotAxpyBody(), groupMaxBody()],
+    sharedMaxPages,
   );
 }
 
-let cached: SimdKernels | null | undefined;
-
-/** The kernels, compiled once per process; null where WebAssembly SIMD is unavailable or NESTLAB_SAE_SIMD=0. */
-export function simdKernels(): SimdKernels | null {
-  if (cached !== undefined) return cached;
-  cached = null;
-  if (process.env.NESTLAB_SAE_SIMD === '0') return cached;
-  if (WA === undefined) return cached;
+/** The kernels on a memory of their own, or null where WebAssembly SIMD is unavailable or NESTLAB_SAE_SIMD=0. */
+export function createSimdKernels(): SimdKernels | null {
+  if (process.env.NESTLAB_SAE_SIMD === '0' || WA === undefined) return null;
   try {
     const bytes = simdModuleBytes();
-    if (!WA.validate(bytes)) return cached;
+    if (!WA.validate(bytes)) return null;
     const memory = new WA.Memory({ initial: 1 });
     const inst = new WA.Instance(new WA.Module(bytes), { env: { mem: memory } });
-    const ex = inst.exports as unknown as { axpy: SimdKernels['axpy']; dotAxpy: SimdKernels['dotAxpy'] };
+    const ex = inst.exports as unknown as Pick<SimdKernels, 'axpy' | 'dotAxpy' | 'groupMax32'>;
     let view = new Float32Array(memory.buffer);
-    cached = {
+    return {
       memory,
       axpy: ex.axpy,
       dotAxpy: ex.dotAxpy,
+      groupMax32: ex.groupMax32,
       ensure(bytesNeeded: number) {
         const have = memory.buffer.byteLength;
         if (bytesNeeded > have) memory.grow(Math.ceil((bytesNeeded - have) / 65536));
@@ -109,7 +134,14 @@ export function simdKernels(): SimdKernels | null {
       },
     };
   } catch {
-    cached = null;
+    return null;
   }
+}
+
+let cached: SimdKernels | null | undefined;
+
+/** The sparse step's kernels, compiled once per process (see createSimdKernels). */
+export function simdKernels(): SimdKernels | null {
+  if (cached === undefined) cached = createSimdKernels();
   return cached;
 }

@@ -20,7 +20,9 @@
 import { tf } from '../backend/tf.js';
 import type { SaeArchitecture, SaeTraining } from './config.js';
 import type { SaeParams, SparseCode } from './model.js';
-import { simdKernels } from './simd.js';
+import { splitRanges, threadCount } from '../backend/threads.js';
+import { zeroParams } from './model.js';
+import { allShared, stepWorkspace, type StepLayout } from './kernels.js';
 
 /** The loss terms of one batch. */
 export interface StepLosses {
@@ -40,49 +42,12 @@ export interface AuxInput {
   scale: number;
 }
 
-/** y[yo + i] += a · x[xo + i] for i < n (unrolled by 4: V8 does not vectorize). */
-function axpy(n: number, a: number, x: Float32Array, xo: number, y: Float32Array, yo: number): void {
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    y[yo + i] += a * x[xo + i];
-    y[yo + i + 1] += a * x[xo + i + 1];
-    y[yo + i + 2] += a * x[xo + i + 2];
-    y[yo + i + 3] += a * x[xo + i + 3];
-  }
-  for (; i < n; i++) y[yo + i] += a * x[xo + i];
-}
-
-/** Returns Σ_i w[wo + i]·s[so + i] and adds v·s[so + i] to g[go + i] (one pass over the row). */
-function dotAxpy(n: number, v: number, s: Float32Array, so: number, w: Float32Array, g: Float32Array, wo: number, go: number): number {
-  let d0 = 0;
-  let d1 = 0;
-  let d2 = 0;
-  let d3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const s0 = s[so + i];
-    const s1 = s[so + i + 1];
-    const s2 = s[so + i + 2];
-    const s3 = s[so + i + 3];
-    d0 += w[wo + i] * s0;
-    d1 += w[wo + i + 1] * s1;
-    d2 += w[wo + i + 2] * s2;
-    d3 += w[wo + i + 3] * s3;
-    g[go + i] += v * s0;
-    g[go + i + 1] += v * s1;
-    g[go + i + 2] += v * s2;
-    g[go + i + 3] += v * s3;
-  }
-  for (; i < n; i++) {
-    d0 += w[wo + i] * s[so + i];
-    g[go + i] += v * s[so + i];
-  }
-  return d0 + d1 + d2 + d3;
-}
-
 /**
  * Loss and gradients touching only active latents. `x` is the batch [B, d], `xc` = x − b_dec,
- * `code` the selected latents (CSR, idx increasing), `aux` the AuxK code or null.
+ * `code` the selected latents (CSR, idx increasing), `aux` the AuxK code or null. The gradients
+ * are written into `out` when given (the trainer passes the same buffers every step: a fresh
+ * 8-50 MB array per step costs its page faults again each time). The row loops run on worker
+ * threads where they are available (src/backend/threads.ts), with the same numbers as on one.
  */
 export function sparseLossAndGrads(
   params: SaeParams,
@@ -92,92 +57,101 @@ export function sparseLossAndGrads(
   xc: Float32Array,
   code: SparseCode,
   aux: AuxInput | null,
+  out: SaeParams = zeroParams(cfg.dIn, cfg.dSae),
 ): { losses: StepLosses; grads: SaeParams } {
   const d = cfg.dIn;
   const m = cfg.dSae;
   const B = code.rows;
   const K = cfg.prefixes.length;
-  const prefixes = cfg.prefixes;
-  const wEnc = params.wEnc;
-  // One workspace H holding every row-operand: W_dec, its gradient, W_encᵀ's gradient ([m, d],
-  // contiguous per latent), x − b_dec, and per-row scratch. The hot row operations run as
-  // WebAssembly SIMD kernels on it when available (d % 4 === 0), else as JS loops.
-  const oWdec = 0;
-  const oGWdec = oWdec + m * d;
-  const oGWencT = oGWdec + m * d;
-  const oXc = oGWencT + m * d;
-  const oSuffix = oXc + B * d; // S_g = Σ_{p ≥ g} (2 w_p / B) err_p, K rows
-  const oRecon = oSuffix + K * d;
-  const oDe = oRecon + d; // AuxK: ∂L/∂ê for the current row
-  const total = oDe + d;
-  const simd = d % 4 === 0 && total * 4 < 2 ** 31 ? simdKernels() : null;
-  const H = simd ? simd.ensure(total * 4) : new Float32Array(total);
-  H.set(params.wDec, oWdec);
-  H.fill(0, oGWdec, oXc);
-  H.set(xc, oXc);
-  const axpyH = simd
-    ? (a: number, xo: number, yo: number) => simd.axpy(d, a, xo * 4, yo * 4)
-    : (a: number, xo: number, yo: number) => axpy(d, a, H, xo, H, yo);
-  const dotAxpyH = simd
-    ? (v: number, so: number, wo: number, go: number) => simd.dotAxpy(d, v, so * 4, wo * 4, go * 4)
-    : (v: number, so: number, wo: number, go: number) => dotAxpy(d, v, H, so, H, H, wo, go);
+  const nnz = code.ptr[B];
+  const threads = threadCount();
+  // layout of H, in 4-byte elements (float64 regions at even offsets)
+  let top = 0;
+  const take = (n: number) => {
+    const o = top;
+    top += n + (n % 2);
+    return o;
+  };
+  const L: StepLayout = {
+    d,
+    K,
+    rows: B,
+    prefixes: cfg.prefixes,
+    coef: training.prefixWeights.map((w) => (2 * w) / B),
+    l1w: [],
+    l1g: cfg.activation === 'relu' ? training.l1Coeff / B : 0,
+    wDec: take(m * d),
+    gWdec: take(m * d),
+    gWencT: take(m * d),
+    x: take(B * d),
+    xc: take(B * d),
+    bDec: take(d),
+    s: take(B * K * d),
+    eFull: aux ? take(B * d) : -1,
+    scratch: take(threads * (K + 1) * d),
+    ptr: take(B + 1),
+    idx: take(nnz),
+    val: take(nnz),
+    cscPtr: take(m + 1),
+    cscRow: take(nnz),
+    cscVal: take(nnz),
+    gbEnc: take(m),
+    rowSq: take(2 * B * K),
+    rowL1: take(2 * B),
+  };
+  const oRecon = take(d); // AuxK: ê of the current row
+  const oDe = take(d); // AuxK: ∂L/∂ê of the current row
+  const ws = stepWorkspace(d, top * 4);
+  // L1 weight of a latent in group g: the total weight of the prefixes that contain it.
+  const l1w = new Array<number>(K).fill(0);
+  for (let g = K - 1; g >= 0; g--) l1w[g] = training.prefixWeights[g] + (g + 1 < K ? l1w[g + 1] : 0);
+  L.l1w = l1w;
 
-  const gbEnc = new Float32Array(m);
+  const c = ws.pool.context;
+  c.refresh();
+  const H = c.f32;
+  H.set(params.wDec, L.wDec);
+  H.fill(0, L.gWdec, L.x);
+  H.set(x.subarray(0, B * d), L.x);
+  H.set(xc.subarray(0, B * d), L.xc);
+  H.set(params.bDec, L.bDec);
+  c.i32.set(code.ptr, L.ptr);
+  c.i32.set(code.idx.subarray(0, nnz), L.idx);
+  H.set(code.val.subarray(0, nnz), L.val);
+  H.fill(0, L.gbEnc, L.gbEnc + m);
+
+  const pool = ws.pool;
+  pool.run('decodeRows', splitRanges(B, pool.size), L);
+  // the code by latent (a counting sort keeps each latent's rows in increasing order), and latents
+  // split so that each thread gets about the same number of entries
+  const I = c.i32;
+  I.fill(0, L.cscPtr, L.cscPtr + m + 1);
+  for (let a = 0; a < nnz; a++) I[L.cscPtr + code.idx[a] + 1]++;
+  for (let j = 0; j < m; j++) I[L.cscPtr + j + 1] += I[L.cscPtr + j];
+  const fill = Int32Array.from(I.subarray(L.cscPtr, L.cscPtr + m));
+  for (let b = 0; b < B; b++) {
+    for (let a = code.ptr[b]; a < code.ptr[b + 1]; a++) {
+      const q = fill[code.idx[a]]++;
+      I[L.cscRow + q] = b;
+      H[L.cscVal + q] = code.val[a];
+    }
+  }
+  pool.run('gradientLatents', splitRanges(m, pool.size, (j) => I[L.cscPtr + j + 1] - I[L.cscPtr + j] + 1), L);
+
+  const F = c.f64;
   const gbDec = new Float64Array(d);
   const prefixSq = new Float64Array(K);
-  const err = new Float32Array(K * d); // err_g = x̂_g − x for this row
-  const eFull = aux ? new Float32Array(B * d) : null; // e = x − x̂_full
-  const l1g = cfg.activation === 'relu' ? training.l1Coeff / B : 0;
   let l1sum = 0;
-  const coef = training.prefixWeights.map((w) => (2 * w) / B);
-  // L1 weight of a latent in group g: the total weight of the prefixes that contain it.
-  const l1w = new Float64Array(K);
-  for (let g = K - 1; g >= 0; g--) l1w[g] = training.prefixWeights[g] + (g + 1 < K ? l1w[g + 1] : 0);
-
   for (let b = 0; b < B; b++) {
-    const xo = b * d;
-    H.set(params.bDec, oRecon);
-    const start = code.ptr[b];
-    const end = code.ptr[b + 1];
-    let a = start;
-    for (let g = 0; g < K; g++) {
-      const lim = prefixes[g];
-      for (; a < end && code.idx[a] < lim; a++) axpyH(code.val[a], oWdec + code.idx[a] * d, oRecon);
-      const eo = g * d;
-      let sq = 0;
-      for (let i = 0; i < d; i++) {
-        const e = H[oRecon + i] - x[xo + i];
-        err[eo + i] = e;
-        sq += e * e;
-      }
-      prefixSq[g] += sq;
-    }
-    if (eFull) for (let i = 0; i < d; i++) eFull[xo + i] = -err[(K - 1) * d + i];
-    // suffix sums of the prefix-loss gradients: a latent in group g feeds every prefix p ≥ g
-    for (let g = K - 1; g >= 0; g--) {
-      const so = oSuffix + g * d;
-      const eo = g * d;
-      const c = coef[g];
-      if (g === K - 1) for (let i = 0; i < d; i++) H[so + i] = c * err[eo + i];
-      else for (let i = 0; i < d; i++) H[so + i] = H[so + d + i] + c * err[eo + i];
-    }
-    for (let i = 0; i < d; i++) gbDec[i] += H[oSuffix + i];
-    let g = 0;
-    for (let q = start; q < end; q++) {
-      const j = code.idx[q];
-      while (j >= prefixes[g]) g++;
-      const v = code.val[q];
-      l1sum += v * l1w[g];
-      // ∂L/∂f_j = W_dec[j]·S_g (+ L1);  ∂L/∂W_dec[j] += f_j S_g
-      const gf = l1g * l1w[g] + dotAxpyH(v, oSuffix + g * d, oWdec + j * d, oGWdec + j * d);
-      // f = ReLU(pre) with pre > 0 on the active set: ∂f/∂pre = 1;  ∂L/∂W_enc[:, j] += gf (x − b_dec)
-      gbEnc[j] += gf;
-      axpyH(gf, oXc + xo, oGWencT + j * d);
-    }
+    const so = L.s + b * K * d;
+    for (let i = 0; i < d; i++) gbDec[i] += H[so + i];
+    for (let g = 0; g < K; g++) prefixSq[g] += F[L.rowSq / 2 + b * K + g];
+    l1sum += F[L.rowL1 / 2 + b];
   }
 
   let auxLoss = 0;
-  if (aux && eFull && aux.code.idx.length > 0 && aux.scale > 0) {
+  if (aux && L.eFull >= 0 && aux.code.idx.length > 0 && aux.scale > 0) {
+    const eFull = H.subarray(L.eFull, L.eFull + B * d);
     const mean = new Float64Array(d);
     for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) mean[i] += eFull[b * d + i] / B;
     let denom = 0;
@@ -185,59 +159,41 @@ export function sparseLossAndGrads(
     denom /= B;
     if (denom > 0 && Number.isFinite(denom)) {
       const sc = aux.scale / denom;
-      const c = (2 * sc) / B;
+      const cc = (2 * sc) / B;
       let sqSum = 0;
       const ac = aux.code;
       for (let b = 0; b < B; b++) {
         const xo = b * d;
         H.fill(0, oRecon, oRecon + d); // ê for this row
-        for (let q = ac.ptr[b]; q < ac.ptr[b + 1]; q++) axpyH(ac.val[q], oWdec + ac.idx[q] * d, oRecon);
+        for (let q = ac.ptr[b]; q < ac.ptr[b + 1]; q++) c.axpy(d, ac.val[q], L.wDec + ac.idx[q] * d, oRecon);
         for (let i = 0; i < d; i++) {
           const r = H[oRecon + i] - eFull[xo + i];
           sqSum += r * r;
-          H[oDe + i] = c * r;
+          H[oDe + i] = cc * r;
         }
         for (let q = ac.ptr[b]; q < ac.ptr[b + 1]; q++) {
           const j = ac.idx[q];
-          const gz = dotAxpyH(ac.val[q], oDe, oWdec + j * d, oGWdec + j * d);
-          gbEnc[j] += gz;
-          axpyH(gz, oXc + xo, oGWencT + j * d);
+          const gz = c.dotAxpy(d, ac.val[q], oDe, L.wDec + j * d, L.gWdec + j * d);
+          H[L.gbEnc + j] += gz;
+          c.axpy(d, gz, L.xc + xo, L.gWencT + j * d);
         }
       }
       auxLoss = (sc * sqSum) / B;
     }
   }
 
-  // b_dec also enters the encoder: pre = (x − b_dec)·W_enc + b_enc ⇒ ∂L/∂b_dec −= W_enc·(Σ_b ∂L/∂pre_b) = W_enc·gbEnc
-  const bDecOut = new Float32Array(d);
-  for (let i = 0; i < d; i++) {
-    let sum = 0;
-    const wo = i * m;
-    for (let j = 0; j < m; j++) sum += wEnc[wo + j] * gbEnc[j];
-    bDecOut[i] = gbDec[i] - sum;
-  }
-  const gWenc = new Float32Array(d * m);
-  transposeInto(H.subarray(oGWencT, oGWencT + m * d), m, d, gWenc);
-  const gWdec = H.slice(oGWdec, oGWdec + m * d);
+  out.bEnc.set(H.subarray(L.gbEnc, L.gbEnc + m));
+  const sharedOut = allShared([out.wEnc, out.bDec, params.wEnc]) ? pool.size : 1;
+  pool.run('bDecGradRows', splitRanges(d, sharedOut), { wEnc: params.wEnc, gbEnc: L.gbEnc, m, gbDec, out: out.bDec });
+  pool.run('transposeFromWorkspace', splitRanges(d, sharedOut), { src: L.gWencT, rows: m, cols: d, out: out.wEnc });
+  out.wDec.set(H.subarray(L.gWdec, L.gWdec + m * d));
 
   const prefixMse = Array.from(prefixSq, (v) => v / B);
   let totalLoss = 0;
   prefixMse.forEach((v, g) => (totalLoss += training.prefixWeights[g] * v));
   const l1 = cfg.activation === 'relu' ? (training.l1Coeff * l1sum) / B : 0;
   totalLoss += auxLoss + l1;
-  return { losses: { total: totalLoss, prefixMse, aux: auxLoss, l1 }, grads: { wEnc: gWenc, bEnc: gbEnc, wDec: gWdec, bDec: bDecOut } };
-}
-
-/** out[c, r] = a[r, c] for a row-major [rows, cols] array (blocked for cache). */
-export function transposeInto(a: Float32Array, rows: number, cols: number, out: Float32Array): void {
-  const T = 32;
-  for (let r0 = 0; r0 < rows; r0 += T) {
-    const r1 = Math.min(rows, r0 + T);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = Math.min(cols, c0 + T);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = a[r * cols + c];
-    }
-  }
+  return { losses: { total: totalLoss, prefixMse, aux: auxLoss, l1 }, grads: out };
 }
 
 /** Dense [rows, m] 0/1 mask of a sparse code's support. */

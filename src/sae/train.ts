@@ -18,11 +18,12 @@ import { NestlabArgumentError, NestlabComputationError, checkFinite, checkInt, c
 import type { Matrix } from '../data/matrix.js';
 import { matrixSource, type BatchSource } from '../data/batches.js';
 import { architectureHash, saeArchitecture, saeTraining, type SaeArchitectureInput, type SaeTraining, type SaeTrainingInput } from './config.js';
-import { normalizeRowsInPlace } from '../data/matrix.js';
-import { createSae, encoderPre, selectAbove, selectBatchTopK, selectTopK, type Sae, type SaeParams, type SparseCode } from './model.js';
+import { createSae, encoderPre, zeroParams, selectAbove, selectBatchTopK, selectTopK, type Sae, type SaeParams, type SparseCode } from './model.js';
 import { denseLossAndGrads, sparseLossAndGrads, type AuxInput, type StepLosses } from './step.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { createTrainerState, type TrainerState } from './state.js';
+import { allShared, updatePool, type UpdateArgs } from './kernels.js';
+import { splitRanges, sharedFloat32Array } from '../backend/threads.js';
 
 /**
  * Learning rate at `step` (0-based) of a `totalSteps` run: learningRate · min(1, (step+1)/warmupSteps),
@@ -115,6 +116,16 @@ function resortLatents(sae: Sae, state: TrainerState, code: SparseCode, beta: nu
 
 const KEYS = ['wEnc', 'bEnc', 'wDec', 'bDec'] as const;
 
+/** Replaces each array with a copy in shared memory (loaded checkpoints), so that the update can use every thread. */
+function moveToSharedMemory(p: SaeParams): void {
+  for (const k of KEYS) {
+    if (allShared([p[k]])) continue;
+    const a = sharedFloat32Array(p[k].length);
+    a.set(p[k]);
+    p[k] = a;
+  }
+}
+
 /** What one step reports. */
 export interface StepInfo {
   /** 0-based index of the step. */
@@ -127,6 +138,26 @@ export interface StepInfo {
   dead: number;
   /** Mean active latents per row. */
   l0: number;
+}
+
+/**
+ * Buffers one trainer reuses every step (x − b_dec and the gradients), so that a step allocates
+ * nothing of the batch's or the dictionary's size (fresh arrays pay their page faults again every
+ * step, which costs more than the arithmetic on some machines).
+ */
+interface StepBuffers {
+  xc: Float32Array;
+  grads: SaeParams;
+}
+const stepBuffers = new WeakMap<TrainerState, StepBuffers>();
+
+function buffersFor(state: TrainerState, rows: number, d: number, m: number): StepBuffers {
+  let b = stepBuffers.get(state);
+  if (b === undefined || b.xc.length < rows * d || b.grads.bEnc.length !== m || b.grads.bDec.length !== d) {
+    b = { xc: new Float32Array(rows * d), grads: zeroParams(d, m) };
+    stepBuffers.set(state, b);
+  }
+  return b;
 }
 
 /** Which gradient implementation to use: the sparse hand-written one (default) or tfjs autograd of the dense loss. */
@@ -159,7 +190,8 @@ export async function trainStep(
   const random = training.randomPrefixCount > 0;
   const cfg = random ? { ...arch, prefixes: paretoPrefixes(m, training.randomPrefixCount, training.seed, state.step) } : arch;
   const prefixWeights = random ? cfg.prefixes.map(() => 1 / cfg.prefixes.length) : training.prefixWeights;
-  const { xc, pre } = encoderPre(sae, x, rows);
+  const buffers = buffersFor(state, rows, arch.dIn, m);
+  const { xc, pre } = encoderPre(sae, x, rows, buffers.xc);
   let code: SparseCode;
   let minKept: number;
   let aux: AuxInput | null = null;
@@ -179,7 +211,7 @@ export async function trainStep(
   const l1Coeff = arch.activation === 'relu' ? l1ForStep(training, state, totalSteps, code.idx.length / rows) : training.l1Coeff;
   const terms = { prefixWeights, l1Coeff };
   const { losses, grads } =
-    gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, terms, x, xc, code, aux) : await denseLossAndGrads(sae.params, cfg, terms, x, code, aux);
+    gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, terms, x, xc, code, aux, buffers.grads) : await denseLossAndGrads(sae.params, cfg, terms, x, code, aux);
   const lr = learningRateAt(training, state.step, totalSteps);
   applyUpdate(sae, state, training, grads, lr);
 
@@ -214,55 +246,35 @@ export function setThreshold(sae: Sae, state: TrainerState, beta: number): void 
  */
 export function applyUpdate(sae: Sae, state: TrainerState, cfg: SaeTraining, grads: SaeParams, lr: number): void {
   const { dIn: d, dSae: m } = sae.cfg;
-  const w = sae.params.wDec;
-  const g = grads.wDec;
-  for (let i = 0; i < m; i++) {
-    const o = i * d;
-    let dot = 0;
-    let nn = 0;
-    for (let j = 0; j < d; j++) {
-      dot += g[o + j] * w[o + j];
-      nn += w[o + j] * w[o + j];
-    }
-    if (nn <= 0) continue;
-    const c = dot / nn;
-    for (let j = 0; j < d; j++) g[o + j] -= c * w[o + j];
-  }
-  if (cfg.clipNorm > 0) {
-    let sq = 0;
-    for (const k of KEYS) {
-      const a = grads[k];
-      for (let i = 0; i < a.length; i++) sq += a[i] * a[i];
-    }
-    const norm = Math.sqrt(sq);
-    if (norm > cfg.clipNorm) {
-      const s = cfg.clipNorm / norm;
-      for (const k of KEYS) {
-        const a = grads[k];
-        for (let i = 0; i < a.length; i++) a[i] *= s;
-      }
-    }
-  }
   const t = state.step + 1;
-  const b1 = cfg.beta1;
-  const b2 = cfg.beta2;
-  const c1 = 1 / (1 - b1 ** t);
-  const c2 = 1 / (1 - b2 ** t);
-  for (const k of KEYS) {
-    const p = sae.params[k];
-    const gg = grads[k];
-    const mm = state.adamM[k];
-    const vv = state.adamV[k];
-    for (let i = 0; i < p.length; i++) {
-      const gi = gg[i];
-      const mi = b1 * mm[i] + (1 - b1) * gi;
-      const vi = b2 * vv[i] + (1 - b2) * gi * gi;
-      mm[i] = mi;
-      vv[i] = vi;
-      p[i] -= (lr * mi * c1) / (Math.sqrt(vi * c2) + cfg.eps);
-    }
+  const A: UpdateArgs = {
+    p: KEYS.map((k) => sae.params[k]),
+    g: KEYS.map((k) => grads[k]),
+    m: KEYS.map((k) => state.adamM[k]),
+    v: KEYS.map((k) => state.adamV[k]),
+    d,
+    lr,
+    b1: cfg.beta1,
+    b2: cfg.beta2,
+    c1: 1 / (1 - cfg.beta1 ** t),
+    c2: 1 / (1 - cfg.beta2 ** t),
+    eps: cfg.eps,
+    scale: 1,
+  };
+  // worker threads share the arrays only when they live in SharedArrayBuffers (createSae, zeroParams)
+  const pool = updatePool();
+  const threads = allShared([...A.p, ...A.g, ...A.m, ...A.v]) ? pool.size : 1;
+  pool.run('projectDecoderGrads', splitRanges(m, threads), A);
+  if (cfg.clipNorm > 0) {
+    let sq = 0; // one thread, in a fixed order: the clip factor must not depend on the thread count
+    for (const a of A.g) for (let i = 0; i < a.length; i++) sq += a[i] * a[i];
+    const norm = Math.sqrt(sq);
+    if (norm > cfg.clipNorm) A.scale = cfg.clipNorm / norm;
   }
-  normalizeRowsInPlace(sae.params.wDec, m, d);
+  let total = 0;
+  for (const a of A.p) total += a.length;
+  pool.run('adamRange', splitRanges(total, threads), A);
+  pool.run('normalizeDecoderRows', splitRanges(m, threads), A);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,6 +400,7 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
       if (ck.state === null) throw new NestlabArgumentError(where, 'options.checkpointDir', 'a checkpoint with trainer state', 'weights only');
       sae = ck.sae;
       state = ck.state;
+      for (const p of [sae.params, state.adamM, state.adamV]) moveToSharedMemory(p);
     }
   }
   const resumedFrom = state?.step ?? 0;

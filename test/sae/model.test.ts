@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import {
-  createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, rowTopKJs, geometricMedian,
+  createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, rowTopKJs, rowTopKByGroups, geometricMedian,
   encodeSae, decodeSae, reconstructSae, codeToDense, truncateCode, JS_ENCODER_MAX_MACS, foldActivationScale,
 } from '../../src/sae/model.js';
 import { NestlabArgumentError } from '../../src/errors.js';
@@ -46,6 +46,22 @@ describe('selection', () => {
     const t = rowTopKJs(pre, 2, 4, 2);
     expect(Array.from(t.val)).toEqual([4, 3, 9, 6]);
     expect(Array.from(t.idx)).toEqual([2, 0, 1, 3]);
+  });
+
+  it('rowTopKByGroups selects what rowTopKJs selects (same order, ties to the lower index) from the run maxima', () => {
+    const rng = new Rng(7);
+    for (const [rows, m, r] of [[5, 64, 2], [7, 256, 8], [3, 128, 4], [4, 32, 1]] as const) {
+      // small integers make ties common; one row is all equal, one has −∞ entries
+      const pre = Float32Array.from(rng.normalArray(rows * m), (v) => Math.round(v * 3));
+      pre.fill(2, 0, m);
+      pre.fill(-Infinity, m, m + m / 2);
+      const gmax = new Float32Array((rows * m) / 32);
+      for (let g = 0; g < gmax.length; g++) gmax[g] = Math.max(...pre.subarray(g * 32, g * 32 + 32));
+      const want = rowTopKJs(pre, rows, m, r);
+      const got = rowTopKByGroups(pre, gmax, rows, m, r);
+      expect(Array.from(got.idx)).toEqual(Array.from(want.idx));
+      expect(Array.from(got.val)).toEqual(Array.from(want.val));
+    }
   });
 
   it('kthLargest matches a sort', () => {

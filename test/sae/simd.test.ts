@@ -32,6 +32,17 @@ describe('WebAssembly SIMD kernels', () => {
     expect(dot).toBeCloseTo(want, 4);
   });
 
+  it.skipIf(k === null)('groupMax32 gives the maximum of each run of 32 floats', () => {
+    const groups = 9;
+    const src = new Rng(5).normalArray(32 * groups);
+    src[40] = 50; // the maximum at different lanes and vectors
+    src[32 * 8 + 31] = 70;
+    const H = k!.ensure(4 * 33 * groups);
+    H.set(src, 0);
+    k!.groupMax32(0, groups, 4 * 32 * groups);
+    for (let g = 0; g < groups; g++) expect(H[32 * groups + g]).toBe(Math.max(...src.subarray(32 * g, 32 * g + 32)));
+  });
+
   it.skipIf(k === null)('grow the memory on demand', () => {
     const before = k!.memory.buffer.byteLength;
     const view = k!.ensure(before + 70000);
