@@ -52,68 +52,107 @@ export function connectedComponents(n: number, weights: Float64Array): { count: 
 }
 
 /**
- * All-pairs shortest-path (geodesic) distances of a weighted undirected graph: Dijkstra with a
- * binary heap from every source over adjacency lists (O(n · m log n)). Returns n*n, Infinity
- * between disconnected vertices. d(i, j) = min over paths i -> j of the sum of edge weights
- * (Dijkstra 1959); made exactly symmetric (docs/methods/topology.md §6).
+ * All-pairs shortest-path (geodesic) distances of a weighted undirected graph. Returns n*n,
+ * Infinity between disconnected vertices. d(i, j) = min over paths i -> j of the sum of edge
+ * weights (Dijkstra 1959); made exactly symmetric (docs/methods/topology.md §6).
+ *
+ * How (docs/methods/topology.md §6): zero-weight edges are contracted first (x + 0 = x exactly, so
+ * every path sum is unchanged; an RGTM graph with l > 0 has many), then Dijkstra runs from every
+ * contracted vertex over CSR adjacency with a typed-array binary heap. After the run from s, an
+ * edge (u, v) with d(s, u) + d(s, v) < w(u, v) is dropped: it lies on no shortest path. For u = s
+ * this keeps s's "essential" edges, w(s, v) <= d(s, v) (every edge of a shortest path is itself a
+ * shortest path; Karger, Koller & Phillips 1993, "hidden paths"), so later runs relax far fewer edges.
  *
  * @example const g = topology.geodesicDistances(n, await topology.knnGraph(points, 10)); // g[i * n + j], Infinity across components
  */
 export function geodesicDistances(n: number, weights: Float64Array): Float64Array {
   checkWeights('topology.geodesicDistances', n, weights);
-  // adjacency lists (CSR)
-  const deg = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j && weights[i * n + j] !== Infinity) deg[i + 1]++;
-  for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
-  const nbr = new Int32Array(deg[n]);
-  const w = new Float64Array(deg[n]);
-  const fill = deg.slice(0, n);
+  // 1. contract zero-weight edges: label[i] = the zero-component of i, numbered 0..k-1
+  const sets = new UnionFind(n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      if (i !== j && weights[i * n + j] !== Infinity) {
-        nbr[fill[i]] = j;
-        w[fill[i]++] = weights[i * n + j];
+    const row = i * n;
+    for (let j = 0; j < i; j++) if (weights[row + j] === 0) sets.union(i, j);
+  }
+  const label = new Int32Array(n).fill(-1);
+  const rootLabel = new Int32Array(n).fill(-1);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const r = sets.find(i);
+    if (rootLabel[r] === -1) rootLabel[r] = k++;
+    label[i] = rootLabel[r];
+  }
+  // 2. contracted weights (the lightest of parallel edges), then CSR adjacency
+  let cw: Float64Array;
+  if (k === n) cw = weights;
+  else {
+    cw = new Float64Array(k * k).fill(Infinity);
+    for (let i = 0; i < n; i++) {
+      const row = i * n;
+      const ci = label[i] * k;
+      for (let j = 0; j < n; j++) {
+        const x = weights[row + j];
+        if (x < cw[ci + label[j]]) cw[ci + label[j]] = x;
       }
     }
+    for (let c = 0; c < k; c++) cw[c * k + c] = 0;
   }
+  const dk = allPairsDijkstra(k, cw);
+  // 3. expand to the n vertices
+  if (k === n) return dk;
   const out = new Float64Array(n * n);
-  const dist = new Float64Array(n);
-  const done = new Uint8Array(n);
-  // binary heap of (distance, vertex), lazy deletion
-  let hd = new Float64Array(Math.max(16, deg[n] + n));
-  let hv = new Int32Array(hd.length);
-  for (let s = 0; s < n; s++) {
+  for (let i = 0; i < n; i++) {
+    const ci = label[i] * k;
+    const row = i * n;
+    for (let j = 0; j < n; j++) out[row + j] = dk[ci + label[j]];
+  }
+  return out;
+}
+
+/** Dijkstra from every source of the dense symmetric weights `w` (k*k), with essential-edge pruning; exactly symmetric result. */
+function allPairsDijkstra(k: number, w: Float64Array): Float64Array {
+  const start = new Int32Array(k + 1);
+  for (let i = 0; i < k; i++) {
+    const row = i * k;
+    let c = 0;
+    for (let j = 0; j < k; j++) if (i !== j && w[row + j] !== Infinity) c++;
+    start[i + 1] = start[i] + c;
+  }
+  const m = start[k];
+  const nbr = new Int32Array(m);
+  const aw = new Float64Array(m);
+  const end = new Int32Array(k);
+  for (let i = 0; i < k; i++) {
+    const row = i * k;
+    let e = start[i];
+    for (let j = 0; j < k; j++) {
+      if (i !== j && w[row + j] !== Infinity) {
+        nbr[e] = j;
+        aw[e++] = w[row + j];
+      }
+    }
+    end[i] = e;
+  }
+  const out = new Float64Array(k * k);
+  const dist = new Float64Array(k);
+  const done = new Uint8Array(k);
+  // binary heap of (distance, vertex) with lazy deletion: at most one entry per relaxed arc plus the source
+  const hd = new Float64Array(m + 1);
+  const hv = new Int32Array(m + 1);
+  let live = m;
+  let sweepAll = true;
+  for (let s = 0; s < k; s++) {
     dist.fill(Infinity);
     done.fill(0);
     dist[s] = 0;
-    let size = 0;
-    const push = (d: number, v: number): void => {
-      if (size === hd.length) {
-        const nd = new Float64Array(size * 2);
-        nd.set(hd);
-        hd = nd;
-        const nv = new Int32Array(size * 2);
-        nv.set(hv);
-        hv = nv;
-      }
-      let i = size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (hd[p] <= d) break;
-        hd[i] = hd[p];
-        hv[i] = hv[p];
-        i = p;
-      }
-      hd[i] = d;
-      hv[i] = v;
-    };
-    push(0, s);
+    hd[0] = 0;
+    hv[0] = s;
+    let size = 1;
     while (size > 0) {
       const d = hd[0];
       const u = hv[0];
-      // pop
       size--;
       if (size > 0) {
+        // sift the last entry down from the root
         const ld = hd[size];
         const lv = hv[size];
         let i = 0;
@@ -131,22 +170,66 @@ export function geodesicDistances(n: number, weights: Float64Array): Float64Arra
       }
       if (done[u]) continue;
       done[u] = 1;
-      for (let e = deg[u]; e < deg[u + 1]; e++) {
+      for (let e = start[u], ee = end[u]; e < ee; e++) {
         const v = nbr[e];
-        const nd = d + w[e];
+        const nd = d + aw[e];
         if (nd < dist[v]) {
           dist[v] = nd;
-          push(nd, v);
+          // sift up
+          let i = size++;
+          while (i > 0) {
+            const p = (i - 1) >> 1;
+            if (hd[p] <= nd) break;
+            hd[i] = hd[p];
+            hv[i] = hv[p];
+            i = p;
+          }
+          hd[i] = nd;
+          hv[i] = v;
         }
       }
     }
-    out.set(dist, s * n);
+    out.set(dist, s * k);
+    // Prune with d(s, ·): an edge (u, v) with d(s, u) + d(s, v) < w(u, v) is on no shortest path
+    // (u -> s -> v is shorter), so no later run needs it. For u = s this keeps exactly the
+    // essential edges w(s, v) <= d(s, v). All lists are swept while sweeps pay (they cost about
+    // one run each); otherwise only s's own list, with a full sweep again when s doubles.
+    if (sweepAll || ((s + 1) & s) === 0) {
+      let removed = 0;
+      for (let u = 0; u < k; u++) {
+        const du = dist[u];
+        if (du === Infinity) continue;
+        let e2 = start[u];
+        const ee = end[u];
+        for (let e = e2; e < ee; e++) {
+          if (du + dist[nbr[e]] >= aw[e]) {
+            nbr[e2] = nbr[e];
+            aw[e2++] = aw[e];
+          }
+        }
+        removed += ee - e2;
+        end[u] = e2;
+      }
+      live -= removed;
+      sweepAll = removed > 0.05 * (live + removed);
+    } else {
+      let e2 = start[s];
+      const ee = end[s];
+      for (let e = e2; e < ee; e++) {
+        if (aw[e] <= dist[nbr[e]]) {
+          nbr[e2] = nbr[e];
+          aw[e2++] = aw[e];
+        }
+      }
+      live -= ee - e2;
+      end[s] = e2;
+    }
   }
   // exact symmetry (sums in a different order can differ in the last bit)
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) {
-    const m = Math.min(out[i * n + j], out[j * n + i]);
-    out[i * n + j] = m;
-    out[j * n + i] = m;
+  for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) {
+    const x = Math.min(out[i * k + j], out[j * k + i]);
+    out[i * k + j] = x;
+    out[j * k + i] = x;
   }
   return out;
 }

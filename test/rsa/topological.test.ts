@@ -7,7 +7,9 @@ import {
   geoTopological,
   geoTopologicalJoint,
   geodesicRdm,
+  applyGt,
   minMaxNormalize,
+  prepareGtVector,
   rankNormalize,
   rgdm,
   rgtmFamily,
@@ -15,6 +17,7 @@ import {
   rgtmRegion,
 } from '../../src/rsa/topological.js';
 import { rdm, valuesOf, type RdmLike } from '../../src/rsa/condensed.js';
+import { quantileSorted, rankdata } from '../../src/math/order.js';
 
 // Test vectors T7/T8/T11 of docs/methods/rsa.md §13. Pair order (0,1), (0,2), (0,3), (1,2), (1,3), (2,3).
 const d = [1, 2, 4, 8, 16, 32];
@@ -112,6 +115,70 @@ describe('RGTM family over the (l, u) grid', () => {
     let count = 0;
     forEachRgtm(d, cells, () => count++);
     expect(count).toBe(cells.length);
+  });
+});
+
+describe('RGTM kernels against the plain definition', () => {
+  /** GT written plainly, with branches (docs/methods/rsa.md §6.1). */
+  const plainGt = (v: ArrayLike<number>, a: number, b: number): number[] =>
+    Array.from(v, (x) => (a === b ? (x <= a ? 0 : 1) : x < a ? 0 : x > b ? 1 : (x - a) * (1 / (b - a))));
+  /** The authors' rank mode written plainly: min-max of average ranks, numpy quantiles of a sorted copy. */
+  const plainRankRgtm = (v: ArrayLike<number>, l: number, u: number): number[] => {
+    const r = rankdata(v);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of r) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    const s = 1 / (hi - lo);
+    const x = Float64Array.from(r, (y) => (y - lo) * s);
+    const sorted = Float64Array.from(x).sort();
+    return plainGt(x, quantileSorted(sorted, l), quantileSorted(sorted, u));
+  };
+  const randomRdm = (rng: Rng, m: number, ties: boolean) => Array.from({ length: m }, () => (ties ? Math.floor(rng.uniform() * 20) : rng.uniform()));
+
+  it('applyGt equals the branching definition exactly, at and around the thresholds too', () => {
+    const rng = new Rng(21);
+    const v = Float64Array.from({ length: 500 }, () => rng.uniform());
+    v.set([0.25, 0.75, 0, 1, 0.2500000000000001, 0.7499999999999999], 0);
+    for (const [a, b] of [[0.25, 0.75], [0, 1], [0.5, 0.5], [0.25, 0.25000000000000006], [-1, 2], [0.9, 0.95]]) {
+      expect(Array.from(applyGt(v, a, b)), `(${a}, ${b})`).toEqual(plainGt(v, a, b));
+    }
+  });
+
+  it('forEachRgtm (rank mode) equals the plain definition on every cell, with and without ties, odd and even lengths', () => {
+    const rng = new Rng(9);
+    for (const [m, ties] of [[45, false], [45, true], [300, false], [351, false], [300, true], [3, false], [3, true], [1225, true]] as const) {
+      const v = randomRdm(rng, m, ties);
+      const cells = rgtmGrid(0.1);
+      let seen = 0;
+      forEachRgtm(v, cells, (c, g, k) => {
+        expect(k).toBe(seen++);
+        expect(g.length).toBe(m);
+        expect(Array.from(g), `m=${m} ties=${ties} (${c.l}, ${c.u})`).toEqual(plainRankRgtm(v, c.l, c.u));
+      }, 'rank');
+      expect(seen).toBe(cells.length);
+    }
+  });
+
+  it('forEachRgtm in quantile and absolute modes equals geoTopological cell by cell', () => {
+    const rng = new Rng(2);
+    const v = randomRdm(rng, 435, false);
+    for (const mode of ['quantile', 'absolute'] as const) {
+      const cells = rgtmGrid(0.25);
+      forEachRgtm(v, cells, (c, g) => expect(Array.from(g)).toEqual(Array.from(geoTopological(v, { l: c.l, u: c.u, mode }).values)), mode);
+    }
+  });
+
+  it('rank-mode preparation sorts its values as a sort does, with and without ties', () => {
+    const rng = new Rng(4);
+    for (const ties of [false, true]) {
+      const v = randomRdm(rng, 1000, ties);
+      const p = prepareGtVector(v, 'rank');
+      expect(Array.from(p.values)).toEqual(Array.from(rankNormalize(v)));
+      expect(Array.from(p.sorted)).toEqual(Array.from(Float64Array.from(p.values).sort()));
+    }
   });
 });
 
