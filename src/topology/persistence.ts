@@ -29,6 +29,9 @@
  * an n×n bit matrix and walks the triangles in filtration order reading their parity, instead of
  * pushing every cofacet of every added edge into a heap. It visits the same pivots in the same
  * order, so the pairs are the same; it only changes the data structure (see `sweepColumn`).
+ * Degree 2 has the same sweep one dimension up (the sphere's long class: a cocycle of Θ(n³)
+ * triangles, kept as bit rows per edge; `sweep2Column`), and its columns are assembled with bit
+ * matrices of the graph at each diameter rank instead of cofacet walks (`assembleTriangles`).
  */
 import { freemem } from 'node:os';
 import { NestlabArgumentError, NestlabComputationError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
@@ -52,7 +55,7 @@ export interface PersistenceResult {
   /** Number of points / vertices. */
   n: number;
   /**
-   * Counts from the reduction, per degree ≥ 1: columns reduced, columns that used the sweep, and
+   * Counts from the reduction, per degree ≥ 1: columns reduced, columns that used the sweep (degrees 1 and 2), and
    * how the working heaps held their simplices ('packed' into one double, or 'pairs' of rank and
    * index where packing would not be exact; docs/methods/topology.md §3 item 2); and the memory
    * account in bytes: the estimate made before the run (checked against `memoryBudget`), the
@@ -79,10 +82,11 @@ export interface PersistenceOptions {
    */
   maxEdgeLength?: number;
   /**
-   * Degree-1 reduction strategy: 'auto' (default) switches a column to the dense sweep once its
-   * heap reduction grows long; 'always' sweeps every column that needs a reduction step, 'never'
-   * keeps ripser's heap reduction throughout. The barcodes are the same; only speed and memory
-   * differ (kept as an option for tests and benchmarks).
+   * Degree-1 and degree-2 reduction strategy: 'auto' (default) switches a column to the dense
+   * sweep once its heap reduction grows long; 'always' sweeps every column that needs a reduction
+   * step, 'never' keeps ripser's heap reduction throughout. The barcodes are the same; only speed
+   * and memory differ (kept as an option for tests and benchmarks). Degree 2 sweeps only where its
+   * bit matrix (n³/16 bytes) is at most 64 MiB (n ≤ 1,024) and fits in `memoryBudget`.
    */
   sweep?: 'auto' | 'always' | 'never';
   /**
@@ -105,6 +109,13 @@ export interface DistanceOptions extends PersistenceOptions {
 }
 
 const KNOWN = ['maxDim', 'maxEdgeLength', 'sweep', 'memoryBudget'] as const;
+
+/**
+ * The largest bit matrix of the degree-2 sweep, 64 MiB (n ≤ 1,024): it is n³/16 bytes whatever the
+ * threshold, so above this size (zeroing and paging it in) it would cost more than the sparse
+ * complexes of large n it would serve; those keep the heaps.
+ */
+const SWEEP2_MAX_BYTES = 2 ** 26;
 
 /** The largest n: the engine keeps n × n typed arrays, and positions i·n + j must fit in 32 bits. */
 const MAX_POINTS = 65535;
@@ -491,6 +502,10 @@ class MemoryMeter {
       );
     }
   }
+  /** Whether `bytes` more would stay within the budget. */
+  fits(bytes: number): boolean {
+    return this.base + this.live + bytes <= this.budget;
+  }
   /** Forgets `owner` (its memory is released). */
   drop(owner: unknown): void {
     const b = this.sizes.get(owner);
@@ -521,7 +536,7 @@ class RipsEngine {
   readonly stats = { columns: [] as number[], sweeps: [] as number[], keys: [] as ('packed' | 'pairs')[] };
   /** Lets the heaps pack (rank, index) into one double where exact; false forces pairs (tests). */
   packKeys = true;
-  /** Number of additions after which a degree-1 column switches to the dense sweep. */
+  /** Number of additions after which a degree-1 or degree-2 column switches to the dense sweep. */
   sweepAfter = 64;
   /** ...and once its working coboundary holds at least this many entries. */
   sweepMinHeap = 0;
@@ -585,7 +600,9 @@ class RipsEngine {
       // the degree-(d+1) columns: the (d+1)-simplices less the pivots just found (clearing) and the apparent pairs
       if (d < this.maxDim) {
         meter.degree = d + 1;
-        const next = this.assembleColumnsToReduce(simplices, pivots, d + 1);
+        // degree 2 by bit matrices (assembleTriangles), degree 3 by cofacet walks as ripser does
+        const next: { columns: Columns; simplices: KeyList | null } =
+          d + 1 === 2 ? this.assembleTriangles(pivots) : this.assembleColumnsToReduce(simplices, pivots, d + 1);
         meter.drop(columns);
         meter.drop(simplices);
         ({ columns, simplices } = next);
@@ -684,7 +701,8 @@ class RipsEngine {
     const reduction = new ReductionMatrix(colX.length, this.meter);
     const workingCoboundary = this.workingCoboundary;
     const workingReductionColumn = this.workingReductionColumn;
-    const sweepOk = d === 1 && this.n <= 65535;
+    // degree 2 sweeps only while its triangle bit matrix is allowed (sweep2Fits; else ripser's heap reduction)
+    const sweepOk = d === 1 || (d === 2 && this.n >= 4 && this.tbitsBytes() <= SWEEP2_MAX_BYTES);
     let sweeps = 0;
     // the heaps pack (rank, index) into one double where that is exact (KeyHeap)
     const cobRadix = this.packRadix(d + 1);
@@ -726,9 +744,10 @@ class RipsEngine {
           this.addSimplexCoboundary(pr, e, d);
           additions++;
         }
-        if (sweepOk && additions > this.sweepAfter && workingCoboundary.size >= this.sweepMinHeap) {
+        if (sweepOk && additions > this.sweepAfter && workingCoboundary.size >= this.sweepMinHeap && (d === 1 || this.sweep2Fits())) {
           sweeps++;
-          const dr = this.sweepColumn(c, colX[c], pr, pivots, columns, reduction);
+          const dr =
+            d === 1 ? this.sweepColumn(c, colX[c], pr, pivots, columns, reduction) : this.sweep2Column(c, colX[c], pr, pivots, columns, reduction);
           if (dr === -1) {
             births.push(this.values[r]);
             deaths.push(Infinity);
@@ -746,6 +765,11 @@ class RipsEngine {
     this.stats.columns[d] = colX.length;
     this.stats.sweeps[d] = sweeps;
     reduction.release();
+    if (this.tbits !== null) {
+      this.meter.drop(this.tbits);
+      this.tbits = null;
+    }
+    this.meter.drop(this.touchedTKey);
     return packBars(births, deaths);
   }
 
@@ -868,6 +892,126 @@ class RipsEngine {
     this.meter.drop(columns);
     this.meter.set(sorted, sorted.r.byteLength + sorted.x.byteLength);
     return { columns: sorted, simplices: next };
+  }
+
+  /**
+   * assembleColumnsToReduce for degree 2, by diameter rank: the same columns (the triangles within
+   * the threshold that are neither a degree-1 pivot nor in an apparent pair), found with bit
+   * matrices instead of cofacet walks. The edges are taken in filtration order, keeping N = the
+   * graph of the edges of rank ≤ ρ (the sweep's neighborhoods); the triangles of diameter rank ρ
+   * are {a, b, k} for an edge (a, b) of rank ρ and k in N[a] & N[b] (listed once, from their
+   * rank-ρ edge of largest index). Then, at rank ρ, a simplex's earliest cofacet of its own
+   * diameter (ripser's get_zero_pivot_cofacet) is its highest common neighbor in N: one scan of
+   * ⌈n/32⌉ words instead of a walk over up to n vertices; and the earliest cofacet of an edge is
+   * the same for all its triangles, found once per edge. This was 75-85% of an H2 run of 400
+   * points at the enclosing radius (10.6 million triangles). The next degree's simplices are the
+   * triangles in this order (assembleColumnsToReduce does not depend on it).
+   */
+  assembleTriangles(pivots: PivotMap): { columns: Columns; simplices: KeyList | null } {
+    const n = this.n;
+    const W = (n + 31) >> 5;
+    const R = this.rank;
+    const B2 = this.B[2];
+    const B3 = this.B[3];
+    const edges = this.edges;
+    const next = this.maxDim > 2 ? new KeyList(1 << 16, this.meter) : null;
+    const columns = new KeyList(1 << 12, this.meter);
+    const rankStart = this.sweepRankStart();
+    const N = this.sweepNeighborhoods(0);
+    for (let rho = 0; rho <= this.thrRank; rho++) {
+      const g0 = rankStart[rho];
+      const g1 = rankStart[rho + 1];
+      for (let g = g0; g < g1; g++) {
+        const [a, b] = edgeVertices(edges[g], B2);
+        N[a * W + (b >> 5)] |= 1 << (b & 31);
+        N[b * W + (a >> 5)] |= 1 << (a & 31);
+      }
+      for (let g = g0; g < g1; g++) {
+        const e = edges[g];
+        const [a, b] = edgeVertices(e, B2);
+        const na = a * W;
+        const nb = b * W;
+        // the edge's earliest cofacet of diameter rank rho: its highest common neighbor
+        const topE = highestCommonNeighbor(N, na, nb, nb, W);
+        for (let w = W - 1; w >= 0; w--) {
+          let m = N[na + w] & N[nb + w];
+          while (m !== 0) {
+            const hb = 31 - Math.clz32(m);
+            m ^= 1 << hb;
+            const k = w * 32 + hb;
+            const eak = k > a ? B2[k] + a : B2[a] + k;
+            const ebk = k > b ? B2[k] + b : B2[b] + k;
+            // a triangle with several edges of rank rho is listed from the one of largest index
+            if ((R[a * n + k] === rho && eak > e) || (R[b * n + k] === rho && ebk > e)) continue;
+            let x: number;
+            let y: number;
+            let z: number;
+            if (k > a) {
+              x = k;
+              y = a;
+              z = b;
+            } else if (k > b) {
+              x = a;
+              y = k;
+              z = b;
+            } else {
+              x = a;
+              y = b;
+              z = k;
+            }
+            const tidx = B3[x] + B2[y] + z;
+            if (next !== null) next.push(rho, tidx);
+            // apparent facet: the latest facet of diameter rho (drop x, then y, then z) whose
+            // earliest cofacet of diameter rho is this triangle
+            let third: number;
+            let fe: number;
+            if (R[y * n + z] === rho) {
+              third = x;
+              fe = B2[y] + z;
+            } else if (R[x * n + z] === rho) {
+              third = y;
+              fe = B2[x] + z;
+            } else {
+              third = z;
+              fe = B2[x] + y;
+            }
+            if (fe === e) {
+              if (topE === k) continue;
+            } else {
+              const [fa, fb] = edgeVertices(fe, B2);
+              if (highestCommonNeighbor(N, fa * W, fb * W, fb * W, W) === third) continue;
+            }
+            if (this.triangleHasApparentCofacet(x, y, z, rho, N, W)) continue;
+            if (pivots.get(tidx) !== -1) continue;
+            columns.push(rho, tidx);
+          }
+        }
+      }
+    }
+    const sorted = sortReverseFiltration(columns, this.thrRank);
+    this.meter.drop(columns);
+    this.meter.set(sorted, sorted.r.byteLength + sorted.x.byteLength);
+    return { columns: sorted, simplices: next };
+  }
+
+  /**
+   * Whether the triangle x > y > z of diameter rank rho is the facet of an apparent pair, given N
+   * = the graph of the edges of rank ≤ rho: its earliest cofacet of diameter rho is {x, y, z, j}
+   * for j the highest common neighbor, and the triangle must be that tetrahedron's latest facet of
+   * diameter rho (ripser's get_zero_pivot_facet drops the largest vertex first, so no facet that
+   * drops a vertex above j may have diameter rho).
+   */
+  private triangleHasApparentCofacet(x: number, y: number, z: number, rho: number, N: Int32Array, W: number): boolean {
+    const j = highestCommonNeighbor(N, x * W, y * W, z * W, W);
+    if (j < 0) return false;
+    const R = this.rank;
+    const n = this.n;
+    const rj = j * n;
+    // the facets {y, z, j}, {x, z, j}, {x, y, j}, for the dropped vertex above j
+    if (x > j && (R[y * n + z] === rho || R[rj + y] === rho || R[rj + z] === rho)) return false;
+    if (y > j && (R[x * n + z] === rho || R[rj + x] === rho || R[rj + z] === rho)) return false;
+    if (z > j && (R[x * n + y] === rho || R[rj + x] === rho || R[rj + y] === rho)) return false;
+    return true;
   }
 
   /**
@@ -996,19 +1140,9 @@ class RipsEngine {
     const B3 = B[3];
     const edges = this.edges;
     if (this.cbits === null) this.cbits = new Int32Array(n * W);
-    if (this.nbits === null) this.nbits = new Int32Array(n * W);
-    if (this.rankStart === null) {
-      const rs = new Int32Array(this.thrRank + 2);
-      for (let p = 0; p < edges.length; p++) {
-        const [a, b] = edgeVertices(edges[p], B2);
-        rs[R[a * n + b] + 1]++;
-      }
-      for (let i = 1; i < rs.length; i++) rs[i] += rs[i - 1];
-      this.rankStart = rs;
-    }
     const C = this.cbits;
-    const N = this.nbits;
-    const rankStart = this.rankStart;
+    const rankStart = this.sweepRankStart();
+    const N = this.sweepNeighborhoods(pivotRank);
     const wc = this.workingCoboundary;
     const wr = this.workingReductionColumn;
     this.nTouched = 0;
@@ -1019,13 +1153,6 @@ class RipsEngine {
     wc.clear();
     wr.clear();
     let rho = pivotRank;
-    // N = the graph of the edges of rank < rho
-    N.fill(0);
-    for (let p = 0, end = rankStart[rho]; p < end; p++) {
-      const [a, b] = edgeVertices(edges[p], B2);
-      N[a * W + (b >> 5)] |= 1 << (b & 31);
-      N[b * W + (a >> 5)] |= 1 << (a & 31);
-    }
     let result = -1;
     const entX = reduction.entries;
     outer: for (; rho <= this.thrRank; rho++) {
@@ -1084,6 +1211,260 @@ class RipsEngine {
     reduction.endColumn(c);
     return result;
   }
+
+  /** rankStart[ρ]: the first position of rank ρ in `edges` (made once, for the sweeps). */
+  private sweepRankStart(): Int32Array {
+    if (this.rankStart === null) {
+      const n = this.n;
+      const R = this.rank;
+      const B2 = this.B[2];
+      const edges = this.edges;
+      const rs = new Int32Array(this.thrRank + 2);
+      for (let p = 0; p < edges.length; p++) {
+        const [a, b] = edgeVertices(edges[p], B2);
+        rs[R[a * n + b] + 1]++;
+      }
+      for (let i = 1; i < rs.length; i++) rs[i] += rs[i - 1];
+      this.rankStart = rs;
+    }
+    return this.rankStart;
+  }
+
+  /** The sweep's neighborhood bit matrix set to the graph of the edges of rank < rho. */
+  private sweepNeighborhoods(rho: number): Int32Array {
+    const n = this.n;
+    const W = (n + 31) >> 5;
+    if (this.nbits === null) this.nbits = new Int32Array(n * W);
+    const N = this.nbits;
+    const B2 = this.B[2];
+    const edges = this.edges;
+    N.fill(0);
+    for (let p = 0, end = (this.rankStart as Int32Array)[rho]; p < end; p++) {
+      const [a, b] = edgeVertices(edges[p], B2);
+      N[a * W + (b >> 5)] |= 1 << (b & 31);
+      N[b * W + (a >> 5)] |= 1 << (a & 31);
+    }
+    return N;
+  }
+
+  // ---- The dense sweep in degree 2 (our own, the degree-1 sweep one dimension up) ----
+
+  /**
+   * The 2-cocycle bit matrix: row e = C(x, 2) + y (the edge index of x > y) holds W words, bit z
+   * set iff the triangle {x, y, z} is in the cocycle. Each triangle sits in its three edges' rows.
+   */
+  private tbits: Int32Array | null = null;
+  /** The triangles toggled in the current degree-2 sweep (indices), to read C back and reset it. */
+  private touchedT = new Float64Array(1024);
+  private nTouchedT = 0;
+  /** The meter's key for touchedT (which is replaced as it grows). */
+  private readonly touchedTKey = {};
+
+  /** The bytes of the degree-2 sweep's triangle bit matrix, C(n, 2) rows of ⌈n/32⌉ words. */
+  private tbitsBytes(): number {
+    return this.B[2][this.n] * ((this.n + 31) >> 5) * 4;
+  }
+
+  /**
+   * Whether the degree-2 sweep may run now: its bit matrix (n³/16 bytes: 4.2 MB at n = 400, 64 MB
+   * at n = 1,000; computePairs also caps it at SWEEP2_MAX_BYTES) is already made or fits in the memory
+   * budget next to the working columns; otherwise the column keeps its heap.
+   */
+  private sweep2Fits(): boolean {
+    return this.tbits !== null || this.meter.fits(this.tbitsBytes());
+  }
+
+  /** Toggles the triangle x > y > z in the 2-cocycle (its bit in the rows of its three edges). */
+  private toggleTriangle(x: number, y: number, z: number): void {
+    const T = this.tbits as Int32Array;
+    const W = (this.n + 31) >> 5;
+    const B2 = this.B[2];
+    T[(B2[x] + y) * W + (z >> 5)] ^= 1 << (z & 31);
+    T[(B2[x] + z) * W + (y >> 5)] ^= 1 << (y & 31);
+    T[(B2[y] + z) * W + (x >> 5)] ^= 1 << (x & 31);
+    if (this.nTouchedT === this.touchedT.length) {
+      const t = new Float64Array(this.touchedT.length * 2);
+      t.set(this.touchedT);
+      this.touchedT = t;
+      this.meter.set(this.touchedTKey, t.byteLength);
+    }
+    this.touchedT[this.nTouchedT++] = this.B[3][x] + B2[y] + z;
+  }
+
+  /** Toggles the triangle of combinatorial index `idx` in the 2-cocycle. */
+  private toggleTriangleIndex(idx: number): void {
+    const vs = this.verts;
+    getSimplexVertices(idx, 2, this.n, this.B, vs);
+    this.toggleTriangle(vs[0], vs[1], vs[2]);
+  }
+
+  /**
+   * Finishes the reduction of degree-2 column `c` (the triangle of index `idx`) by a dense sweep
+   * from the current pivot's diameter rank: sweepColumn one dimension up. The long class of a
+   * sphere has a cocycle of Θ(n³) triangles whose coboundary, pushed into a heap cofacet by
+   * cofacet, held 37 million tetrahedra at n = 400 (28 s of a 30 s run); here the cocycle C is a
+   * bit matrix (the rows of its triangles' edges) and the tetrahedra are walked in filtration
+   * order: rank by rank, the tetrahedra of diameter rank ρ are {a, b, k, l} for an edge (a, b) of
+   * rank ρ and k, l joined to a, b and to each other by edges of rank ≤ ρ; the tetrahedron is in
+   * δ(C) iff C[abk] ^ C[abl] ^ C[akl] ^ C[bkl] = 1, read 32 vertices l at a time from the rows
+   * ab, ak, bk. For one edge the tetrahedra are in index order when k runs down and then l runs
+   * down (the largest k with an odd partner gives the largest sorted vertex tuple), so the first
+   * odd one found is the edge's earliest; ties of rank across edges compare indices. Each odd
+   * tetrahedron is handled as the heap reduction handles its pivot, so the pairs are the same.
+   * Returns the pivot's diameter rank (-1: essential).
+   */
+  sweep2Column(
+    c: number,
+    idx: number,
+    pivotRank: number,
+    pivots: PivotMap,
+    columns: Columns,
+    reduction: ReductionMatrix,
+  ): number {
+    const n = this.n;
+    const W = (n + 31) >> 5;
+    const R = this.rank;
+    const B = this.B;
+    const B2 = B[2];
+    const B3 = B[3];
+    const B4 = B[4];
+    const edges = this.edges;
+    if (this.tbits === null) {
+      this.tbits = new Int32Array(this.tbitsBytes() / 4);
+      this.meter.set(this.tbits, this.tbits.byteLength);
+    }
+    const T = this.tbits;
+    const rankStart = this.sweepRankStart();
+    const N = this.sweepNeighborhoods(pivotRank);
+    const wc = this.workingCoboundary;
+    const wr = this.workingReductionColumn;
+    this.nTouchedT = 0;
+    // C = column triangle + surviving entries of the working reduction column
+    this.toggleTriangleIndex(idx);
+    while (wr.popPivot()) this.toggleTriangleIndex(wr.topX);
+    wc.clear();
+    wr.clear();
+    const entries = reduction.entries;
+    let result = -1;
+    outer: for (let rho = pivotRank; rho <= this.thrRank; rho++) {
+      const g0 = rankStart[rho];
+      const g1 = rankStart[rho + 1];
+      for (let g = g0; g < g1; g++) {
+        const [a, b] = edgeVertices(edges[g], B2);
+        N[a * W + (b >> 5)] |= 1 << (b & 31);
+        N[b * W + (a >> 5)] |= 1 << (a & 31);
+      }
+      // with one edge of this rank, a search after an addition resumes at the k where it stopped:
+      // the addition's coboundary has its pivot there, so the tetrahedra with a larger k (earlier
+      // in the filtration) keep their even parity
+      let kResume = n;
+      for (;;) {
+        let best = -1;
+        for (let g = g0; g < g1; g++) {
+          const eidx = edges[g];
+          const [a, b] = edgeVertices(eidx, B2);
+          const t = highestOddTetrahedron(T, N, a, b, W, B2, g1 - g0 === 1 ? kResume : n);
+          if (t < 0) continue;
+          const k = t >> 16;
+          const l = t & 0xffff;
+          kResume = k + 1;
+          const tidx = tetrahedronIndex(a, b, k, l, B2, B3, B4);
+          if (tidx > best) best = tidx;
+        }
+        if (best === -1) break;
+        const other = pivots.get(best);
+        if (other !== -1) {
+          this.toggleTriangleIndex(columns.x[other]);
+          for (let q = reduction.bounds[other]; q < reduction.bounds[other + 1]; q++) this.toggleTriangleIndex(entries.x[q]);
+          continue;
+        }
+        const e = this.getZeroApparentFacet(rho, best, 3);
+        if (e !== -1) {
+          this.toggleTriangleIndex(e);
+          continue;
+        }
+        result = rho;
+        pivots.set(best, c);
+        break outer;
+      }
+    }
+    // V column = C minus the column's own triangle; reset C
+    this.toggleTriangleIndex(idx);
+    const touched = this.touchedT;
+    const vs = this.verts;
+    for (let i = 0; i < this.nTouchedT; i++) {
+      const t = touched[i];
+      getSimplexVertices(t, 2, n, B, vs);
+      const x = vs[0];
+      const y = vs[1];
+      const z = vs[2];
+      const p = (B2[x] + y) * W + (z >> 5);
+      const bit = 1 << (z & 31);
+      if ((T[p] & bit) === 0) continue;
+      T[p] ^= bit;
+      T[(B2[x] + z) * W + (y >> 5)] ^= 1 << (y & 31);
+      T[(B2[y] + z) * W + (x >> 5)] ^= 1 << (x & 31);
+      if (result !== -1) {
+        let r = R[x * n + y];
+        const r2 = R[x * n + z];
+        const r3 = R[y * n + z];
+        if (r2 > r) r = r2;
+        if (r3 > r) r = r3;
+        entries.push(r, t);
+      }
+    }
+    reduction.endColumn(c);
+    return result;
+  }
+}
+
+/**
+ * The degree-2 sweep's inner loop for the edge a > b: the odd tetrahedron {a, b, k, l} (k > l,
+ * both joined to a and b by the current neighborhoods N, and l to k) with the largest k below
+ * kBelow, and for it the largest l, packed as k · 2^16 + l; -1 if none. Row e of T (W words) holds
+ * the cocycle's triangles on edge e (sweep2Column); l runs 32 at a time.
+ */
+function highestOddTetrahedron(T: Int32Array, N: Int32Array, a: number, b: number, W: number, B2: Float64Array, kBelow: number): number {
+  const na = a * W;
+  const nb = b * W;
+  const ab = (B2[a] + b) * W;
+  for (let wk = Math.min(W - 1, kBelow >> 5); wk >= 0; wk--) {
+    let mk = N[na + wk] & N[nb + wk];
+    if (wk === kBelow >> 5) mk &= (1 << (kBelow & 31)) - 1;
+    while (mk !== 0) {
+      const hb = 31 - Math.clz32(mk);
+      mk ^= 1 << hb;
+      const k = wk * 32 + hb;
+      // rows ak and bk (edge index of the larger vertex first)
+      const ak = (k < a ? B2[a] + k : B2[k] + a) * W;
+      const bk = (k < b ? B2[b] + k : B2[k] + b) * W;
+      const nk = k * W;
+      const flip = (T[ab + (k >> 5)] >>> (k & 31)) & 1 ? -1 : 0;
+      for (let w = wk; w >= 0; w--) {
+        let m = (T[ab + w] ^ T[ak + w] ^ T[bk + w] ^ flip) & N[na + w] & N[nb + w] & N[nk + w];
+        if (w === wk) m &= (1 << hb) - 1;
+        if (m !== 0) return k * 65536 + w * 32 + 31 - Math.clz32(m);
+      }
+    }
+  }
+  return -1;
+}
+
+/** The highest vertex in all three neighborhood rows (bit matrix N, rows at word offsets p, q, r); -1 if none. */
+function highestCommonNeighbor(N: Int32Array, p: number, q: number, r: number, W: number): number {
+  for (let w = W - 1; w >= 0; w--) {
+    const m = N[p + w] & N[q + w] & N[r + w];
+    if (m !== 0) return w * 32 + 31 - Math.clz32(m);
+  }
+  return -1;
+}
+
+/** The combinatorial index of the tetrahedron {a, b, k, l} (a > b, k > l; any interleaving). */
+function tetrahedronIndex(a: number, b: number, k: number, l: number, B2: Float64Array, B3: Float64Array, B4: Float64Array): number {
+  // merging the decreasing pairs: the largest is max(a, k), the smallest min(b, l), and the other two in between
+  const p = a < k ? a : k;
+  const q = b > l ? b : l;
+  return B4[a > k ? a : k] + B3[p > q ? p : q] + B2[p > q ? q : p] + (b < l ? b : l);
 }
 
 /**

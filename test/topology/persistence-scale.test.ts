@@ -71,6 +71,8 @@ describe.skipIf(!hasRipser)('ripsPersistence above the old 2^53 key cap equals t
     const ours = ripsPersistenceFromDistances(D, { maxDim: 2, maxEdgeLength: 0.25 });
     // (ranks within 0.25) · C(1500, 4) >= 2^53: packing would not be exact
     expect(ours.stats.keys[2]).toBe('pairs');
+    // the degree-2 sweep's bit matrix would take C(1500, 2) · 47 words = 211 MB, over its 64 MiB cap: heaps only
+    expect(ours.stats.sweeps[2]).toBe(0);
     const ref = ripserRun(D, 1500, 2, 0.25).bars;
     expect(ours.bars[2].births.length).toBeGreaterThan(100);
     for (let d = 0; d <= 2; d++) expect(barsDifference(ours.bars[d], ref[d])).toBeLessThan(1e-5);
@@ -80,9 +82,13 @@ describe.skipIf(!hasRipser)('ripsPersistence above the old 2^53 key cap equals t
     const p = sphere({ n: 1000, seed: 5 }).points;
     const D = f32Distances(p.data, 1000, 3);
     const ref = ripserRun(D, 1000, 2, 0.5).bars;
-    const ours = ripsPersistenceFromDistances(D, { maxDim: 2, maxEdgeLength: 0.5 });
-    for (let d = 0; d <= 2; d++) expect(barsDifference(ours.bars[d], ref[d])).toBeLessThan(1e-5);
-    expect(essential(ours.bars[2].deaths)).toBe(1);
+    // 'always': every degree-2 column that needs a reduction step goes through the sweep's 61 MiB bit matrix
+    for (const sweep of ['auto', 'always'] as const) {
+      const ours = ripsPersistenceFromDistances(D, { maxDim: 2, maxEdgeLength: 0.5, sweep });
+      for (let d = 0; d <= 2; d++) expect(barsDifference(ours.bars[d], ref[d])).toBeLessThan(1e-5);
+      expect(essential(ours.bars[2].deaths)).toBe(1);
+      if (sweep === 'always') expect(ours.stats.sweeps[2]).toBeGreaterThan(0);
+    }
   });
 
   it('H3 of 100 points on the 3-sphere cut at 1.4 (packed and pairs) and at the enclosing radius', () => {
@@ -161,17 +167,34 @@ describe('the memory estimate and options.memoryBudget', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 
-  it('counts the working columns against the budget as they grow (H2 of a sphere: the heaps pass the estimate)', () => {
+  it('counts the working columns against the budget as they grow (H2 of a sphere by heaps: they pass the estimate)', () => {
     const D = f32Distances(sphere({ n: 150, seed: 0 }).points.data, 150, 3);
-    const free = ripsPersistenceFromDistances(D, { maxDim: 2, memoryBudget: Infinity });
+    // sweep 'never': the long sphere class reduced in a heap (the degree-2 sweep keeps it small)
+    const free = ripsPersistenceFromDistances(D, { maxDim: 2, sweep: 'never', memoryBudget: Infinity });
     const { estimated, tracked } = free.stats.memory;
-    expect(tracked).toBeGreaterThan(2 * estimated);
-    expect(() => ripsPersistenceFromDistances(D, { maxDim: 2, memoryBudget: (estimated + tracked) / 2 })).toThrow(NestlabComputationError);
-    expect(() => ripsPersistenceFromDistances(D, { maxDim: 2, memoryBudget: (estimated + tracked) / 2 })).toThrow(
-      /the working columns of the degree-2 reduction brought the memory in use to/,
-    );
+    expect(tracked).toBeGreaterThan(5 * estimated);
+    const tight = { maxDim: 2, sweep: 'never', memoryBudget: (estimated + tracked) / 2 } as const;
+    expect(() => ripsPersistenceFromDistances(D, tight)).toThrow(NestlabComputationError);
+    expect(() => ripsPersistenceFromDistances(D, tight)).toThrow(/the working columns of the degree-2 reduction brought the memory in use to/);
     // a budget above the tracked peak runs and gives the same bars
-    expect(ripsPersistenceFromDistances(D, { maxDim: 2, memoryBudget: tracked + 1 }).bars).toEqual(free.bars);
+    expect(ripsPersistenceFromDistances(D, { maxDim: 2, sweep: 'never', memoryBudget: tracked + 1 }).bars).toEqual(free.bars);
+    // the default reduction sweeps that column with a bit matrix and tracks less than the heaps
+    const auto = ripsPersistenceFromDistances(D, { maxDim: 2, memoryBudget: Infinity });
+    expect(auto.stats.sweeps[2]).toBeGreaterThan(0);
+    expect(auto.stats.memory.tracked).toBeLessThan(tracked / 2);
+    expect(auto.bars).toEqual(free.bars);
+  });
+
+  it('without room for its bit matrix in the budget, degree 2 keeps the heaps (same bars)', () => {
+    const r = new Rng(21);
+    const n = 1000;
+    const D = f32Distances(Float32Array.from({ length: 3 * n }, () => r.uniform()), n, 3);
+    const free = ripsPersistenceFromDistances(D, { maxDim: 2, maxEdgeLength: 0.2, sweep: 'always', memoryBudget: Infinity });
+    expect(free.stats.sweeps[2]).toBeGreaterThan(0);
+    // the bit matrix is C(1000, 2) rows of 32 words = 63.9 MB; give the run 32 MB above the estimate
+    const res = ripsPersistenceFromDistances(D, { maxDim: 2, maxEdgeLength: 0.2, sweep: 'always', memoryBudget: free.stats.memory.estimated + 32e6 });
+    expect(res.stats.sweeps[2]).toBe(0);
+    expect(res.bars).toEqual(free.bars);
   });
 
   it('checks the option', () => {
