@@ -3,17 +3,20 @@
  * TwoNN, retrieval), and mutual-kNN alignment (Huh, Cheung, Wang & Isola, "The Platonic
  * Representation Hypothesis", ICML 2024; minyoungg/platonic-rep, metrics.py `mutual_knn`).
  *
- * The candidate search is blocked matrix products on tfjs (a b x n block of inner products at a
- * time); the top k + margin candidates of each row are then re-ranked with distances recomputed in
- * Float64 from the float32 inputs, so that the result matches scikit-learn's exact search
- * despite float32 cancellation in ||x||^2 + ||y||^2 - 2 x.y. Ties are broken by the lower index
- * (torch's argsort in platonic-rep is unstable; the order here is deterministic).
+ * The candidate search is blocked matrix products (a b x n block of inner products at a time, on
+ * the system BLAS when it loaded, else tfjs); the top k + margin candidates of each row are then
+ * re-ranked with distances recomputed in Float64 from the float32 inputs, and rows whose float32
+ * scores cannot rule out a missed neighbor are rescanned, so that the result matches
+ * scikit-learn's exact search despite float32 cancellation in ||x||^2 + ||y||^2 - 2 x.y. Ties are
+ * broken by the lower index (torch's argsort in platonic-rep is unstable; the order here is
+ * deterministic).
  */
 import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { checkPair } from './common.js';
+import { NO_TRANS, TRANS, loadBlas, type Cblas } from '../backend/blas.js';
 
 /** Options of {@link nearestNeighbors}. */
 export interface KnnOptions {
@@ -33,17 +36,24 @@ export interface KnnResult {
   k: number;
 }
 
+/** The float32 rounding unit 2^-24, for the error bounds of the float32 scores. */
+const F32_UNIT = 2 ** -24;
+
+/** Squared Euclidean distance between row i of `a` and row j of `b` in Float64 (the exact reference every search re-checks against). */
+export function squaredDistance(a: Matrix, i: number, b: Matrix, j: number): number {
+  const d = a.cols;
+  let s = 0;
+  for (let c = 0; c < d; c++) {
+    const t = a.data[i * d + c] - b.data[j * d + c];
+    s += t * t;
+  }
+  return s;
+}
+
 /** Distance between row i of `a` and row j of `b` in Float64 (norms: the rows' L2 norms, for cosine). */
 function rowDistance(a: Matrix, i: number, b: Matrix, j: number, metric: 'euclidean' | 'cosine', na: Float64Array | null, nb: Float64Array | null): number {
+  if (metric === 'euclidean') return Math.sqrt(squaredDistance(a, i, b, j));
   const d = a.cols;
-  if (metric === 'euclidean') {
-    let s = 0;
-    for (let c = 0; c < d; c++) {
-      const t = a.data[i * d + c] - b.data[j * d + c];
-      s += t * t;
-    }
-    return Math.sqrt(s);
-  }
   let dot = 0;
   for (let c = 0; c < d; c++) dot += a.data[i * d + c] * b.data[j * d + c];
   const ni = na![i];
@@ -63,8 +73,8 @@ function rowNorms(m: Matrix): Float64Array {
 
 /**
  * Exact k nearest neighbors of each row of X among the other rows (scikit-learn's
- * `NearestNeighbors(n_neighbors=k).fit(X).kneighbors()` without the query point). Cost: n^2 d on
- * tfjs in blocks, plus n (k + margin) d in Float64.
+ * `NearestNeighbors(n_neighbors=k).fit(X).kneighbors()` without the query point). Cost: n^2 d in
+ * float32 blocks (BLAS or tfjs), plus n (k + margin) d in Float64.
  *
  * @throws NestlabArgumentError when k is not in [1, n - 1] or X is not finite.
  *
@@ -80,12 +90,115 @@ export async function nearestNeighbors(X: Matrix | tf.Tensor2D, k: number, optio
 }
 
 /**
+ * Float32 scores of query rows against every database row, a block of queries at a time: the
+ * screening step of the exact searches (knnSearch, plot.trustworthiness), which re-check in Float64.
+ * Euclidean: both sides centered on the database mean (translation-invariant; less cancellation),
+ * g = q~_i . x~_j and ||q_i - x_j||^2 ~ qNorm2[i] - (scale g - bias[j]) with scale 2, bias[j] =
+ * ||x~_j||^2; cosine: unit rows, the score is g (scale 1, bias 0). Each score is within delta[i]
+ * of the exact one: the forward error of a float32 dot product (gamma_p |q||x|, Higham, "Accuracy
+ * and Stability of Numerical Algorithms", 2002, §3.1) plus the rounding of the centered inputs,
+ * taken with a factor of about 4 to spare; so a search can prove that no row outside its
+ * candidates belongs in them. The product is one sgemm per block into one reused buffer on the
+ * system BLAS when it loaded (tfjs' own matMul pays for tensors and a copy per block), else tfjs.
+ */
+export class ScoreBlocks {
+  /** Query rows per block (a block of scores holds at most ~4M floats). */
+  readonly block: number;
+  /** Score = scale * g - bias[j]. */
+  readonly scale: number;
+  /** Per database row: ||x~_j||^2 (Euclidean) or 0 (cosine). */
+  readonly bias: Float64Array;
+  /** Per query row: ||q~_i||^2 (Euclidean) or 1 (cosine); the distance^2 / 1 - cosine is about qNorm2[i] - score. */
+  readonly qNorm2: Float64Array;
+  /** Per query row: a bound on |score - exact score|. */
+  readonly delta: Float64Array;
+  private readonly n: number;
+  private readonly d: number;
+  private readonly xs: Float32Array;
+  private readonly qs: Float32Array;
+  private readonly blas: Cblas | null;
+  private buffer: Float32Array | null = null;
+  private dbTensor: tf.Tensor2D | null = null;
+
+  /** database n x d, queries (null: the database itself), both finite; blas: the BLAS to use (null: tfjs). */
+  constructor(database: Matrix, queries: Matrix | null, metric: 'euclidean' | 'cosine', blas: Cblas | null = loadBlas()) {
+    const n = database.rows;
+    const d = database.cols;
+    const q = queries ?? database;
+    this.n = n;
+    this.d = d;
+    this.block = Math.max(1, Math.min(q.rows, Math.floor(4_000_000 / n)));
+    this.blas = blas;
+    const mean = new Float64Array(d);
+    if (metric === 'euclidean') {
+      for (let j = 0; j < n; j++) for (let c = 0; c < d; c++) mean[c] += database.data[j * d + c];
+      for (let c = 0; c < d; c++) mean[c] = Math.fround(mean[c] / n);
+    }
+    const transform = (m: Matrix, norm2: Float64Array): Float32Array => {
+      const out = new Float32Array(m.rows * d);
+      for (let i = 0; i < m.rows; i++) {
+        const o = i * d;
+        let s = 0;
+        for (let c = 0; c < d; c++) s += (m.data[o + c] - mean[c]) ** 2;
+        const scale = metric === 'euclidean' ? 1 : s > 0 ? 1 / Math.sqrt(s) : 0;
+        let t = 0;
+        for (let c = 0; c < d; c++) {
+          const v = Math.fround((m.data[o + c] - mean[c]) * scale);
+          out[o + c] = v;
+          t += v * v;
+        }
+        norm2[i] = t;
+      }
+      return out;
+    };
+    const dbNorm2 = new Float64Array(n);
+    this.xs = transform(database, dbNorm2);
+    const qNorm2 = queries === null ? dbNorm2 : new Float64Array(q.rows);
+    this.qs = queries === null ? this.xs : transform(queries, qNorm2);
+    this.scale = metric === 'euclidean' ? 2 : 1;
+    this.bias = metric === 'euclidean' ? dbNorm2 : new Float64Array(n);
+    this.qNorm2 = metric === 'euclidean' ? qNorm2 : new Float64Array(q.rows).fill(1);
+    let maxNorm2 = 0;
+    for (let j = 0; j < n; j++) maxNorm2 = Math.max(maxNorm2, dbNorm2[j]);
+    const maxNorm = Math.sqrt(maxNorm2);
+    this.delta = new Float64Array(q.rows);
+    for (let i = 0; i < q.rows; i++) this.delta[i] = (2 * d + 16) * F32_UNIT * (Math.sqrt(qNorm2[i]) + maxNorm) ** 2;
+  }
+
+  /** g for query rows [start, stop): (stop - start) x n, row-major; valid until the next call. */
+  async scores(start: number, stop: number): Promise<Float32Array> {
+    const { n, d } = this;
+    const rows = stop - start;
+    if (this.blas !== null) {
+      this.buffer ??= new Float32Array(this.block * n);
+      const out = this.buffer.subarray(0, rows * n);
+      this.blas.sgemm(NO_TRANS, TRANS, rows, n, d, 1, this.qs.subarray(start * d, stop * d), d, this.xs, d, 0, out, n);
+      return out;
+    }
+    this.dbTensor ??= tf.tensor2d(this.xs, [n, d]);
+    const g = tf.tidy(() => tf.matMul(tf.tensor2d(this.qs.subarray(start * d, stop * d), [rows, d]), this.dbTensor!, false, true));
+    try {
+      return (await g.data()) as Float32Array;
+    } finally {
+      g.dispose();
+    }
+  }
+
+  /** Frees the tfjs tensor, if any. */
+  dispose(): void {
+    this.dbTensor?.dispose();
+    this.dbTensor = null;
+  }
+}
+
+/**
  * The one exact kNN search of nestlab (on validated matrices): the k nearest rows of `database`
  * for every row of `queries`, or, with `queries` null, for every database row among the others.
- * Candidates come from blocked matrix products on tfjs (a block of queries x database at a time);
- * the top k + margin candidates of each query are re-ranked with distances recomputed in Float64
- * from the float32 inputs, so the result matches an exact search despite float32 cancellation in
- * ||x||^2 + ||y||^2 - 2 x.y. Ties go to the lower index.
+ * Candidates: the k + margin best float32 scores of ScoreBlocks; they are re-ranked with distances
+ * recomputed in Float64 from the float32 inputs, so the result matches an exact search despite
+ * float32 cancellation in ||x||^2 + ||y||^2 - 2 x.y. When the worst candidate's score is not
+ * provably below the k-th exact distance (within the scores' error bound: near-ties, duplicates),
+ * the row is rescanned for every row within that bound. Ties go to the lower index.
  */
 export async function knnSearch(database: Matrix, queries: Matrix | null, k: number, metric: 'euclidean' | 'cosine'): Promise<KnnResult> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
@@ -93,49 +206,43 @@ export async function knnSearch(database: Matrix, queries: Matrix | null, k: num
   const q = queries ?? database;
   const n = database.rows;
   const nq = q.rows;
-  const d = database.cols;
+  const euclidean = metric === 'euclidean';
   const others = self ? n - 1 : n;
-  const dbNorms = metric === 'cosine' ? rowNorms(database) : null;
-  const qNorms = metric === 'cosine' ? (self ? dbNorms : rowNorms(q)) : null;
+  const dbNorms = euclidean ? null : rowNorms(database);
+  const qNorms = euclidean ? null : self ? dbNorms : rowNorms(q);
   const margin = Math.min(others - k, Math.max(4, k));
   const m = k + margin; // candidates kept per row from the float32 scores
-  const block = Math.max(1, Math.min(nq, Math.floor(4_000_000 / n)));
   const indices = new Int32Array(nq * k);
   const distances = new Float64Array(nq * k);
-  // Euclidean: both sides centered on the database mean (translation-invariant; less cancellation);
-  // cosine: rows scaled to unit norm. Score = 2 q.x - ||x||^2 (Euclidean) or q.x (cosine): larger = closer.
-  const mean = metric === 'euclidean' ? tf.tidy(() => tf.mean(tf.tensor2d(database.data, [n, d]), 0, true)) : null;
-  const all = tf.tidy(() => {
-    const t = tf.tensor2d(database.data, [n, d]);
-    return (mean === null ? tf.div(t, tf.maximum(tf.norm(t, 'euclidean', 1, true), 1e-12)) : tf.sub(t, mean)) as tf.Tensor2D;
-  });
-  const allT = tf.transpose(all);
-  const bias = tf.tidy(() => (metric === 'euclidean' ? tf.neg(tf.sum(tf.square(all), 1)) : tf.zeros([n])));
   const candIdx = new Int32Array(m);
   const candScore = new Float64Array(m);
+  // The re-ranked pool: the candidates, or every row within the error bound on a rescan.
+  const poolIdx = new Int32Array(others);
+  const poolDist = new Float64Array(others);
+  const poolKey = new Float64Array(others); // squared distance (Euclidean) or distance: the threshold's unit
+  const blocks = new ScoreBlocks(database, queries, metric);
+  const { scale, bias, qNorm2, delta } = blocks;
+  const rank = (i: number, size: number): void => {
+    for (let c = 0; c < size; c++) {
+      const j = poolIdx[c];
+      const key = euclidean ? squaredDistance(q, i, database, j) : rowDistance(q, i, database, j, metric, qNorms, dbNorms);
+      poolKey[c] = key;
+      poolDist[c] = euclidean ? Math.sqrt(key) : key;
+    }
+    sortPool(poolIdx, poolDist, poolKey, size);
+  };
   try {
-    for (let start = 0; start < nq; start += block) {
-      const stop = Math.min(nq, start + block);
-      const scoresT = tf.tidy(() => {
-        let rows: tf.Tensor2D;
-        if (self) rows = tf.slice(all, [start, 0], [stop - start, d]);
-        else {
-          rows = tf.tensor2d(q.data.subarray(start * d, stop * d), [stop - start, d]);
-          rows = metric === 'cosine' ? tf.div(rows, tf.maximum(tf.norm(rows, 'euclidean', 1, true), 1e-12)) : tf.sub(rows, mean!);
-        }
-        const g = tf.matMul(rows, allT);
-        return metric === 'euclidean' ? tf.add(tf.mul(g, 2), bias) : g;
-      });
-      const scores = (await scoresT.data()) as Float32Array;
-      scoresT.dispose();
+    for (let start = 0; start < nq; start += blocks.block) {
+      const stop = Math.min(nq, start + blocks.block);
+      const g = await blocks.scores(start, stop);
       for (let i = start; i < stop; i++) {
         const off = (i - start) * n;
         // Keep the m largest scores (insertion into a small sorted buffer).
         let filled = 0;
+        let worst = -Infinity; // the m-th best score once m are kept
         for (let j = 0; j < n; j++) {
-          if (self && j === i) continue;
-          const sc = scores[off + j];
-          if (filled === m && !(sc > candScore[m - 1])) continue;
+          const sc = scale * g[off + j] - bias[j];
+          if (sc <= worst || (self && j === i)) continue;
           let pos = filled < m ? filled++ : m - 1;
           while (pos > 0 && candScore[pos - 1] < sc) {
             candScore[pos] = candScore[pos - 1];
@@ -144,21 +251,62 @@ export async function knnSearch(database: Matrix, queries: Matrix | null, k: num
           }
           candScore[pos] = sc;
           candIdx[pos] = j;
+          if (filled === m) worst = candScore[m - 1];
         }
-        // Exact re-ranking in Float64; ties -> lower index.
-        const cands: { j: number; dist: number }[] = [];
-        for (let c = 0; c < filled; c++) cands.push({ j: candIdx[c], dist: rowDistance(q, i, database, candIdx[c], metric, qNorms, dbNorms) });
-        cands.sort((a, b) => a.dist - b.dist || a.j - b.j);
+        poolIdx.set(candIdx.subarray(0, filled));
+        rank(i, filled);
+        if (filled < others) {
+          // Every row with exact key <= the k-th one has score >= theta; the slack covers sqrt's rounding.
+          const kth = poolKey[k - 1];
+          const theta = qNorm2[i] - kth - Math.abs(kth) * 1e-15 - delta[i];
+          if (!(candScore[m - 1] < theta)) {
+            let size = 0;
+            for (let j = 0; j < n; j++) if (!(self && j === i) && scale * g[off + j] - bias[j] >= theta) poolIdx[size++] = j;
+            rank(i, size);
+          }
+        }
         for (let c = 0; c < k; c++) {
-          indices[i * k + c] = cands[c].j;
-          distances[i * k + c] = cands[c].dist;
+          indices[i * k + c] = poolIdx[c];
+          distances[i * k + c] = poolDist[c];
         }
       }
     }
   } finally {
-    tf.dispose([all, allT, bias, ...(mean ? [mean] : [])]);
+    blocks.dispose();
   }
   return { indices, distances, n: nq, k };
+}
+
+/** Sorts the first `size` pool entries by (distance, index), keeping the three arrays aligned. */
+function sortPool(idx: Int32Array, dist: Float64Array, key: Float64Array, size: number): void {
+  if (size <= 64) {
+    for (let a = 1; a < size; a++) {
+      const j = idx[a];
+      const dj = dist[a];
+      const kj = key[a];
+      let b = a;
+      while (b > 0 && (dist[b - 1] > dj || (dist[b - 1] === dj && idx[b - 1] > j))) {
+        idx[b] = idx[b - 1];
+        dist[b] = dist[b - 1];
+        key[b] = key[b - 1];
+        b--;
+      }
+      idx[b] = j;
+      dist[b] = dj;
+      key[b] = kj;
+    }
+    return;
+  }
+  const order = Array.from({ length: size }, (_, c) => c);
+  order.sort((a, b) => dist[a] - dist[b] || idx[a] - idx[b]);
+  const i2 = order.map((c) => idx[c]);
+  const d2 = order.map((c) => dist[c]);
+  const k2 = order.map((c) => key[c]);
+  for (let c = 0; c < size; c++) {
+    idx[c] = i2[c];
+    dist[c] = d2[c];
+    key[c] = k2[c];
+  }
 }
 
 /** Options of {@link mutualKnn}. */
