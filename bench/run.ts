@@ -1,7 +1,10 @@
 /**
  * `npm run bench [names...]`: runs the named benchmarks (default: all `bench/*.bench.ts`), each
- * side by side with its peer, and writes bench/results/<name>.json.
+ * side by side with its peer, and writes bench/results/<name>.json. With more than one, each runs
+ * in a process of its own, one after the other, as a user would run it: memory, compiled code and
+ * worker threads left by one benchmark do not slow the next.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,8 +23,16 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
   process.exit(2);
 }
-machineFacts(); // page-fault cost measured before any benchmark has touched memory
-for (const b of benchmarks.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
+const chosen = benchmarks.filter((x) => wanted.length === 0 || wanted.includes(x.name));
+if (chosen.length > 1) {
+  for (const b of chosen) {
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], b.name], { stdio: 'inherit' });
+    if (r.status !== 0) process.exitCode = r.status ?? 1;
+  }
+  process.exit();
+}
+machineFacts(); // page-fault cost measured before the benchmark has touched memory
+for (const b of chosen) {
   // Every benchmark starts on the backend a user would get (matmul switches through all of them).
   const backend = await selectBackend(process.env.NESTLAB_BACKEND);
   console.log(`== ${b.name}: ${b.description} [backend ${backend.name}]`);

@@ -55,9 +55,10 @@ export interface StepLayout {
   cscRow: number;
   cscVal: number;
   gbEnc: number;
-  /** Per-row ‖x − x̂_p‖² [B, K] and L1 sums [B], as float64 (offsets in 4-byte units, even). */
+  /** Per-row ‖x − x̂_p‖² [B, K] and L1 sums [B], and Σ_b S[b, 0] [d], as float64 (offsets in 4-byte units, even). */
   rowSq: number;
   rowL1: number;
+  gbDec: number;
 }
 
 /** What the tasks run on: typed views of H and of the pre-activation memory P, and the SIMD kernels (element offsets). */
@@ -343,6 +344,9 @@ interface TopKArgs {
   gmax: number;
   val: number;
   idx: number;
+  /** The same rows sorted by latent index (what a sparse code stores). */
+  sortedVal: number;
+  sortedIdx: number;
 }
 
 /** Rows [lo, hi): run maxima (SIMD), then the selection. */
@@ -352,7 +356,28 @@ function topKRows(c: StepContext, lo: number, hi: number, A: TopKArgs): void {
   c.groupMax32!(lo * A.m, (hi - lo) * groups, A.gmax + lo * groups);
   // separate views, so that the compiled loop does not treat the output as aliasing its inputs
   const size = A.gmax;
-  selectByRuns(c.pre.subarray(0, size), 0, c.pre.subarray(size, A.val), 0, A.m, A.r, lo, hi, c.pre.subarray(A.val, A.idx), c.preI32.subarray(A.idx), 0);
+  const val = c.pre.subarray(A.val, A.idx);
+  const idx = c.preI32.subarray(A.idx, A.sortedVal);
+  selectByRuns(c.pre.subarray(0, size), 0, c.pre.subarray(size, A.val), 0, A.m, A.r, lo, hi, val, idx, 0);
+  const sv = c.pre.subarray(A.sortedVal, A.sortedIdx);
+  const si = c.preI32.subarray(A.sortedIdx);
+  const r = A.r;
+  for (let b = lo; b < hi; b++) {
+    // insertion sort of the row's r entries by index
+    const o = b * r;
+    for (let a = o; a < o + r; a++) {
+      const j = idx[a];
+      const v = val[a];
+      let p = a - 1;
+      while (p >= o && si[p] > j) {
+        si[p + 1] = si[p];
+        sv[p + 1] = sv[p];
+        p--;
+      }
+      si[p + 1] = j;
+      sv[p + 1] = v;
+    }
+  }
 }
 
 /** Rows [lo, hi) of out = srcᵀ, where src = H[src .. src + rows·cols) is [rows, cols] and out [cols, rows] (blocked for cache). */
@@ -374,23 +399,37 @@ function transposeFromWorkspace(c: StepContext, lo: number, hi: number, A: { src
   }
 }
 
-/**
- * Rows [lo, hi) of b_dec's gradient: out[i] = gbDec[i] − Σ_j W_enc[i, j]·gbEnc[j] (b_dec also
- * enters the encoder: pre = (x − b_dec)·W_enc + b_enc); gbEnc is read from H.
- */
-function bDecGradRows(c: StepContext, lo: number, hi: number, A: { wEnc: Float32Array; gbEnc: number; m: number; gbDec: Float64Array; out: Float32Array }): void {
+/** Columns [lo, hi) of the decoder-bias gradient's first part, Σ_b S[b, 0] (rows in order), into F[gbDec]. */
+function sumSuffixColumns(c: StepContext, lo: number, hi: number, L: StepLayout): void {
   c.refresh();
   const H = c.f32;
+  const F = c.f64;
+  const stride = L.K * L.d;
+  for (let i = lo; i < hi; i++) {
+    let sum = 0;
+    for (let b = 0, o = L.s + i; b < L.rows; b++, o += stride) sum += H[o];
+    F[L.gbDec / 2 + i] = sum;
+  }
+}
+
+/**
+ * Rows [lo, hi) of b_dec's gradient: out[i] = Σ_b S[b, 0]_i − Σ_j W_enc[i, j]·gbEnc[j] (b_dec also
+ * enters the encoder: pre = (x − b_dec)·W_enc + b_enc); gbEnc and the first sum are read from H.
+ */
+function bDecGradRows(c: StepContext, lo: number, hi: number, A: { wEnc: Float32Array; gbEnc: number; m: number; gbDec: number; out: Float32Array }): void {
+  c.refresh();
+  const H = c.f32;
+  const F = c.f64;
   const { wEnc, gbEnc, m } = A;
   for (let i = lo; i < hi; i++) {
     let sum = 0;
     const wo = i * m;
     for (let j = 0; j < m; j++) sum += wEnc[wo + j] * H[gbEnc + j];
-    A.out[i] = A.gbDec[i] - sum;
+    A.out[i] = F[A.gbDec / 2 + i] - sum;
   }
 }
 
-const STEP_TASKS = { decodeRows, gradientLatents, bDecGradRows, topKRows, projectDecoderGrads, adamRange, normalizeDecoderRows, transposeFromWorkspace } as unknown as Record<string, Task<StepContext, never>>;
+const STEP_TASKS = { decodeRows, gradientLatents, sumSuffixColumns, bDecGradRows, topKRows, projectDecoderGrads, adamRange, normalizeDecoderRows, transposeFromWorkspace } as unknown as Record<string, Task<StepContext, never>>;
 
 /** Functions the tasks call, shipped to the workers by source. */
 const HELPERS = [normalizeRowsInPlace, quickselect, insertDescending, selectByRuns] as ((...args: never[]) => unknown)[];
@@ -467,7 +506,7 @@ let preLeased = false;
  * fresh 64-256 MB array per step pays its page faults every time), leased to one user at a time;
  * and its TopK on every thread. Null when it is leased, or without SIMD or threads support.
  */
-export function leasePreBuffer(rows: number, m: number): { pre: Float32Array; topK(r: number): { val: Float32Array; idx: Int32Array } | null; release(): void } | null {
+export function leasePreBuffer(rows: number, m: number): { pre: Float32Array; topK(r: number): { val: Float32Array; idx: Int32Array; byIndex: { val: Float32Array; idx: Int32Array } } | null; release(): void } | null {
   if (preLeased) return null;
   const ws = stepWorkspace(4, 0);
   const size = rows * m;
@@ -481,12 +520,18 @@ export function leasePreBuffer(rows: number, m: number): { pre: Float32Array; to
     pre: pool.context.pre.subarray(0, size),
     topK(r: number) {
       if (groups === 0 || r > m / 32) return null;
-      const A: TopKArgs = { m, r, gmax: size, val: size + groups, idx: size + groups + rows * r };
-      if (!ws.ensurePre!((A.idx + rows * r) * 4)) return null;
+      const n = rows * r;
+      const A: TopKArgs = { m, r, gmax: size, val: size + groups, idx: size + groups + n, sortedVal: size + groups + 2 * n, sortedIdx: size + groups + 3 * n };
+      if (!ws.ensurePre!((A.sortedIdx + n) * 4)) return null;
       pool.run('topKRows', splitRanges(rows, pool.size), A);
       const c = pool.context;
       c.refresh();
-      return { val: c.pre.slice(A.val, A.val + rows * r), idx: c.preI32.slice(A.idx, A.idx + rows * r) };
+      const slice = (f: Float32Array | Int32Array, o: number) => f.slice(o, o + n);
+      return {
+        val: slice(c.pre, A.val) as Float32Array,
+        idx: slice(c.preI32, A.idx) as Int32Array,
+        byIndex: { val: slice(c.pre, A.sortedVal) as Float32Array, idx: slice(c.preI32, A.sortedIdx) as Int32Array },
+      };
     },
     release() {
       if (held) preLeased = false;

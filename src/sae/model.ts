@@ -186,6 +186,8 @@ export interface RowTopK {
   r: number;
   val: Float32Array;
   idx: Int32Array;
+  /** The same entries with each row sorted by latent index, when the selection produced them too (worker threads). */
+  byIndex?: { val: Float32Array; idx: Int32Array };
 }
 
 /**
@@ -422,7 +424,24 @@ function codeFromCandidates(c: RowTopK, rows: number, m: number, keep: (v: numbe
 /** Per-row TopK: the k largest pre-activations of each row, then ReLU (Gao et al. eq. 2). */
 export async function selectTopK(pre: PreActivations, k: number): Promise<SparseCode> {
   const c = await pre.rowTopK(Math.min(k, pre.dSae));
-  return codeFromCandidates(c, pre.rows, pre.dSae, () => true);
+  if (c.byIndex === undefined) return codeFromCandidates(c, pre.rows, pre.dSae, () => true);
+  // rows already in index order: keep the positive entries
+  const { rows, dSae } = pre;
+  const ptr = new Int32Array(rows + 1);
+  const idx = new Int32Array(rows * c.r);
+  const val = new Float32Array(rows * c.r);
+  let n = 0;
+  for (let b = 0; b < rows; b++) {
+    for (let a = b * c.r; a < (b + 1) * c.r; a++) {
+      const v = c.byIndex.val[a];
+      if (c.byIndex.idx[a] >= 0 && v > 0) {
+        idx[n] = c.byIndex.idx[a];
+        val[n++] = v;
+      }
+    }
+    ptr[b + 1] = n;
+  }
+  return { rows, dSae, ptr, idx: n === idx.length ? idx : idx.slice(0, n), val: n === val.length ? val : val.slice(0, n) };
 }
 
 /**

@@ -98,6 +98,7 @@ export function sparseLossAndGrads(
     gbEnc: take(m),
     rowSq: take(2 * B * K),
     rowL1: take(2 * B),
+    gbDec: take(2 * d),
   };
   const oRecon = take(d); // AuxK: ê of the current row
   const oDe = take(d); // AuxK: ∂L/∂ê of the current row
@@ -138,13 +139,11 @@ export function sparseLossAndGrads(
   }
   pool.run('gradientLatents', splitRanges(m, pool.size, (j) => I[L.cscPtr + j + 1] - I[L.cscPtr + j] + 1), L);
 
+  pool.run('sumSuffixColumns', splitRanges(d, pool.size), L);
   const F = c.f64;
-  const gbDec = new Float64Array(d);
   const prefixSq = new Float64Array(K);
   let l1sum = 0;
   for (let b = 0; b < B; b++) {
-    const so = L.s + b * K * d;
-    for (let i = 0; i < d; i++) gbDec[i] += H[so + i];
     for (let g = 0; g < K; g++) prefixSq[g] += F[L.rowSq / 2 + b * K + g];
     l1sum += F[L.rowL1 / 2 + b];
   }
@@ -184,7 +183,7 @@ export function sparseLossAndGrads(
 
   out.bEnc.set(H.subarray(L.gbEnc, L.gbEnc + m));
   const sharedOut = allShared([out.wEnc, out.bDec, params.wEnc]) ? pool.size : 1;
-  pool.run('bDecGradRows', splitRanges(d, sharedOut), { wEnc: params.wEnc, gbEnc: L.gbEnc, m, gbDec, out: out.bDec });
+  pool.run('bDecGradRows', splitRanges(d, sharedOut), { wEnc: params.wEnc, gbEnc: L.gbEnc, m, gbDec: L.gbDec, out: out.bDec });
   pool.run('transposeFromWorkspace', splitRanges(d, sharedOut), { src: L.gWencT, rows: m, cols: d, out: out.wEnc });
   out.wDec.set(H.subarray(L.gWdec, L.gWdec + m * d));
 
