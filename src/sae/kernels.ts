@@ -1,8 +1,8 @@
 /**
  * The SAE trainer's hot loops as tasks that worker threads can split (src/backend/threads.ts): the
- * sparse step's two phases (rows, then latents) on a shared WebAssembly memory, and the update
- * (decoder-gradient projection, Adam, decoder renormalization) on parameter arrays in
- * SharedArrayBuffers. Every output element is written by one thread, in the order one thread
+ * TopK selection of the encoder's output and the sparse step's two phases (rows, then latents) on
+ * shared WebAssembly memories, and the update (decoder-gradient projection, Adam, decoder
+ * renormalization) on parameter arrays in SharedArrayBuffers. Every output element is written by one thread, in the order one thread
  * would write it, so the numbers do not depend on how many threads ran.
  *
  * Tasks travel to the workers as source text: each one uses only its arguments and the helpers

@@ -112,7 +112,7 @@ export function simdModuleBytes(sharedMaxPages?: number): Uint8Array {
 }
 
 /** The kernels on a memory of their own, or null where WebAssembly SIMD is unavailable or NESTLAB_SAE_SIMD=0. */
-export function createSimdKernels(): SimdKernels | null {
+function createSimdKernels(): SimdKernels | null {
   if (process.env.NESTLAB_SAE_SIMD === '0' || WA === undefined) return null;
   try {
     const bytes = simdModuleBytes();
