@@ -316,11 +316,38 @@ function blasPre(blas: Cblas, xc: Float32Array, rows: number, p: SaeParams, d: n
     dSae: m,
     async rowTopK(r, allowed) {
       const fast = lease !== null && allowed === undefined ? lease.topK(r) : null;
-      return fast !== null ? { r, ...fast } : rowTopKJs(pre, rows, m, r, allowed);
+      if (fast !== null) return { r, ...fast };
+      // many candidates (BatchTopK widening r, AuxK among the dead): tf.topk, whose cost does not grow with r·m as the insertion scan's does
+      const t = tf.tensor2d(pre, [rows, m]);
+      try {
+        return await tfRowTopK(t, m, r, allowed);
+      } finally {
+        t.dispose();
+      }
     },
     full: async () => pre,
     dispose: () => lease?.release(),
   };
+}
+
+/** Top-r of each row of a [rows, m] tensor by tf.topk (optionally among allowed latents only). */
+async function tfRowTopK(pre: tf.Tensor2D, m: number, r: number, allowed?: Uint8Array): Promise<RowTopK> {
+  const { values, indices } = tf.tidy(() => {
+    let src: tf.Tensor2D = pre;
+    if (allowed !== undefined) {
+      const neg = new Float32Array(m);
+      for (let j = 0; j < m; j++) neg[j] = allowed[j] ? 0 : -3e38;
+      src = tf.add(pre, tf.tensor1d(neg));
+    }
+    return tf.topk(src, r, true);
+  });
+  try {
+    const [v, i] = await Promise.all([values.data(), indices.data()]);
+    return { r, val: v as Float32Array, idx: i as Int32Array };
+  } finally {
+    values.dispose();
+    indices.dispose();
+  }
 }
 
 function tfPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: number): PreActivations {
@@ -334,24 +361,7 @@ function tfPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: numbe
   return {
     rows,
     dSae: m,
-    async rowTopK(r, allowed) {
-      const { values, indices } = tf.tidy(() => {
-        let src: tf.Tensor2D = pre;
-        if (allowed !== undefined) {
-          const neg = new Float32Array(m);
-          for (let j = 0; j < m; j++) neg[j] = allowed[j] ? 0 : -3e38;
-          src = tf.add(pre, tf.tensor1d(neg));
-        }
-        return tf.topk(src, r, true);
-      });
-      try {
-        const [v, i] = await Promise.all([values.data(), indices.data()]);
-        return { r, val: v as Float32Array, idx: i as Int32Array };
-      } finally {
-        values.dispose();
-        indices.dispose();
-      }
-    },
+    rowTopK: (r, allowed) => tfRowTopK(pre, m, r, allowed),
     async full() {
       return (await pre.data()) as Float32Array;
     },
