@@ -105,7 +105,7 @@ describe('trainSae', () => {
     }
   });
 
-  it('does not leak tensors over 200 steps (tfjs encoder path)', async () => {
+  it('does not leak tensors over 200 steps (BLAS or tfjs encoder, AuxK selections by tf.topk)', async () => {
     const rows = 64;
     const arch = saeArchitecture({ dIn: 64, dSae: 1100, k: 8, activation: 'topk' });
     const training = saeTraining({ batchSize: rows, warmupSteps: 1, deadTokens: 128, auxK: 16 }, arch);
