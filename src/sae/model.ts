@@ -19,7 +19,7 @@ import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { loadBlas, NO_TRANS, type Cblas } from '../backend/blas.js';
 import { wasmMatMulKernel } from '../backend/wasm-matmul.js';
-import { insertDescending, leasePreBuffer, selectByRuns } from './kernels.js';
+import { insertDescending, leasePreBuffer } from './kernels.js';
 import { sharedFloat32Array } from '../backend/threads.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
@@ -288,18 +288,6 @@ function jsPre(xc: Float32Array, rows: number, p: SaeParams, d: number, m: numbe
     full: async () => pre,
     dispose() {},
   };
-}
-
-/**
- * Top-r of each row like rowTopKJs (same entries, same order, ties to the lower index), reading
- * `gmax`, the maximum of each run of 32 entries ([rows, m/32]; m % 32 === 0, m/32 ≥ r): only
- * runs that can hold a selected entry are scanned (kernels.ts selectByRuns).
- */
-export function rowTopKByGroups(pre: Float32Array, gmax: Float32Array, rows: number, m: number, r: number): RowTopK {
-  const val = new Float32Array(rows * r);
-  const idx = new Int32Array(rows * r);
-  selectByRuns(pre, 0, gmax, 0, m, r, 0, rows, val, idx, 0);
-  return { r, val, idx };
 }
 
 function blasPre(blas: Cblas, xc: Float32Array, rows: number, p: SaeParams, d: number, m: number): PreActivations {

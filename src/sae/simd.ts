@@ -2,7 +2,7 @@
  * WebAssembly SIMD kernels for the SAE (f32x4): `axpy` (y += a·x) and `dotAxpy` (returns w·s and
  * does g += v·s in the same pass), on rows of length n (a multiple of 4), for the sparse step; and
  * `groupMax32` (the maximum of each run of 32 floats), which lets the TopK selection skip most of
- * a row (model.ts rowTopKByGroups). All work on one WebAssembly.Memory.
+ * a row (kernels.ts selectByRuns). All work on one WebAssembly.Memory.
  *
  * Why hand-written, and as bytes: the sparse step is k length-d row operations per sample
  * (B·k·d multiply-adds per pass), which V8 runs as scalar code; 128-bit SIMD does 4 lanes per

@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
+import { selectByRuns } from '../../src/sae/kernels.js';
 import {
-  createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, rowTopKJs, rowTopKByGroups, geometricMedian,
+  createSae, encoderPre, selectTopK, selectBatchTopK, selectAbove, rowTopKJs, geometricMedian,
   encodeSae, decodeSae, reconstructSae, codeToDense, truncateCode, JS_ENCODER_MAX_MACS, foldActivationScale,
 } from '../../src/sae/model.js';
 import { NestlabArgumentError } from '../../src/errors.js';
@@ -48,7 +49,7 @@ describe('selection', () => {
     expect(Array.from(t.idx)).toEqual([2, 0, 1, 3]);
   });
 
-  it('rowTopKByGroups selects what rowTopKJs selects (same order, ties to the lower index) from the run maxima', () => {
+  it('selectByRuns selects what rowTopKJs selects (same order, ties to the lower index) from the run maxima', () => {
     const rng = new Rng(7);
     for (const [rows, m, r] of [[5, 64, 2], [7, 256, 8], [3, 128, 4], [4, 32, 1]] as const) {
       // small integers make ties common; one row is all equal, one has −∞ entries
@@ -58,7 +59,8 @@ describe('selection', () => {
       const gmax = new Float32Array((rows * m) / 32);
       for (let g = 0; g < gmax.length; g++) gmax[g] = Math.max(...pre.subarray(g * 32, g * 32 + 32));
       const want = rowTopKJs(pre, rows, m, r);
-      const got = rowTopKByGroups(pre, gmax, rows, m, r);
+      const got = { val: new Float32Array(rows * r), idx: new Int32Array(rows * r) };
+      selectByRuns(pre, 0, gmax, 0, m, r, 0, rows, got.val, got.idx, 0);
       expect(Array.from(got.idx)).toEqual(Array.from(want.idx));
       expect(Array.from(got.val)).toEqual(Array.from(want.val));
     }
