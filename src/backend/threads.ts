@@ -121,7 +121,15 @@ export function createThreadPool<I, C>(spec: {
       }
       for (let t = 1; t < used; t++) {
         const { flag, error } = workers[t - 1];
-        if (Atomics.wait(flag, 0, 0, WAIT_MS) === 'timed-out') throw new NestlabComputationError('threads', `worker ${t} did not finish task ${name} within ${WAIT_MS / 1000} s`);
+        // Wait until the flag itself says done: a wake-up alone proves nothing, since a worker
+        // descheduled between its store and its notify can deliver the previous task's notify
+        // after this run reset the flag (seen under CPU oversubscription as runs that read a
+        // worker's outputs before it wrote them).
+        const deadline = Date.now() + WAIT_MS;
+        while (Atomics.load(flag, 0) === 0) {
+          const left = deadline - Date.now();
+          if (left <= 0 || Atomics.wait(flag, 0, 0, left) === 'timed-out') throw new NestlabComputationError('threads', `worker ${t} did not finish task ${name} within ${WAIT_MS / 1000} s`);
+        }
         if (Atomics.load(flag, 0) === 2 && failure === null) {
           const text = new TextDecoder().decode(error.slice()).replace(/\0+$/, '');
           failure = new NestlabComputationError('threads', `task ${name} failed in worker ${t}: ${text}`);

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { createThreadPool, sharedFloat32Array, splitRanges } from '../../src/backend/threads.js';
 import { NestlabComputationError } from '../../src/errors.js';
 import { quickselect } from '../../src/math/order.js';
+import { stressed } from '../helpers/stress.js';
 
 /** out[i] = f(i) for i in [lo, hi), with an inner arrow function (tsx wraps it in __name). */
 function squares(ctx: { out: Float32Array }, lo: number, hi: number, args: { offset: number }): void {
@@ -12,6 +13,13 @@ function squares(ctx: { out: Float32Array }, lo: number, hi: number, args: { off
 /** out[i] = the median of a window around i, by an imported helper shipped to the workers. */
 function medians(ctx: { out: Float32Array }, lo: number, hi: number): void {
   for (let i = lo; i < hi; i++) ctx.out[i] = quickselect(Float32Array.of(i, 3 * i, 2 * i), 1);
+}
+
+/** Slow on purpose (a spin of `spin` iterations), then out[lo] = the run's number: a run that returns before its workers finish sees an old number. */
+function stamp(ctx: { out: Float32Array }, lo: number, _hi: number, args: { run: number; spin: number }): void {
+  let x = 0;
+  for (let i = 0; i < args.spin; i++) x += i;
+  ctx.out[lo] = args.run + (x < 0 ? 1 : 0);
 }
 
 /** Fails on any range but the caller's. */
@@ -60,6 +68,22 @@ describe('createThreadPool', () => {
     const pool = createThreadPool({ init: { out }, makeContext: (i: { out: Float32Array }) => i, tasks: { medians } as never, helpers: [quickselect] as never, threads: 2 });
     pool.run('medians', splitRanges(64, 2), {});
     for (let i = 0; i < 64; i++) expect(out[i]).toBe(2 * i);
+  });
+
+  it('returns only when every worker has finished, even with more threads than cores (a late wake-up from the previous run is not a finish)', () => {
+    // Workers descheduled between their flag store and their notify used to wake the next run's
+    // wait early; oversubscribing the cores makes that likely within a few thousand runs.
+    const threads = 6;
+    const out = sharedFloat32Array(threads);
+    const pool = createThreadPool({ init: { out }, makeContext: (i: { out: Float32Array }) => i, tasks: { stamp } as never, threads });
+    const ranges = Array.from({ length: threads }, (_, t) => [t, t + 1] as [number, number]);
+    let early = 0;
+    const runs = stressed(20000);
+    for (let run = 1; run <= runs; run++) {
+      pool.run('stamp', ranges, { run, spin: (run * 7919) % 3000 });
+      for (let t = 0; t < threads; t++) if (out[t] !== run) early++;
+    }
+    expect(early, `${early} of ${runs} runs returned before a worker finished`).toBe(0);
   });
 
   it("reports a worker's exception as a NestlabComputationError naming the task", () => {
