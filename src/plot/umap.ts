@@ -35,7 +35,8 @@ import { Rng } from '../backend/rng.js';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { ScoreBlocks, knnSearch, squaredDistance } from '../similarity/knn.js';
+import { ScoreBlocks, knnMemoryEstimate, knnSearch, squaredDistance } from '../similarity/knn.js';
+import { checkMemory, resolveMemoryBudget } from '../backend/memory.js';
 import { UmapLayout, defaultEpochs, fuzzySimplicialSet, layoutEdges, type KnnGraph } from './umap-layout.js';
 
 /** Options of {@link umapEmbed}. */
@@ -56,6 +57,46 @@ export interface UmapOptions {
   knn?: 'exact' | 'nndescent';
   /** Progress per epoch (silent by default). */
   progress?: Progress;
+  /**
+   * Bytes the call may use (a positive number, or Infinity for no check), checked against
+   * `umapMemoryEstimate` before the kNN graph is built. Default: NESTLAB_MEMORY_BUDGET if set,
+   * else half of the memory available at the call (docs/methods/compute.md §3b).
+   */
+  memoryBudget?: number;
+}
+
+/**
+ * The peak bytes of `plot.umap` for n rows of d columns, k = nNeighbors and c = nComponents
+ * (docs/methods/compute.md §3b). The kNN graph (12nk: Int32 indices, Float64 distances) lives
+ * throughout; on it, the largest of four phases, with E = n(k − 1) memberships (self excluded),
+ * U the entries of their fuzzy union (E ≤ U ≤ 2E) and S ≤ U the edges the layout samples:
+ *  - the search: exact, `knnMemoryEstimate(n, n, d, k − 1)`; 'nndescent', umap-js's arrays of
+ *    arrays, roughly 8nd + 32n for the rows and 64nk for its heaps and results (not measured);
+ *  - the fuzzy set: A and Aᵀ (12E each), the merged union (12U touched of its 24E capacity) and
+ *    its trimmed copy (12U), 48n of per-point arrays;
+ *  - the edges: the union (12U), head, tail, weights, epochs per sample (24S);
+ *  - the layout: the edges (16S), the three Float64 epoch counters (24S), the embedding (8nc).
+ * Before the graph exists U = S = 2E (upper bounds); `plot.umap` checks again with the counted
+ * U and S before the layout allocates.
+ *
+ * @internal exported for the tests.
+ */
+export function umapMemoryEstimate(
+  n: number,
+  d: number,
+  k: number,
+  nComponents: number,
+  knn: 'exact' | 'nndescent',
+  counts: { union: number; sampled: number } | null = null,
+): number {
+  const e = n * (k - 1);
+  const u = counts?.union ?? 2 * e;
+  const m = counts?.sampled ?? u;
+  const search = knn === 'exact' ? knnMemoryEstimate(n, n, d, k - 1, true) : 8 * n * d + 32 * n + 64 * n * k;
+  const fuzzy = 24 * e + 24 * u + 48 * n;
+  const edges = 12 * u + 24 * m;
+  const layout = 40 * m + 8 * n * nComponents;
+  return 12 * n * k + Math.max(search, fuzzy, edges, layout);
 }
 
 /**
@@ -73,6 +114,14 @@ export interface UmapOptions {
  * @example const xy = await plot.umap(x, { nNeighbors: 15, minDist: 0.1, seed: 0 }); // n x 2 Matrix, the same for the same seed
  */
 export async function umapEmbed(X: Matrix | tf.Tensor2D, options: UmapOptions = {}): Promise<Matrix> {
+  return (await runUmap(X, options, false)).embedding;
+}
+
+/**
+ * @internal For the memory tests: {@link umapEmbed} and the memory estimate it checked before the
+ * layout (with the counted union and sampled edges; `umapMemoryEstimate`).
+ */
+export async function umapEmbedWithMemory(X: Matrix | tf.Tensor2D, options: UmapOptions = {}): Promise<{ embedding: Matrix; estimated: number }> {
   return runUmap(X, options, false);
 }
 
@@ -84,13 +133,14 @@ export async function umapEmbed(X: Matrix | tf.Tensor2D, options: UmapOptions = 
  * @example const xy = await umapEmbedExact(x, { seed: 0 }); // umap-js's embedding, on typed arrays
  */
 export async function umapEmbedExact(X: Matrix | tf.Tensor2D, options: UmapOptions = {}): Promise<Matrix> {
-  return runUmap(X, options, true);
+  return (await runUmap(X, options, true)).embedding;
 }
 
-async function runUmap(X: Matrix | tf.Tensor2D, options: UmapOptions, exactPow: boolean): Promise<Matrix> {
+async function runUmap(X: Matrix | tf.Tensor2D, options: UmapOptions, exactPow: boolean): Promise<{ embedding: Matrix; estimated: number }> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'plot.umap';
-  checkKnownKeys(where, options, ['nNeighbors', 'minDist', 'spread', 'nEpochs', 'nComponents', 'seed', 'knn', 'progress']);
+  checkKnownKeys(where, options, ['nNeighbors', 'minDist', 'spread', 'nEpochs', 'nComponents', 'seed', 'knn', 'progress', 'memoryBudget']);
+  const budget = resolveMemoryBudget(where, options.memoryBudget);
   const x = checkMatrix(where, 'X', X, 3);
   const n = x.rows;
   const nNeighbors = checkInt(where, 'options.nNeighbors', options.nNeighbors ?? Math.min(15, n - 1), 2, n - 1);
@@ -101,6 +151,7 @@ async function runUmap(X: Matrix | tf.Tensor2D, options: UmapOptions, exactPow: 
   const seed = checkInt(where, 'options.seed', options.seed ?? 0, -(2 ** 53), 2 ** 53);
   const knn = checkOneOf(where, 'options.knn', options.knn ?? 'exact', ['exact', 'nndescent'] as const);
   const progress = options.progress ?? silentProgress;
+  checkMemory(where, umapMemoryEstimate(n, x.cols, nNeighbors, nComponents, knn), budget, 'the number of rows or nNeighbors', `for n = ${n}, d = ${x.cols}, nNeighbors = ${nNeighbors}`);
   const rng = new Rng(seed);
   const random = rng.asFunction();
   // umap's graph counts the point itself as its first neighbor (distance 0).
@@ -125,7 +176,11 @@ async function runUmap(X: Matrix | tf.Tensor2D, options: UmapOptions, exactPow: 
     }
   }
   const epochs = nEpochs ?? defaultEpochs(n);
-  const layout = new UmapLayout(layoutEdges(fuzzySimplicialSet(graph), epochs), n, { nComponents, nEpochs: epochs, minDist, spread, random, exactPow });
+  const fuzzy = fuzzySimplicialSet(graph);
+  const counts = { union: fuzzy.values.length, sampled: sampledEdges(fuzzy.values, epochs) };
+  const estimated = umapMemoryEstimate(n, x.cols, nNeighbors, nComponents, knn, counts);
+  checkMemory(where, estimated, budget, 'the number of rows or nNeighbors', `for n = ${n}, d = ${x.cols}, nNeighbors = ${nNeighbors}, ${counts.sampled} edges to lay out`);
+  const layout = new UmapLayout(layoutEdges(fuzzy, epochs), n, { nComponents, nEpochs: epochs, minDist, spread, random, exactPow });
   progress.start(epochs, 'umap');
   const every = Math.max(1, Math.floor(epochs / 20));
   for (let e = 0; e < epochs; e++) {
@@ -133,7 +188,17 @@ async function runUmap(X: Matrix | tf.Tensor2D, options: UmapOptions, exactPow: 
     if ((e + 1) % every === 0 || e + 1 === epochs) progress.update(e + 1, `epoch ${e + 1}/${epochs}`);
   }
   progress.stop(`umap: ${n} points, ${epochs} epochs`);
-  return { data: Float32Array.from(layout.embedding), rows: n, cols: nComponents };
+  return { embedding: { data: Float32Array.from(layout.embedding), rows: n, cols: nComponents }, estimated };
+}
+
+/** The number of fuzzy-set entries `layoutEdges` keeps for `epochs` (those of at least max / epochs), for the memory check. */
+function sampledEdges(values: Float64Array, epochs: number): number {
+  let max = 0;
+  for (let e = 0; e < values.length; e++) if (max < values[e]) max = values[e];
+  const cut = max / epochs;
+  let m = 0;
+  for (let e = 0; e < values.length; e++) if (!(values[e] < cut) && values[e]) m++;
+  return m;
 }
 
 /** umap-js's NN-descent, a private method of its UMAP class (umap-js 1.4). */

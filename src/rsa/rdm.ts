@@ -20,6 +20,7 @@ import { initBackend } from '../backend/select.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { checkMatrix, type Matrix, type MatrixLike } from '../data/matrix.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf, checkFinite } from '../errors.js';
+import { checkMemory, resolveMemoryBudget } from '../backend/memory.js';
 import { cholesky, transpose } from '../math/linalg.js';
 import { checkDescriptors, condensedLength, makeRdm, type PatternDescriptors, type Rdm } from './condensed.js';
 
@@ -56,9 +57,42 @@ export interface RdmOptions {
   priorWeight?: number;
   /** Descriptors of the stimuli (rows of x) to keep with the RDM, e.g. { label: [...] }. */
   patternDescriptors?: PatternDescriptors;
+  /**
+   * Bytes the call may use (a positive number, or Infinity for no check). The peak is estimated
+   * from n, P and the methods before anything is allocated (`rdmMemoryEstimate`), and a call
+   * above the budget is refused with the estimate in the error. Default: NESTLAB_MEMORY_BUDGET
+   * if set, else half of the memory available at the call (docs/methods/compute.md §3b).
+   */
+  memoryBudget?: number;
 }
 
-const RDM_KEYS = ['method', 'precision', 'noiseCovariance', 'removeMean', 'priorLambda', 'priorWeight', 'patternDescriptors'];
+const RDM_KEYS = ['method', 'precision', 'noiseCovariance', 'removeMean', 'priorLambda', 'priorWeight', 'patternDescriptors', 'memoryBudget'];
+
+/**
+ * The peak bytes of `computeRdms(x, methods)` for n stimuli and P channels
+ * (docs/methods/compute.md §3b). Tensors are counted until the call returns, because the wasm
+ * heap they live in keeps its high-water mark:
+ *  - tensors: the pattern phase, 4nP per [n, P] float32 tensor alive in it (3 for the Gram
+ *    methods: input, centered, doubly centered; one more with removeMean; 4 for 'poisson'; 4 and
+ *    the 4P² whitening matrix for 'mahalanobis'), plus the 4n² Gram matrix;
+ *  - host: each Gram matrix read back (4n² per product: one for the Gram methods together, one
+ *    per 'mahalanobis' or 'poisson'; earlier ones may still await the garbage collector), each
+ *    condensed Float64 RDM (8·n(n−1)/2), for 'mahalanobis' the Float64 P × P matrices of the
+ *    Cholesky route (4 · 8P²), and 64n for per-stimulus vectors.
+ *
+ * @internal exported for the tests.
+ */
+export function rdmMemoryEstimate(n: number, p: number, methods: readonly string[], removeMean = false): number {
+  const gramFamily = methods.some((m) => GRAM_METHODS.includes(m as RdmMethod));
+  const maha = methods.includes('mahalanobis');
+  const poisson = methods.includes('poisson');
+  const products = (gramFamily ? 1 : 0) + methods.filter((m) => m === 'mahalanobis' || m === 'poisson').length;
+  const rm = removeMean ? 1 : 0;
+  const patternTensors = Math.max(gramFamily ? 3 + rm : 0, maha ? 4 + rm : 0, poisson ? 4 : 0);
+  const tensors = 4 * n * p * patternTensors + (maha ? 4 * p * p : 0) + 4 * n * n;
+  const host = 4 * n * n * products + 4 * n * (n - 1) * methods.length + (maha ? 32 * p * p : 0) + 64 * n;
+  return tensors + host;
+}
 
 /**
  * Z Z^T for Z [n, P] on the tfjs backend, read back as a row-major n x n Float32Array. `z` is not
@@ -283,8 +317,10 @@ async function computeWith(where: string, x: MatrixLike, methods: readonly RdmMe
   checkKnownKeys(where, options, RDM_KEYS.filter((k) => k !== 'method'));
   if (!Array.isArray(methods) || methods.length === 0) throw new NestlabArgumentError(where, 'methods', 'a non-empty array of RDM methods', methods);
   methods.forEach((mt, i) => checkOneOf(where, methods.length === 1 ? 'options.method' : `methods[${i}]`, mt, RDM_METHODS));
+  const budget = resolveMemoryBudget(where, options.memoryBudget);
   const m = checkMatrix(where, 'x', x, 3, 1);
   const { rows: n, cols: p } = m;
+  checkMemory(where, rdmMemoryEstimate(n, p, methods, options.removeMean === true), budget, 'the number of stimuli or channels', `for n = ${n} stimuli, P = ${p} channels`);
   if (!methods.includes('mahalanobis') && (options.precision !== undefined || options.noiseCovariance !== undefined)) {
     throw new NestlabArgumentError(where, 'options.precision', "used only with method 'mahalanobis'", methods.join(', '));
   }
@@ -371,6 +407,23 @@ export interface CrossnobisOptions {
   noiseCovariance?: SquareMatrixLike;
   /** Descriptors of the conditions (rows of each fold). */
   patternDescriptors?: PatternDescriptors;
+  /** Bytes the call may use, checked against `crossnobisMemoryEstimate` before it starts (as RdmOptions.memoryBudget). */
+  memoryBudget?: number;
+}
+
+/**
+ * The peak bytes of `crossnobisRdm` for M folds of n conditions × P channels
+ * (docs/methods/compute.md §3b): tensors 4nP per fold, their sum and two temporaries, the 4P²
+ * whitening matrix and the 4n² Gram matrix; host: the read-back of S Sᵀ (4n²), its Float64 copy
+ * (8n²), one fold's Gram read back (4n²), the condensed RDM (8·n(n−1)/2) and 8P² per Float64
+ * P × P matrix of the noise model (4 of them).
+ *
+ * @internal exported for the tests.
+ */
+export function crossnobisMemoryEstimate(n: number, p: number, folds: number, whiten: boolean): number {
+  const tensors = 4 * n * p * (folds + 3) + (whiten ? 4 * p * p : 0) + 4 * n * n;
+  const host = 16 * n * n + 4 * n * (n - 1) + (whiten ? 32 * p * p : 0);
+  return tensors + host;
 }
 
 /**
@@ -386,7 +439,8 @@ export interface CrossnobisOptions {
 export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOptions = {}): Promise<Rdm> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'rsa.crossnobisRdm';
-  checkKnownKeys(where, options, ['precision', 'noiseCovariance', 'patternDescriptors']);
+  checkKnownKeys(where, options, ['precision', 'noiseCovariance', 'patternDescriptors', 'memoryBudget']);
+  const budget = resolveMemoryBudget(where, options.memoryBudget);
   if (!Array.isArray(folds) || folds.length < 2) {
     throw new NestlabArgumentError(where, 'folds', 'an array of at least 2 fold matrices', folds);
   }
@@ -396,6 +450,8 @@ export async function crossnobisRdm(folds: MatrixLike[], options: CrossnobisOpti
     if (f.rows !== n || f.cols !== p) throw new NestlabArgumentError(where, `folds[${i}]`, `a ${n} x ${p} matrix like folds[0]`, `${f.rows} x ${f.cols}`);
   });
   const M = ms.length;
+  const whiten = options.precision !== undefined || options.noiseCovariance !== undefined;
+  checkMemory(where, crossnobisMemoryEstimate(n, p, M, whiten), budget, 'the number of conditions or channels', `for ${M} folds of n = ${n} conditions, P = ${p} channels`);
   const w = whitening(where, options, p);
   // Z_m centered over stimuli (a common shift cancels in every difference b_i - b_j).
   const zs = ms.map((f) =>

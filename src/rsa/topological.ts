@@ -16,6 +16,7 @@ import { condensedLength, descriptorsOf, isRdm, makeRdm, measureOf, rdmSize, typ
 import { geodesicDistances } from '../math/graph.js';
 import { WA, addConst, funcBody, get, leb, moduleBytes, set, BLOCK, BR, BR_IF, END, I32, I32_ADD, LOOP, V128, V128_LOAD, V128_STORE, VOID } from '../backend/wasm-asm.js';
 import { quantileSorted, rankdata, sortedCopy } from '../math/order.js';
+import { checkMemory, resolveMemoryBudget, type MemoryBudget } from '../backend/memory.js';
 
 /**
  * How l and u are read:
@@ -416,6 +417,34 @@ export interface GeodesicOptions {
   compat?: 'canonical' | 'networkx';
   /** Replace the geodesic distances by their average ranks (Infinity ties at the top), as the authors' default. Default false. */
   rankAfter?: boolean;
+  /**
+   * Bytes the call may use (a positive number, or Infinity for no check), checked against
+   * `geodesicMemoryEstimate` before the n × n matrices are made and again once the graph's edges
+   * are counted. Default: NESTLAB_MEMORY_BUDGET if set, else half of the memory available at
+   * the call (docs/methods/compute.md §3b).
+   */
+  memoryBudget?: number;
+}
+
+/**
+ * The peak bytes of `geodesicRdm` for n stimuli (m = n(n − 1)/2 pairs), `edges` graph edges and
+ * `contracted` whether zero-weight edges are merged first (docs/methods/compute.md §3b): the
+ * normalized values and the edge mask (9m) and the dense n × n Float64 weights (8n²) live
+ * throughout; on them the largest of: all-pairs Dijkstra (its adjacency lists and heap, 24 bytes
+ * per arc, 2 arcs per edge, and the n × n Float64 result; with contraction the contracted weights
+ * too, at most 8n²), the expansion of a contracted result (three n × n Float64 matrices), and the
+ * end (the n × n result and the condensed output, 8m, ranked once more with rankAfter: 8m and
+ * 24m of radix-sort buffers). Before the edges are counted, `edges` = 0 gives a lower bound.
+ *
+ * @internal exported for the tests.
+ */
+export function geodesicMemoryEstimate(n: number, edges: number, contracted: boolean, rankAfter: boolean): number {
+  const m = (n * (n - 1)) / 2;
+  const base = 9 * m + 8 * n * n;
+  const dijkstra = 48 * edges + 8 * n * n + (contracted ? 8 * n * n : 0);
+  const expand = contracted ? 24 * n * n : 0;
+  const end = 8 * n * n + 8 * m + (rankAfter ? 32 * m : 0);
+  return base + Math.max(dijkstra, expand, end);
 }
 
 /**
@@ -430,14 +459,21 @@ export interface GeodesicOptions {
  * @example const gd = rsa.geodesicRdm(r, { graph: 'knn', k: 5 }); // shortest-path lengths, Infinity if unreachable
  */
 export function geodesicRdm(rdm: RdmLike, options: GeodesicOptions = {}): Rdm {
-  const where = 'rsa.geodesicRdm';
-  checkKnownKeys(where, options, ['graph', 'p', 'k', 'knnRule', 'normalize', 'compat', 'rankAfter']);
+  return geodesicWith('rsa.geodesicRdm', rdm, options);
+}
+
+/** geodesicRdm, its errors naming `where` (the public function called). */
+function geodesicWith(where: string, rdm: RdmLike, options: GeodesicOptions): Rdm {
+  checkKnownKeys(where, options, ['graph', 'p', 'k', 'knnRule', 'normalize', 'compat', 'rankAfter', 'memoryBudget']);
+  const budget = resolveMemoryBudget(where, options.memoryBudget);
   const graph = checkOneOf(where, 'options.graph', options.graph ?? 'threshold', ['threshold', 'epsilon', 'knn'] as const);
   const normalize = checkOneOf(where, 'options.normalize', options.normalize ?? (graph === 'threshold' ? 'minmax' : 'rank'), ['minmax', 'rank', 'none'] as const);
   const compat = checkOneOf(where, 'options.compat', options.compat ?? 'canonical', ['canonical', 'networkx'] as const);
   const knnRule = checkOneOf(where, 'options.knnRule', options.knnRule ?? 'union', ['union', 'authors'] as const);
   const v = checkVector(where, rdm);
   const n = rdmSize(v.length);
+  const rankAfter = options.rankAfter === true;
+  checkGeodesicMemory(where, budget, n, 0, false, rankAfter);
   const x = normalize === 'minmax' ? minMaxNormalize(v) : normalize === 'rank' ? rankNormalize(v) : Float64Array.from(v);
   for (let i = 0; i < x.length; i++) {
     if (x[i] < 0) throw new NestlabArgumentError(where, 'rdm', "non-negative dissimilarities (edge weights) with normalize 'none'", `${x[i]} at index ${i}`);
@@ -462,6 +498,15 @@ export function geodesicRdm(rdm: RdmLike, options: GeodesicOptions = {}): Rdm {
       }
     }
   }
+  let edges = 0;
+  let zero = false;
+  for (let i = 0; i < x.length; i++) {
+    if (keep[i]) {
+      edges++;
+      if (x[i] === 0) zero = true;
+    }
+  }
+  checkGeodesicMemory(where, budget, n, edges, zero, rankAfter);
   const w = new Float64Array(n * n).fill(Infinity);
   let idx = 0;
   for (let i = 0; i < n; i++) {
@@ -478,6 +523,11 @@ export function geodesicRdm(rdm: RdmLike, options: GeodesicOptions = {}): Rdm {
   idx = 0;
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++, idx++) out[idx] = d[i * n + j];
   return makeRdm(options.rankAfter ? rankdata(out) : out, `geodesic (${graph} graph${options.rankAfter ? ', ranked' : ''}) of ${measureOf(rdm)}`, descriptorsOf(rdm));
+}
+
+function checkGeodesicMemory(where: string, budget: MemoryBudget, n: number, edges: number, contracted: boolean, rankAfter: boolean): void {
+  const detail = edges === 0 ? `for n = ${n} stimuli (before counting the graph's edges)` : `for n = ${n} stimuli and ${edges} graph edges`;
+  checkMemory(where, geodesicMemoryEstimate(n, edges, contracted, rankAfter), budget, 'the number of stimuli', detail);
 }
 
 /** For each node, its k nearest neighbors among its existing edges (ties by index). */
@@ -501,13 +551,14 @@ function knnSets(x: Float64Array, keep: Uint8Array, n: number, k: number): Set<n
 /**
  * The two-step RGDM (authors' `gd_after_gt`): the geodesic RDM of RGTM_{l,u} on the threshold
  * graph (pairs at or above u cut, pairs below l free edges in canonical mode); docs/methods/rsa.md §8.
+ * `compat`, `rankAfter` and `memoryBudget` as in GeodesicOptions.
  *
  * @example const gd = rsa.rgdm(r, { l: 0.05, u: 0.5 }); // = geodesicRdm(geoTopological(r, { l, u }), threshold graph)
  */
-export function rgdm(rdm: RdmLike, options: GtOptions & { compat?: 'canonical' | 'networkx'; rankAfter?: boolean }): Rdm {
-  checkKnownKeys('rsa.rgdm', options, ['l', 'u', 'mode', 'compat', 'rankAfter']);
+export function rgdm(rdm: RdmLike, options: GtOptions & { compat?: 'canonical' | 'networkx'; rankAfter?: boolean; memoryBudget?: number }): Rdm {
+  checkKnownKeys('rsa.rgdm', options, ['l', 'u', 'mode', 'compat', 'rankAfter', 'memoryBudget']);
   const g = geoTopological(rdm, { l: options.l, u: options.u, mode: options.mode });
-  return geodesicRdm(g, { graph: 'threshold', normalize: 'none', compat: options.compat, rankAfter: options.rankAfter });
+  return geodesicWith('rsa.rgdm', g, { graph: 'threshold', normalize: 'none', compat: options.compat, rankAfter: options.rankAfter, memoryBudget: options.memoryBudget });
 }
 
 /** Replaces Infinity (unreachable pairs) by the largest finite value (what the authors meant `nan_to_num(posinf=...)` to do). */

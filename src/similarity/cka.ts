@@ -15,6 +15,7 @@ import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { matMulT } from '../backend/wasm-matmul.js';
 import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
+import { checkMemory, resolveMemoryBudget } from '../backend/memory.js';
 import type { Matrix } from '../data/matrix.js';
 import { median } from '../math/order.js';
 import { centeredTensor, checkPair, readAndDispose, readSumSquares } from './common.js';
@@ -29,6 +30,12 @@ export interface LinearCkaOptions {
    * Both give the same value up to rounding.
    */
   form?: 'auto' | 'feature' | 'gram';
+  /**
+   * Bytes the call may use (a positive number, or Infinity for no check), checked against
+   * `linearCkaMemoryEstimate` before anything is allocated. Default: NESTLAB_MEMORY_BUDGET if set,
+   * else half of the memory available at the call (docs/methods/compute.md §3b).
+   */
+  memoryBudget?: number;
 }
 
 /** Options of {@link rbfCka}. */
@@ -44,6 +51,40 @@ export interface RbfCkaOptions {
   sigma?: number;
   /** Unbiased HSIC (n >= 4). Default false. */
   debiased?: boolean;
+  /** Bytes the call may use, checked against `rbfCkaMemoryEstimate` before it starts (as LinearCkaOptions.memoryBudget). */
+  memoryBudget?: number;
+}
+
+/**
+ * The peak bytes of `linearCka` on n × p and n × q inputs (docs/methods/compute.md §3b); float32
+ * tensors, counted until the call returns (the wasm heap keeps its high-water mark):
+ *  - both forms: the centered inputs and the raw copy of the one being centered, 4n(2p + q)
+ *    (4n(2p + 2q) debiased: a squared copy for the row norms);
+ *  - 'feature': the products Yᵀ X, Xᵀ X, Yᵀ Y, 4(pq + p² + q²);
+ *  - 'gram': the two n × n Gram matrices and, alive at once while they are centered and
+ *    multiplied, 3 more (plain) or 7 more (debiased: the mask, its complement and the centering's
+ *    steps, then the other's), plus for debiased the host copy of one identity matrix: 4n² each.
+ *
+ * @internal exported for the tests.
+ */
+export function linearCkaMemoryEstimate(n: number, p: number, q: number, form: 'feature' | 'gram', debiased: boolean): number {
+  const inputs = 4 * n * (2 * p + q + (debiased ? q : 0));
+  if (form === 'feature') return inputs + 4 * (p * q + p * p + q * q);
+  return inputs + 4 * n * n * (debiased ? 2 + 7 + 1 : 2 + 3);
+}
+
+/**
+ * The peak bytes of `rbfCka` on n stimuli (p and q channels; docs/methods/compute.md §3b):
+ * float32 n × n tensors, counted until the call returns: the first kernel matrix, then the
+ * eight alive at once while the second's squared distances are made (Gram, sum of norms, its
+ * double, difference, relu, identity, mask, masked result): 9 · 4n²; on the host, the copy of
+ * the identity matrix tfjs builds (4n²) and, with the default relative bandwidth, the squared
+ * distances read back and copied for the median (8n²); the centered inputs 4n(p + q).
+ *
+ * @internal exported for the tests.
+ */
+export function rbfCkaMemoryEstimate(n: number, p: number, q: number, relative: boolean): number {
+  return 4 * n * n * (9 + 1 + (relative ? 2 : 0)) + 4 * n * (p + q);
 }
 
 function checkBool(where: string, argument: string, v: unknown): boolean {
@@ -83,14 +124,16 @@ function finish(where: string, num: number, nx: number, ny: number): number {
 export async function linearCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: LinearCkaOptions = {}): Promise<number> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.linearCka';
-  checkKnownKeys(where, options, ['debiased', 'form']);
+  checkKnownKeys(where, options, ['debiased', 'form', 'memoryBudget']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);
   let form = checkOneOf(where, 'options.form', options.form ?? 'auto', ['auto', 'feature', 'gram'] as const);
+  const budget = resolveMemoryBudget(where, options.memoryBudget);
   const [x, y] = checkPair(where, X, Y, debiased ? 4 : 2);
   const n = x.rows;
   const p = x.cols;
   const q = y.cols;
   if (form === 'auto') form = n * (p * p + q * q + p * q) <= n * n * (p + q) ? 'feature' : 'gram';
+  checkMemory(where, linearCkaMemoryEstimate(n, p, q, form, debiased), budget, form === 'gram' ? 'the number of stimuli' : 'the number of stimuli or features', `for n = ${n}, p = ${p}, q = ${q} (${form} form)`);
   if (form === 'gram') {
     const [kx, ky] = tf.tidy(() => {
       const xc = centeredTensor(x);
@@ -192,14 +235,16 @@ function squaredDistances(m: Matrix): tf.Tensor2D {
 export async function rbfCka(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D, options: RbfCkaOptions = {}): Promise<number> {
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'similarity.rbfCka';
-  checkKnownKeys(where, options, ['bandwidthFraction', 'sigma', 'debiased']);
+  checkKnownKeys(where, options, ['bandwidthFraction', 'sigma', 'debiased', 'memoryBudget']);
   const debiased = checkBool(where, 'options.debiased', options.debiased ?? false);
   if (options.bandwidthFraction !== undefined && options.sigma !== undefined) {
     throw new NestlabArgumentError(where, 'options', 'either bandwidthFraction (relative bandwidth) or sigma (absolute), not both', 'both');
   }
   const sigma = options.sigma === undefined ? undefined : checkNumber(where, 'options.sigma', options.sigma, Number.MIN_VALUE);
   const bandwidthFraction = checkNumber(where, 'options.bandwidthFraction', options.bandwidthFraction ?? 0.5, Number.MIN_VALUE);
+  const budget = resolveMemoryBudget(where, options.memoryBudget);
   const [x, y] = checkPair(where, X, Y, debiased ? 4 : 2);
+  checkMemory(where, rbfCkaMemoryEstimate(x.rows, x.cols, y.cols, sigma === undefined), budget, 'the number of stimuli', `for n = ${x.rows} stimuli`);
   const grams: tf.Tensor2D[] = [];
   try {
     for (const [m, name] of [[x, 'X'], [y, 'Y']] as const) {

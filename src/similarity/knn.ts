@@ -17,11 +17,18 @@ import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../e
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { checkPair } from './common.js';
 import { NO_TRANS, TRANS, loadBlas, type Cblas } from '../backend/blas.js';
+import { checkMemory, resolveMemoryBudget } from '../backend/memory.js';
 
 /** Options of {@link nearestNeighbors}. */
 export interface KnnOptions {
   /** 'euclidean' (default) or 'cosine' (1 - cosine similarity of the rows; zero rows have similarity 0 to all). */
   metric?: 'euclidean' | 'cosine';
+  /**
+   * Bytes the call may use (a positive number, or Infinity for no check), checked against
+   * `knnMemoryEstimate` before the search. Default: NESTLAB_MEMORY_BUDGET if set, else half of
+   * the memory available at the call (docs/methods/compute.md §3b).
+   */
+  memoryBudget?: number;
 }
 
 /** k nearest neighbors of every row (self excluded). */
@@ -82,10 +89,12 @@ function rowNorms(m: Matrix): Float64Array {
  */
 export async function nearestNeighbors(X: Matrix | tf.Tensor2D, k: number, options: KnnOptions = {}): Promise<KnnResult> {
   const where = 'similarity.nearestNeighbors';
-  checkKnownKeys(where, options, ['metric']);
+  checkKnownKeys(where, options, ['metric', 'memoryBudget']);
   const metric = checkOneOf(where, 'options.metric', options.metric ?? 'euclidean', ['euclidean', 'cosine'] as const);
+  const budget = resolveMemoryBudget(where, options.memoryBudget);
   const x = checkMatrix(where, 'X', X, 2);
   checkInt(where, 'k', k, 1, x.rows - 1);
+  checkMemory(where, knnMemoryEstimate(x.rows, x.rows, x.cols, k, true), budget, 'the number of rows or k', `for n = ${x.rows}, d = ${x.cols}, k = ${k}`);
   return knnSearch(x, null, k, metric);
 }
 
@@ -127,7 +136,7 @@ export class ScoreBlocks {
     const q = queries ?? database;
     this.n = n;
     this.d = d;
-    this.block = Math.max(1, Math.min(q.rows, Math.floor(4_000_000 / n)));
+    this.block = scoreBlockRows(n, q.rows);
     this.blas = blas;
     const mean = new Float64Array(d);
     if (metric === 'euclidean') {
@@ -189,6 +198,29 @@ export class ScoreBlocks {
     this.dbTensor?.dispose();
     this.dbTensor = null;
   }
+}
+
+/** Query rows per block of ScoreBlocks for n database rows and nq queries (a block of scores holds at most ~4M floats). */
+function scoreBlockRows(n: number, nq: number): number {
+  return Math.max(1, Math.min(nq, Math.floor(4_000_000 / n)));
+}
+
+/**
+ * The peak bytes of `knnSearch` with n database rows of d columns, nq query rows and k neighbors
+ * (`self`: the queries are the database; docs/methods/compute.md §3b): the float32 centered or
+ * normalized copies (4nd, and 4·nq·d for separate queries), Float64 norms, biases and error
+ * bounds (16n + 16nq), one block of scores (4bn, b = min(nq, 4·10⁶ / n) rows; on tfjs twice, in
+ * the wasm heap and read back, plus the database tensor 4nd), the result (12·nq·k: Int32 indices,
+ * Float64 distances), the re-ranking pool (20n) and, for cosine, the rows' norms (8n + 8nq).
+ *
+ * @internal exported for UMAP's estimate and the tests.
+ */
+export function knnMemoryEstimate(n: number, nq: number, d: number, k: number, self: boolean, blas = loadBlas() !== null): number {
+  const b = scoreBlockRows(n, nq);
+  const copies = 4 * n * d + (self ? 0 : 4 * nq * d);
+  const vectors = 16 * n + 16 * nq + 8 * n + 8 * nq;
+  const scores = blas ? 4 * b * n : 8 * b * n + 4 * n * d + 4 * b * d;
+  return copies + vectors + scores + 12 * nq * k + 20 * n;
 }
 
 /**

@@ -33,8 +33,8 @@
  * triangles, kept as bit rows per edge; `sweep2Column`), and its columns are assembled with bit
  * matrices of the graph at each diameter rank instead of cofacet walks (`assembleTriangles`).
  */
-import { freemem } from 'node:os';
 import { NestlabArgumentError, NestlabComputationError, checkInt, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
+import { checkMemory, formatBytes, resolveMemoryBudget, type MemoryBudget } from '../backend/memory.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { UnionFind } from '../math/union-find.js';
 
@@ -94,7 +94,8 @@ export interface PersistenceOptions {
    * the peak memory is estimated from n, maxDim and the number of edges within maxEdgeLength
    * (docs/methods/topology.md §3 item 8), and a run whose estimate exceeds the budget is refused
    * with an error that gives the estimate; the working columns are then counted against the
-   * same budget as they grow. Default: half of the free memory (`os.freemem() / 2`) at the call.
+   * same budget as they grow. Default: NESTLAB_MEMORY_BUDGET if set, else half of the memory
+   * available at the call (docs/methods/compute.md §3b).
    */
   memoryBudget?: number;
 }
@@ -319,9 +320,10 @@ interface Settings {
   /** The explicit threshold (float32), or undefined for the enclosing radius. */
   threshold: number | undefined;
   sweep: 'auto' | 'always' | 'never';
+  /** The resolved memory budget (bytes, and where it came from for the error message). */
+  memory: MemoryBudget;
+  /** Its bytes. */
   budget: number;
-  /** Whether the budget is the default (for the error message). */
-  defaultBudget: boolean;
 }
 
 /**
@@ -336,10 +338,7 @@ function checkSettings(where: string, what: 'points' | 'distances', n: number, o
     options.maxEdgeLength === undefined ? undefined : Math.fround(checkNumber(where, 'options.maxEdgeLength', options.maxEdgeLength, 0));
   const maxDim = Math.min(maxDimAsked, n - 2);
   const sweep = options.sweep === undefined ? 'auto' : checkOneOf(where, 'options.sweep', options.sweep, ['auto', 'always', 'never']);
-  const b = options.memoryBudget;
-  if (b !== undefined && !(typeof b === 'number' && b > 0 && (b === Infinity || Number.isFinite(b)))) {
-    throw new NestlabArgumentError(where, 'options.memoryBudget', 'a positive number of bytes or Infinity', b);
-  }
+  const memory = resolveMemoryBudget(where, options.memoryBudget);
   if (n > MAX_POINTS) {
     throw new NestlabArgumentError(where, what, `at most ${MAX_POINTS} points (the engine keeps n × n matrices)`, `${n} points`);
   }
@@ -352,7 +351,7 @@ function checkSettings(where: string, what: 'points' | 'distances', n: number, o
       `${n} points`,
     );
   }
-  const s: Settings = { n, maxDimAsked, maxDim, threshold, sweep, budget: b ?? freemem() / 2, defaultBudget: b === undefined };
+  const s: Settings = { n, maxDimAsked, maxDim, threshold, sweep, memory, budget: memory.bytes };
   // before the n × n matrices: the estimate with no edges is a lower bound
   checkBudget(where, s, estimateMemory(n, maxDim, 0, 0), null);
   return s;
@@ -406,23 +405,14 @@ export function estimateMemory(n: number, maxDim: number, edges: number, triangl
 /** Throws the one-line budget error when `bytes` exceeds the budget; `counts` null: before the distances exist. */
 function checkBudget(where: string, s: Settings, bytes: number, counts: { edges: number; threshold: number } | null): void {
   if (bytes <= s.budget) return;
-  const what =
-    counts === null
-      ? `the n × n matrices alone need ${formatBytes(bytes)} for n = ${s.n}`
-      : `the estimated peak memory is ${formatBytes(bytes)} for n = ${s.n}, maxDim ${s.maxDim}, ${counts.edges} edges within maxEdgeLength ${counts.threshold}`;
-  throw new NestlabArgumentError(
+  checkMemory(
     where,
-    'options.memoryBudget',
-    `at least the memory the run needs (${what}; raise options.memoryBudget, in bytes or Infinity, or lower maxEdgeLength, maxDim or the number of points)`,
-    `${formatBytes(s.budget)}${s.defaultBudget ? ' (the default, half of the free memory)' : ''}`,
+    bytes,
+    s.memory,
+    'maxEdgeLength, maxDim or the number of points',
+    counts === null ? '' : `for n = ${s.n}, maxDim ${s.maxDim}, ${counts.edges} edges within maxEdgeLength ${counts.threshold}`,
+    counts === null ? `the n × n matrices alone need ${formatBytes(bytes)} for n = ${s.n}` : undefined,
   );
-}
-
-/** Bytes as "12.3 MB" / "4.56 GB" (decimal units). */
-function formatBytes(b: number): string {
-  if (b === Infinity) return 'Infinity';
-  if (b >= 1e9) return `${(b / 1e9).toFixed(2)} GB`;
-  return `${(b / 1e6).toFixed(1)} MB`;
 }
 
 /** The number of edges {i, j} with d(i, j) <= threshold. */
