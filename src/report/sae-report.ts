@@ -10,8 +10,14 @@
  * from our small encoder (png.ts) as data: URIs, drawn at native size and scaled up with
  * `image-rendering: pixelated`. PNG rather than SVG <rect> grids because a 28x28 picture as rects
  * is 784 elements (~40 kB of markup) against ~400 bytes of base64, and a page of 64 cards × 17
- * images would otherwise carry ~850k DOM nodes. Every string from data or files (paths, tensor
- * names, class names) goes through escapeHtml.
+ * images would otherwise carry ~850k DOM nodes.
+ *
+ * Inert (see plot/html.ts): every string from data or files (title, data description, paths,
+ * tensor names, class names, the config's activation) goes through escapeHtml, in text and in
+ * attributes; only numbers we computed and our own constants (colors, ids) are written raw, and the
+ * SAE's config numbers are checked to be integers first. Class names reach the charts as vega data
+ * values, which vega escapes in the SVG it writes. A Content-Security-Policy meta forbids every
+ * network load and every script (the page has none).
  *
  * Everything derives from one encoding of the data (encodeSae's sparse code), which is also handed
  * to evaluateSae, so the report costs one encoder pass plus ~2 small chart renders per latent.
@@ -20,16 +26,16 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { initBackend } from '../backend/select.js';
-import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
+import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { writeFileAtomic } from '../data/files.js';
 import { encodeSae, type Sae, type SparseCode } from '../sae/model.js';
 import { evaluateSae, featureDensity, type FeatureDensity, type PrefixMetrics } from '../sae/metrics.js';
 import { probeAbsorption, sparseProbing, type ProbeAbsorptionRow, type SparseProbingRow } from '../sae/probing.js';
-import { architectureHash } from '../sae/config.js';
+import { ACTIVATIONS, architectureHash } from '../sae/config.js';
 import { specToSvg } from '../plot/render.js';
 import { encodePng, pngDataUri } from '../plot/png.js';
-import { escapeHtml, formatNumber, inlineSvg } from '../plot/html.js';
+import { escapeHtml, formatNumber, inlineSvg, reportCspMeta } from '../plot/html.js';
 
 /** The rows a report describes (the `data` argument of `report.buildSaeReport`). */
 export interface SaeReportData {
@@ -139,7 +145,14 @@ function checkSae(where: string, sae: unknown): Sae {
   if (s === null || typeof s !== 'object' || typeof s.cfg !== 'object' || s.cfg === null || typeof s.params !== 'object' || s.params === null) {
     throw new NestlabArgumentError(where, 'sae', 'an Sae {cfg, params, threshold} (trainSae, loadSae)', sae);
   }
-  const { dIn, dSae } = s.cfg;
+  // the page writes these numbers raw (ids, headings): a hand-made or corrupt config fails here
+  const dIn = checkInt(where, 'sae.cfg.dIn', s.cfg.dIn, 1);
+  const dSae = checkInt(where, 'sae.cfg.dSae', s.cfg.dSae, 1);
+  checkOneOf(where, 'sae.cfg.activation', s.cfg.activation, ACTIVATIONS);
+  const p = s.cfg.prefixes;
+  if (!Array.isArray(p) || p.length === 0 || p.some((v, i) => !Number.isInteger(v) || v < 1 || v > dSae || (i > 0 && v <= p[i - 1])) || p[p.length - 1] !== dSae) {
+    throw new NestlabArgumentError(where, 'sae.cfg.prefixes', `strictly increasing integer prefix sizes ending at dSae = ${dSae}`, p);
+  }
   if (!(s.params.wDec instanceof Float32Array) || s.params.wDec.length !== dIn * dSae) {
     throw new NestlabArgumentError(where, 'sae.params.wDec', `a Float32Array of dSae·dIn = ${dSae * dIn} values`, s.params.wDec);
   }
@@ -508,7 +521,8 @@ function probingSection(probing: { probes: SparseProbingRow[]; absorption: Probe
 }
 
 /**
- * Builds the report: one self-contained HTML string (no script, no external URL).
+ * Builds the report: one self-contained HTML string (no script, no external URL, a CSP meta that
+ * forbids network loads and scripts; every data string escaped).
  *
  * Sections: header (config: dIn, dSae, k, activation, prefixes, θ, config hash; the data; the
  * date); per-prefix metrics from evaluateSae (MSE = mean_b ‖x − x̂_p‖², FVU, explained variance
@@ -558,7 +572,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
   const date = (options.date ?? new Date()).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   const dataLine = options.dataDescription ?? `${d.x.rows} rows × ${d.x.cols} columns${d.y ? `, ${d.distinct} distinct labels` : ''}`;
   const part: string[] = [];
-  part.push(`<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`);
+  part.push(`<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">${reportCspMeta()}<meta name="viewport" content="width=device-width, initial-scale=1">`);
   part.push(`<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>`);
   part.push(`<h1>${escapeHtml(title)}</h1>`);
   part.push(`<p class="meta">Data: ${escapeHtml(dataLine)} · generated ${escapeHtml(date)}${options.source ? ` · source <code>${escapeHtml(options.source)}</code>` : ''}</p>`);
@@ -601,7 +615,7 @@ export async function buildSaeReport(sae: Sae, data: SaeReportData, options: Sae
   part.push(`<h2>Latents 0–${Math.max(0, maxLatents - 1)} of ${cfg.dSae}</h2>`);
   if (maxLatents === 0) part.push(`<p class="note">No latent cards (maxLatents = 0).</p>`);
   else {
-    const legend = cfg.prefixes.map((p, g) => `<span><i style="background:${groupColor(g + 1)}"></i>group ${g + 1}: latents ${g === 0 ? 0 : cfg.prefixes[g - 1]}–${p - 1}</span>`).join('');
+    const legend = cfg.prefixes.map((p, g) => `<span><i style="background:${groupColor(g + 1)}"></i>${escapeHtml(`group ${g + 1}: latents ${g === 0 ? 0 : cfg.prefixes[g - 1]}–${p - 1}`)}</span>`).join('');
     part.push(`<p class="legend">${legend}<span><i style="background:#bbb"></i>dead</span></p>`);
     part.push(`<div class="chips">${latents.map((l) => `<a class="chip${l.fires === 0 ? ' dead' : ''}" style="background:${groupColor(l.group)}" href="#latent-${l.latent}" title="${escapeHtml(`latent ${l.latent}: fires on ${(100 * l.frequency).toFixed(2)}% of rows`)}">${l.latent}</a>`).join('')}</div>`);
     const notes: string[] = [];

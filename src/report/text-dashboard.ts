@@ -11,8 +11,9 @@
  *
  * Rendering only: the numbers arrive as plain arrays (workflows/lm-report.ts computes them).
  *
- * Self-contained and inert: a Content-Security-Policy meta forbids every network load
- * (default-src 'none'); no URL outside the page. Every string from data (tokens, tags, genres,
+ * Self-contained and inert (see plot/html.ts): a Content-Security-Policy meta forbids every
+ * network load (default-src 'none') and every script but the page's own, named by its SHA-256
+ * hash (no 'unsafe-inline'); no URL outside the page. Every string from data (tokens, tags, genres,
  * document ids, labels) goes through escapeHtml, in text and in attributes. The index table's
  * data for sorting and filtering travels as JSON in a <script type="application/json"> block,
  * where `<`, `>` and `&` are written as the JSON escapes \u003c, \u003e, \u0026 (a script
@@ -24,7 +25,7 @@
  * here rather than by vega so that building the page stays synchronous and small.
  */
 import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
-import { escapeHtml, formatNumber } from '../plot/html.js';
+import { escapeHtml, formatNumber, reportCspMeta } from '../plot/html.js';
 import { divergingColor, GROUP_COLORS } from './sae-report.js';
 
 /** A window of tokens around one row on which a latent fires. */
@@ -473,8 +474,8 @@ table.shares td.other{color:#888;font-family:inherit}
 table.shares td.bar{width:55%}table.shares td.bar i{display:block;height:9px;background:#8aa9c7}
 `;
 
-/** What the page's CSP allows: no network at all, inline style and script, data: images. */
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+/** The page's CSP: no network at all, inline style, data: images, and INDEX_SCRIPT alone (by its hash). */
+const CSP_META = reportCspMeta([INDEX_SCRIPT]);
 
 /**
  * Builds the feature dashboards of an SAE on a language model as one self-contained HTML string
@@ -499,7 +500,7 @@ export function buildTextDashboard(data: TextDashboardData, options: TextDashboa
   const shown = new Set(d.latents.map((l) => l.latent));
   const p: string[] = [];
   p.push(`<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">`);
-  p.push(`<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CSP)}">`);
+  p.push(CSP_META);
   p.push(`<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>`);
   p.push(`<h1>${escapeHtml(title)}</h1>`);
   p.push(`<p class="meta">hook <code>${escapeHtml(d.hook)}</code> · ${escapeHtml(String(d.rows))} rows · ${escapeHtml(String(d.dSae))} latents, prefixes [${escapeHtml(d.prefixes.join(', '))}] · generated ${escapeHtml(date)}</p>`);

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestlabArgumentError } from '../../src/errors.js';
+import { scriptHash } from '../../src/plot/html.js';
 import { buildTextDashboard, type TextDashboardData, type TextDashboardLatent, type TokenContext } from '../../src/report/text-dashboard.js';
 import { decodePng } from '../helpers/png-decode.js';
 import { unbalancedTag } from '../helpers/markup.js';
@@ -98,6 +99,11 @@ function pageErrors(stderr: string): string[] {
   return stderr.split('\n').filter((l) => /Uncaught|Refused to|Content Security Policy|SyntaxError|TypeError|ReferenceError/.test(l));
 }
 
+/** The page with an extra script that its CSP allows by hash (a test driver, a control). */
+function withScript(html: string, script: string): string {
+  return html.replace('script-src ', `script-src ${scriptHash(script).replace(/'/g, '&#39;')} `).replace('</body>', `<script>${script}</script></body>`);
+}
+
 /** The page with every double-quoted string emptied: attribute names stay, attribute values (where escaped data sits) go. */
 function withoutQuoted(html: string): string {
   return html.replace(/"[^"]*"/g, '""');
@@ -128,7 +134,12 @@ describe('buildTextDashboard: hostile strings stay text', () => {
   });
 
   it('forbids network loads with a CSP meta and names no http(s) URL', () => {
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; script-src &#39;unsafe-inline&#39;; img-src data:;`);
+    // scripts only by hash: the page's own one, not 'unsafe-inline'
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
+    const hash = scriptHash(script).replace(/'/g, '&#39;');
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; script-src ${hash}; img-src data:;`);
+    expect(html).not.toMatch(/script-src[^;"]*unsafe-inline/);
+    expect(html.match(/sha256-/g)).toHaveLength(1);
     expect(html.indexOf('Content-Security-Policy')).toBeLessThan(html.indexOf('<style>'));
     expect(html).not.toMatch(/https?:\/\//);
     expect(withoutQuoted(html)).not.toMatch(/<[^>]*\ssrc=/); // no element loads anything
@@ -212,18 +223,22 @@ describe.skipIf(skipBrowser)('the dashboard in headless Chromium', () => {
     expect(dom).toContain('<span id="index-count">3 of 3 latents</span>');
   });
 
-  it('would see a network load and a script error (the control of the checks above)', (c) => {
+  it('would see a network load, a script the CSP refuses, and a script error (the control of the checks above)', (c) => {
     if (chromium === undefined) c.skip();
     const bad = join(dir, 'bad.html');
-    writeFileSync(bad, readFileSync(file, 'utf8').replace('</body>', '<img src="http://example.invalid/x.png"><script>undefinedName.f();</script></body>'));
-    const errors = pageErrors(browse(dir, bad, ['--dump-dom']).stderr).join('\n');
+    const page = withScript(readFileSync(file, 'utf8'), 'undefinedName.f();');
+    writeFileSync(bad, page.replace('</body>', '<img src="http://example.invalid/x.png"><script>document.title = "ran";</script></body>'));
+    const { stdout: dom, stderr } = browse(dir, bad, ['--dump-dom']);
+    const errors = pageErrors(stderr).join('\n');
     expect(errors).toContain("violates the following Content Security Policy directive: \"img-src data:\"");
-    expect(errors).toContain('Uncaught ReferenceError');
+    expect(errors).toMatch(/inline script violates the following Content Security Policy directive/);
+    expect(dom).not.toContain('<title>ran</title>'); // the script without a hash did not run
+    expect(errors).toContain('Uncaught ReferenceError'); // the one with its hash in the CSP did
   });
 
   it('sorts by a column and filters by text (driven by a test script)', (c) => {
     if (chromium === undefined) c.skip();
-    const drive = `<script>
+    const drive = `
       var order = function () { return Array.prototype.map.call(document.querySelectorAll('#index tbody tr'), function (r) { return r.querySelector('a').textContent; }).join(','); };
       var out = [];
       document.querySelector('button[data-key=max]').click(); out.push(order());
@@ -236,9 +251,9 @@ describe.skipIf(skipBrowser)('the dashboard in headless Chromium', () => {
       f.value = '5'; f.dispatchEvent(new Event('input'));
       out.push(Array.prototype.filter.call(document.querySelectorAll('#index tbody tr'), function (r) { return !r.hidden; }).length);
       document.title = 'RESULT ' + out.join(' | ');
-    </script></body>`;
+    `;
     const driven = join(dir, 'driven.html');
-    writeFileSync(driven, readFileSync(file, 'utf8').replace('</body>', drive));
+    writeFileSync(driven, withScript(readFileSync(file, 'utf8'), drive));
     const { stdout: dom, stderr } = browse(dir, driven, ['--dump-dom']);
     expect(pageErrors(stderr)).toEqual([]);
     const title = /<title>RESULT (.*?)<\/title>/.exec(dom);
