@@ -6,7 +6,7 @@
  * folder to the activations workflow; both share one training run (workflows/sae-run.ts), and
  * their errors name the flags (`cliNaming`).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -21,18 +21,80 @@ import { NestlabArgumentError } from './errors.js';
 import { reportFromCheckpointAs, trainMnistSaeAs } from './workflows/mnist-sae.js';
 import { recordedData, recordedPath, reportActivationsAs, trainActivationsSaeAs } from './workflows/activations-sae.js';
 import { lmSaeReport } from './workflows/lm-report.js';
-import { cliNaming, type PrefixRule, type SaeRunOptions } from './workflows/sae-run.js';
+import { cliNaming, withNaming, type Naming, type PrefixRule, type SaeRunOptions } from './workflows/sae-run.js';
 import type { PrefixMetrics } from './sae/metrics.js';
 import { captureBrown, trainBrownLm } from './workflows/lm-brown.js';
 import type { Size } from './experiments/define.js';
+import { lmArchitecture, lmTraining } from './lm/config.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Errors are one line on stderr, "nestlab <command>: <what went wrong>": usage errors (commander's
+// own, and nestlab's NestlabArgumentError: a bad flag value or a refused input) exit 2, failures 1;
+// NESTLAB_DEBUG=1 prints the stack after the line.
+let where = 'nestlab'; // "nestlab <command>" once the command is known
+
+/** A message on one line: its lines joined, runs of white space collapsed. */
+const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
+
+function fail(e: unknown): void {
+  const message = oneLine(e instanceof Error ? e.message : String(e)) || (e instanceof Error ? e.name : 'unknown error');
+  // A command's own errors already start with "nestlab <command>:".
+  console.error(message.startsWith('nestlab ') ? message : `${where}: ${message}`);
+  if (process.env.NESTLAB_DEBUG === '1' && e instanceof Error && e.stack) console.error(e.stack);
+  process.exitCode = e instanceof NestlabArgumentError ? 2 : 1;
+}
+
+// What escapes the command's promise (a worker's error, a stray rejection) is reported the same way.
+process.on('uncaughtException', (e) => {
+  fail(e);
+  process.exit();
+});
+process.on('unhandledRejection', (e) => {
+  fail(e);
+  process.exit();
+});
+
+// train-lm's defaults, as the code fills them in (help prints these): lm.training's, and the sizes
+// and vocabulary lm.trainBrownLm starts from (the literals there: vocabulary 8192, context 64, d 128).
+const LM_VOCAB_SIZE = 8192;
+const LM_TRAINING = lmTraining({});
+const LM_ARCH = lmArchitecture({ vocabSize: LM_VOCAB_SIZE, contextLength: 64, dModel: 128 });
+
 const program = new Command();
 program.name('nestlab').description('Representation geometry across nested sizes: figures, diagnostics, notebooks, benchmarks.');
-// Set before the commands are added, so that they inherit it: usage errors throw (exit 2 below)
-// and print one line.
+// Set before the commands are added, so that they inherit them: usage errors throw (one line, exit
+// 2, below) instead of printing; extra arguments are errors; --help says every option's default.
 program.exitOverride();
-program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+program.allowExcessArguments(false);
+let usageError = '';
+// writeErr only carries help shown for an error (`nestlab help nope`), which is answered in one line below.
+program.configureOutput({ outputError: (text) => (usageError = text), writeErr: () => {} });
+program.configureHelp({
+  optionDescription: (o) => withInfo(o.description, o.argChoices, o.mandatory ? 'required' : defaultText(o.defaultValue, o.defaultValueDescription)),
+  argumentDescription: (a) => withInfo(a.description, a.argChoices, a.required ? 'required' : defaultText(a.defaultValue, a.defaultValueDescription)),
+});
+
+/**
+ * The help convention: every option ends with "(default: …)", or "(required)". Where the CLI
+ * holds the value, it is the option's commander default; where the workflow decides it (from the
+ * data, the run being resumed, or its own constants), the value stays undefined and the text says
+ * what happens (`opt`).
+ */
+function defaultText(value: unknown, text: string | undefined): string | undefined {
+  if (text !== undefined) return `default: ${text}`;
+  return value === undefined ? undefined : `default: ${typeof value === 'string' ? value : JSON.stringify(value)}`;
+}
+function withInfo(description: string, choices: readonly string[] | undefined, extra: string | undefined): string {
+  const info = [...(choices ? [`choices: ${choices.join(', ')}`] : []), ...(extra ? [extra] : [])];
+  return info.length > 0 ? `${description} (${info.join('; ')})` : description;
+}
+
+/** An option left undefined unless given (the workflow's default applies); help shows `shown`. */
+function opt(flags: string, description: string, shown: string, parse?: (text: string) => unknown): Option {
+  const o = new Option(flags, description).default(undefined, shown);
+  return parse ? o.argParser(parse) : o;
+}
 
 const sizeOption = () => new Option('--size <size>', 'smoke (seconds, CI) or full (published figures)').choices(['smoke', 'full']);
 
@@ -70,7 +132,7 @@ program
   .command('figures')
   .description('regenerate every figure (SVG + PNG + CSV + JSON) into figures/')
   .addOption(sizeOption().default('full'))
-  .option('--only <ids...>', 'regenerate only these figure ids')
+  .addOption(opt('--only <ids...>', 'regenerate only these figure ids', 'every figure'))
   .option('--out <dir>', 'output folder', join(ROOT, 'figures'))
   .option('--seed <n>', 'seed of every random step', intFlag('figures', '--seed', 0), 0)
   .action(async (opts: { size: Size; only?: string[]; out: string; seed: number }) => {
@@ -142,9 +204,11 @@ program
   .command('notebooks')
   .description('execute every notebook headless on the tslab kernel and check its outputs')
   .addOption(sizeOption().default('smoke'))
-  .option('--in-place', 'save the executed notebooks with their outputs (for publishing)', false)
-  .argument('[files...]', 'notebooks to run (default: notebooks/*.ipynb)')
+  .addOption(new Option('--in-place', 'save the executed notebooks with their outputs (for publishing)').default(false, 'off'))
+  .addArgument(new Argument('[files...]', 'notebooks to run').default([], 'notebooks/*.ipynb'))
   .action(async (files: string[], opts: { size: Size; inPlace: boolean }) => {
+    const missing = files.filter((f) => !existsSync(f));
+    if (missing.length > 0) throw new NestlabArgumentError('nestlab notebooks', 'FILES', 'existing notebook files', missing.join(', '));
     const list = files.length > 0 ? files.map((f) => resolve(f)) : listNotebooks(join(ROOT, 'notebooks'));
     let passed = 0;
     for (const nb of list) {
@@ -160,33 +224,33 @@ program
   .command('train-sae')
   .description('train a (Matryoshka) sparse autoencoder on activations in .npy / .safetensors files or .npy shard folders, or on MNIST; checkpoints resume')
   .requiredOption('--data <path>', 'training data: a .npy file, a .safetensors file, a folder of .npy shards, or "mnist" (the 8,000 MNIST training digits; write ./mnist for a file of that name)')
-  .requiredOption('--out <dir>', 'checkpoint folder; a run already there continues: options left out keep its values, more --epochs extend it, a different architecture is refused')
-  .option('--tensor <name>', 'the tensor of a .safetensors file (default: its only tensor, or "activations"); applies to --eval too')
-  .option('--eval <path>', 'held-out rows to print metrics on: a file or shard folder (read into memory); then all of --data trains')
-  .option('--eval-fraction <f>', 'a file\'s fraction of rows held out: the rows at the first round(f·rows) places (at least 1) of a permutation with seed 0 (default 0.1; 0 = none, metrics on the training rows)', numberFlag('train-sae', '--eval-fraction', 'non-negative', 0.9))
-  .option('--hidden', 'mnist: train on the first hidden layer of a small MLP (trained first) instead of the pixels')
-  .option('--d-sae <n>', 'dictionary size (default 8 × the input width, at most 4096; mnist 256)', intFlag('train-sae', '--d-sae', 1))
-  .option('--k <n>', 'active latents per row: exact for topk, the mean for batchtopk (default the input width / 4, 1 to 32; mnist 16; relu ignores it)', numberFlag('train-sae', '--k', 'positive'))
-  .addOption(new Option('--activation <name>', 'topk, batchtopk (k·batch per batch in training, a threshold at inference) or relu (with --l1-coeff) (default batchtopk)').choices(['topk', 'batchtopk', 'relu']))
-  .option('--prefixes <list>', 'Matryoshka prefix sizes: a comma list ending at --d-sae (64,128,256), "matryoshka" (the paper\'s 5 groups, sae.matryoshkaPrefixes), "halving" (d_sae/16 … d_sae, sae.halvingPrefixes) or "none" (a flat SAE) (default halving)', flag('train-sae', '--prefixes', 'a comma list of positive integers, or matryoshka, halving or none', (t) => {
+  .requiredOption('--out <dir>', 'checkpoint folder; a run already there continues: options left out keep its values (the defaults below are a fresh run\'s), more --epochs extend it, a different architecture is refused')
+  .addOption(opt('--tensor <name>', 'the tensor of a .safetensors file; applies to --eval too', 'its only tensor, else "activations"'))
+  .addOption(opt('--eval <path>', 'held-out rows to print metrics on: a file or shard folder (read into memory); then all of --data trains', 'none (a file holds out --eval-fraction, a folder its last shard)'))
+  .addOption(opt('--eval-fraction <f>', 'a file\'s fraction of rows held out: the rows at the first round(f·rows) places (at least 1) of a permutation with seed 0; 0 = none, metrics on the training rows', '0.1', numberFlag('train-sae', '--eval-fraction', 'non-negative', 0.9)))
+  .addOption(opt('--hidden', 'mnist: train on the first hidden layer of a small MLP (trained first) instead of the pixels', 'off'))
+  .addOption(opt('--d-sae <n>', 'dictionary size', '8 × the input width, at most 4096; mnist 256', intFlag('train-sae', '--d-sae', 1)))
+  .addOption(opt('--k <n>', 'active latents per row: exact for topk, the mean for batchtopk; relu ignores it', 'a quarter of the input width, 1 to 32, at most --d-sae; mnist 16', numberFlag('train-sae', '--k', 'positive')))
+  .addOption(opt('--activation <name>', 'topk, batchtopk (k·batch per batch in training, a threshold at inference) or relu (with --l1-coeff)', 'batchtopk').choices(['topk', 'batchtopk', 'relu']))
+  .addOption(opt('--prefixes <list>', 'Matryoshka prefix sizes: a comma list ending at --d-sae (64,128,256), "matryoshka" (the paper\'s 5 groups, sae.matryoshkaPrefixes), "halving" (d_sae/16 … d_sae, sae.halvingPrefixes) or "none" (a flat SAE)', 'halving', flag('train-sae', '--prefixes', 'a comma list of positive integers, or matryoshka, halving or none', (t) => {
     if (t === 'matryoshka' || t === 'halving' || t === 'none') return t;
     const v = t.split(',').map((p) => asNumber(p.trim()));
     return v.every((n) => n !== undefined && Number.isInteger(n) && n > 0) ? (v as number[]) : undefined;
-  }))
-  .option('--epochs <n>', 'passes over the training rows, may be fractional; on resume, the new total (default 10, 1 for a shard folder; mnist 12)', numberFlag('train-sae', '--epochs', 'positive'))
-  .option('--batch-size <n>', 'rows per step (default 4096, or the power of two that gives an epoch ≥ 10 steps; mnist 128)', intFlag('train-sae', '--batch-size', 1))
-  .option('--lr <x>', 'Adam learning rate, training.learningRate (default 2e-4/√(d_sae/16384); mnist 1e-3)', numberFlag('train-sae', '--lr', 'positive'))
-  .option('--seed <n>', 'seed of the initialization and the batch order (default 0)', intFlag('train-sae', '--seed', 0))
-  .option('--l1-coeff <x>', 'relu: the L1 coefficient (default 1e-3)', numberFlag('train-sae', '--l1-coeff', 'non-negative'))
-  .option('--aux-k <n>', 'latents in the AuxK loss that revives dead latents; 0 turns it off (default min(d_sae, d_in/2))', intFlag('train-sae', '--aux-k', 0))
-  .option('--aux-alpha <x>', 'weight of the AuxK loss (default 1/32)', numberFlag('train-sae', '--aux-alpha', 'non-negative'))
-  .option('--dead-tokens <n>', 'a latent is dead after this many rows without firing (default min(10,000,000, training rows); mnist 20,000)', intFlag('train-sae', '--dead-tokens', 1))
-  .option('--warmup-steps <n>', 'linear learning-rate warm-up (default min(1000, a tenth of the steps); mnist min(100, a tenth))', intFlag('train-sae', '--warmup-steps', 0))
-  .option('--decay-start <f>', 'fraction of the run after which the learning rate decays linearly to 0; 1 = no decay (default 0.8)', numberFlag('train-sae', '--decay-start', 'non-negative', 1))
-  .option('--threshold-start <n>', 'batchtopk: the step at which the inference threshold estimate starts (default min(1000, half the steps); mnist a quarter)', intFlag('train-sae', '--threshold-start', 0))
-  .addOption(new Option('--b-dec-init <how>', 'b_dec from the first batch: median (geometric), mean or zero (default median; mnist mean)').choices(['median', 'mean', 'zero']))
-  .option('--prefix-weights <list>', 'weight of each prefix\'s loss, a comma list, one per prefix (default 1/K each)', listFlag('train-sae', '--prefix-weights', 'a comma list of non-negative numbers', (n) => n >= 0))
-  .option('--checkpoint-every <n>', 'save a checkpoint every n steps (default: every epoch)', intFlag('train-sae', '--checkpoint-every', 1))
+  })))
+  .addOption(opt('--epochs <n>', 'passes over the training rows, may be fractional; on resume, the new total', '10, 1 for a shard folder; mnist 12', numberFlag('train-sae', '--epochs', 'positive')))
+  .addOption(opt('--batch-size <n>', 'rows per step', '4096, or the largest power of two that gives an epoch ≥ 10 steps; mnist 128', intFlag('train-sae', '--batch-size', 1)))
+  .addOption(opt('--lr <x>', 'Adam learning rate, training.learningRate', '2e-4/√(d_sae/16384); mnist 1e-3', numberFlag('train-sae', '--lr', 'positive')))
+  .addOption(opt('--seed <n>', 'seed of the initialization and the batch order', '0', intFlag('train-sae', '--seed', 0)))
+  .addOption(opt('--l1-coeff <x>', 'relu: the L1 coefficient', '1e-3', numberFlag('train-sae', '--l1-coeff', 'non-negative')))
+  .addOption(opt('--aux-k <n>', 'latents in the AuxK loss that revives dead latents; 0 turns it off', 'min(d_sae, half the input width), at least 1', intFlag('train-sae', '--aux-k', 0)))
+  .addOption(opt('--aux-alpha <x>', 'weight of the AuxK loss', '1/32', numberFlag('train-sae', '--aux-alpha', 'non-negative')))
+  .addOption(opt('--dead-tokens <n>', 'a latent is dead after this many rows without firing', 'min(10,000,000, training rows); mnist 20,000', intFlag('train-sae', '--dead-tokens', 1)))
+  .addOption(opt('--warmup-steps <n>', 'linear learning-rate warm-up', 'min(1000, a tenth of the steps); mnist min(100, a tenth)', intFlag('train-sae', '--warmup-steps', 0)))
+  .addOption(opt('--decay-start <f>', 'fraction of the run after which the learning rate decays linearly to 0; 1 = no decay', '0.8', numberFlag('train-sae', '--decay-start', 'non-negative', 1)))
+  .addOption(opt('--threshold-start <n>', 'batchtopk: the step at which the inference threshold estimate starts', 'min(1000, half the steps); mnist a quarter', intFlag('train-sae', '--threshold-start', 0)))
+  .addOption(opt('--b-dec-init <how>', 'b_dec from the first batch: median (geometric), mean or zero', 'median; mnist mean').choices(['median', 'mean', 'zero']))
+  .addOption(opt('--prefix-weights <list>', 'weight of each prefix\'s loss, a comma list, one per prefix', '1/K each of the K prefixes', listFlag('train-sae', '--prefix-weights', 'a comma list of non-negative numbers', (n) => n >= 0)))
+  .addOption(opt('--checkpoint-every <n>', 'save a checkpoint every n steps', 'every epoch', intFlag('train-sae', '--checkpoint-every', 1)))
   .addHelpText(
     'after',
     `
@@ -249,22 +313,22 @@ program
   .command('report')
   .description('write a self-contained HTML interpretability report of a trained SAE checkpoint')
   .argument('<checkpoint>', 'checkpoint folder written by train-sae (or any nestlab or SAELens SAE folder)')
-  .option('--data <path>', 'rows to read the latents on: a .npy / .safetensors file, a folder of .npy shards, or "mnist" (its 2,000 test digits) (default: what <checkpoint>/source.json records)')
-  .option('--tensor <name>', 'the tensor of a .safetensors file (default: the run\'s, else its only tensor, or "activations")')
-  .addOption(new Option('--split <rows>', 'all rows of --data, or the run\'s held-out rows (its data only) (default all)').choices(['all', 'holdout']))
-  .option('--limit <n>', 'only the first n rows (of the split)', intFlag('report', '--limit', 1))
-  .option('--labels <file>', '.npy of per-row integer class labels, one per row of --data: label charts and table columns')
-  .option('--images <file>', '.npy of per-row pictures, [rows, H·W] or [rows, H, W], drawn in each latent card instead of the row table')
-  .option('--image-shape <H,W>', 'height and width of the pictures (needed for [rows, H·W] --images; without --images, the rows of --data are pictures: decoder directions are drawn too)', flag('report', '--image-shape', 'H,W: two positive integers', (t) => {
+  .addOption(opt('--data <path>', 'rows to read the latents on: a .npy / .safetensors file, a folder of .npy shards, or "mnist" (its 2,000 test digits)', 'the data <checkpoint>/source.json records'))
+  .addOption(opt('--tensor <name>', 'the tensor of a .safetensors file', 'the run\'s, else its only tensor, else "activations"'))
+  .addOption(opt('--split <rows>', 'all rows of --data, or the run\'s held-out rows (its data only)', 'all').choices(['all', 'holdout']))
+  .addOption(opt('--limit <n>', 'only the first n rows (of the split)', 'every row', intFlag('report', '--limit', 1)))
+  .addOption(opt('--labels <file>', '.npy of per-row integer class labels, one per row of --data: label charts and table columns', 'none'))
+  .addOption(opt('--images <file>', '.npy of per-row pictures, [rows, H·W] or [rows, H, W], drawn in each latent card instead of the row table', 'none'))
+  .addOption(opt('--image-shape <H,W>', 'height and width of the pictures (needed for [rows, H·W] --images; without --images, the rows of --data are pictures: decoder directions are drawn too)', 'none ([rows, H, W] --images give it; else no pictures)', flag('report', '--image-shape', 'H,W: two positive integers', (t) => {
     const v = t.split(',').map((p) => asNumber(p.trim()));
     return v.length === 2 && v.every((n) => n !== undefined && Number.isInteger(n) && n > 0) ? (v as [number, number]) : undefined;
-  }))
-  .option('--ink', 'draw pictures as ink on paper, high values dark (digits); default: high values light')
-  .option('--out <file>', 'HTML file to write (default <checkpoint>/report.html)')
-  .option('--max-latents <n>', 'latent cards to draw, latents 0 … n−1 (default min(64, d_sae))', intFlag('report', '--max-latents', 0))
-  .option('--lm <dir>', 'a language model folder (train-lm\'s <out>/model): write text feature dashboards instead, reading --data as a capture folder (nestlab capture; default: the capture the SAE trained on, from source.json)')
-  .option('--hook <name>', 'with --lm: the hook the SAE reads (default: the shard folder the SAE trained on, or the capture\'s only hook)')
-  .option('--context-radius <n>', 'with --lm: tokens shown on each side of an activating token (default 8)', intFlag('report', '--context-radius', 0))
+  })))
+  .addOption(opt('--ink', 'draw pictures as ink on paper, high values dark (digits)', 'off (high values light)'))
+  .addOption(opt('--out <file>', 'HTML file to write', '<checkpoint>/report.html; with --lm <checkpoint>/dashboard.html'))
+  .addOption(opt('--max-latents <n>', 'latent cards to draw, latents 0 … n−1', 'min(64, d_sae)', intFlag('report', '--max-latents', 0)))
+  .addOption(opt('--lm <dir>', 'a language model folder (train-lm\'s <out>/model): write text feature dashboards instead, reading --data as a capture folder (nestlab capture; by default the capture the SAE trained on, from source.json)', 'none (latent cards)'))
+  .addOption(opt('--hook <name>', 'with --lm: the hook the SAE reads', 'the shard folder the SAE trained on, else the capture\'s only hook'))
+  .addOption(opt('--context-radius <n>', 'with --lm: tokens shown on each side of an activating token', '8', intFlag('report', '--context-radius', 0)))
   .addHelpText(
     'after',
     `
@@ -311,18 +375,18 @@ program
   .command('train-lm')
   .description('train the GPT-style language model on the Brown corpus (split by file, word tokenizer); checkpoints resume; prints loss and perplexity beside unigram and bigram baselines')
   .requiredOption('--out <dir>', 'output folder: checkpoints/ (a run there resumes), model/ (weights, tokenizer), summary.json')
-  .option('--layers <n>', 'transformer blocks (default 2)', intFlag('train-lm', '--layers', 0))
-  .option('--d-model <n>', 'width of the residual stream (default 128)', intFlag('train-lm', '--d-model', 1))
-  .option('--heads <n>', 'attention heads, dividing --d-model (default 4)', intFlag('train-lm', '--heads', 1))
-  .option('--context <n>', 'context length in tokens (default 64)', intFlag('train-lm', '--context', 1))
-  .option('--vocab-size <n>', 'words in the tokenizer, the two specials included (default 8192)', intFlag('train-lm', '--vocab-size', 3))
-  .option('--steps <n>', 'optimizer steps (default 1000)', intFlag('train-lm', '--steps', 1))
-  .option('--batch-size <n>', 'windows per step (default 32)', intFlag('train-lm', '--batch-size', 1))
-  .option('--lr <x>', 'peak AdamW learning rate (default 3e-4)', numberFlag('train-lm', '--lr', 'positive'))
-  .option('--warmup-steps <n>', 'linear warm-up (default min(100, a tenth of the steps))', intFlag('train-lm', '--warmup-steps', 0))
-  .option('--seed <n>', 'seed of the initialization and the batches (default 0)', intFlag('train-lm', '--seed', 0))
-  .option('--checkpoint-every <n>', 'save a checkpoint every n steps (default 500)', intFlag('train-lm', '--checkpoint-every', 1))
-  .option('--eval-every <n>', 'validation loss every n steps (default: at the end only)', intFlag('train-lm', '--eval-every', 0))
+  .addOption(opt('--layers <n>', 'transformer blocks', String(LM_ARCH.nLayers), intFlag('train-lm', '--layers', 0)))
+  .addOption(opt('--d-model <n>', 'width of the residual stream', String(LM_ARCH.dModel), intFlag('train-lm', '--d-model', 1)))
+  .addOption(opt('--heads <n>', 'attention heads, dividing --d-model', String(LM_ARCH.nHeads), intFlag('train-lm', '--heads', 1)))
+  .addOption(opt('--context <n>', 'context length in tokens', String(LM_ARCH.contextLength), intFlag('train-lm', '--context', 1)))
+  .addOption(opt('--vocab-size <n>', 'words in the tokenizer, the two specials included', String(LM_VOCAB_SIZE), intFlag('train-lm', '--vocab-size', 3)))
+  .addOption(opt('--steps <n>', 'optimizer steps', String(LM_TRAINING.steps), intFlag('train-lm', '--steps', 1)))
+  .addOption(opt('--batch-size <n>', 'windows per step', String(LM_TRAINING.batchSize), intFlag('train-lm', '--batch-size', 1)))
+  .addOption(opt('--lr <x>', 'peak AdamW learning rate', String(LM_TRAINING.learningRate), numberFlag('train-lm', '--lr', 'positive')))
+  .addOption(opt('--warmup-steps <n>', 'linear warm-up', 'min(100, a tenth of the steps)', intFlag('train-lm', '--warmup-steps', 0)))
+  .addOption(opt('--seed <n>', 'seed of the initialization and the batches', String(LM_TRAINING.seed), intFlag('train-lm', '--seed', 0)))
+  .addOption(opt('--checkpoint-every <n>', 'save a checkpoint every n steps', String(LM_TRAINING.checkpointEvery), intFlag('train-lm', '--checkpoint-every', 1)))
+  .addOption(opt('--eval-every <n>', 'validation loss every n steps; 0 = at the end only', String(LM_TRAINING.evalEvery), intFlag('train-lm', '--eval-every', 0)))
   .addHelpText('after', `
 Example:
   nestlab train-lm --out runs/lm --steps 3000
@@ -331,13 +395,13 @@ Example:
   .action(async (opts: { out: string; layers?: number; dModel?: number; heads?: number; context?: number; vocabSize?: number; steps?: number; batchSize?: number; lr?: number; warmupSteps?: number; seed?: number; checkpointEvery?: number; evalEvery?: number }) => {
     await initBackend();
     const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-    const { summary } = await trainBrownLm({
+    const { summary } = await withNaming(lmNaming('train-lm'), () => trainBrownLm({
       out: opts.out,
       vocabSize: opts.vocabSize,
       architecture: defined({ nLayers: opts.layers, dModel: opts.dModel, nHeads: opts.heads, contextLength: opts.context }),
       training: defined({ steps: opts.steps, batchSize: opts.batchSize, learningRate: opts.lr, warmupSteps: opts.warmupSteps, seed: opts.seed, checkpointEvery: opts.checkpointEvery, evalEvery: opts.evalEvery }),
       progress: defaultProgress(),
-    });
+    }));
     const line = (name: string, s: { validation: { loss: number; perplexity: number }; test: { loss: number; perplexity: number } }) =>
       console.log(`${name.padEnd(8)} validation loss ${s.validation.loss.toFixed(4)} (perplexity ${s.validation.perplexity.toFixed(1)}), test ${s.test.loss.toFixed(4)} (${s.test.perplexity.toFixed(1)})`);
     line('model', summary.model);
@@ -345,6 +409,13 @@ Example:
     line('unigram', summary.unigram);
     console.log(`${summary.parameters} parameters, ${summary.training.steps} steps, ${summary.seconds.toFixed(0)} s; model in ${join(opts.out, 'model')}`);
   });
+
+/** Errors of the LM workflows under a command's flags: options.lm is the <lm> argument, training.learningRate --lr, architecture.nLayers --layers... */
+function lmNaming(command: string): Naming {
+  const base = cliNaming(command);
+  const flags: Record<string, string> = { lm: '<lm>', learningRate: '--lr', nLayers: '--layers', nHeads: '--heads', contextLength: '--context' };
+  return { where: base.where, option: (field) => flags[field] ?? base.option(field) };
+}
 
 program
   .command('capture')
@@ -355,37 +426,44 @@ program
     const v = t.split(',').map((x) => x.trim());
     return v.every((x) => x !== '') ? v : undefined;
   }))
-  .addOption(new Option('--split <name>', 'which files (default train)').choices(['train', 'validation', 'test']))
-  .option('--max-windows <n>', 'at most n windows of the context length (default all)', intFlag('capture', '--max-windows', 1))
-  .option('--rows-per-shard <n>', 'rows per .npy shard (default 65536)', intFlag('capture', '--rows-per-shard', 1))
+  .addOption(opt('--split <name>', 'which files', 'train').choices(['train', 'validation', 'test']))
+  .addOption(opt('--max-windows <n>', 'at most n windows of the context length', 'every window of the split', intFlag('capture', '--max-windows', 1)))
+  .addOption(opt('--rows-per-shard <n>', 'rows per .npy shard', '65536', intFlag('capture', '--rows-per-shard', 1)))
   .action(async (lm: string, opts: { out: string; hooks: string[]; split?: 'train' | 'validation' | 'test'; maxWindows?: number; rowsPerShard?: number }) => {
     await initBackend();
-    const s = await captureBrown({ lm, out: opts.out, hooks: opts.hooks, split: opts.split, maxWindows: opts.maxWindows, rowsPerShard: opts.rowsPerShard, progress: defaultProgress() });
+    const s = await withNaming(lmNaming('capture'), () => captureBrown({ lm, out: opts.out, hooks: opts.hooks, split: opts.split, maxWindows: opts.maxWindows, rowsPerShard: opts.rowsPerShard, progress: defaultProgress() }));
     console.log(`capture: ${s.rows} rows of ${s.split} × ${s.hooks.length} hooks (d ${s.dModel}) in ${s.shards} shards under ${opts.out}`);
   });
 
 program
   .command('bench')
   .description('run benchmarks side by side with their peers; results in bench/results/')
-  .argument('[names...]', 'benchmark names (default: all)')
+  .addArgument(new Argument('[names...]', 'benchmark names').default([], 'all'))
   .action((names: string[]) => {
     const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
     const res = spawnSync(tsx, [join(ROOT, 'bench', 'run.ts'), ...names], { stdio: 'inherit' });
     process.exitCode = res.status ?? 1;
   });
 
-// Errors are one line: commander prints usage errors itself (exit 2); nestlab's own errors print
-// their message, exit 2 for bad arguments and 1 for failures; NESTLAB_DEBUG=1 adds the stack.
-try {
-  await program.parseAsync();
-} catch (e) {
-  if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else {
-    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    // A command's own errors already start with "nestlab <command>:".
-    console.error(message.startsWith('nestlab ') ? message : `nestlab: ${message}`);
-    if (process.env.NESTLAB_DEBUG === '1' && e instanceof Error) console.error(e.stack);
-    process.exitCode = e instanceof NestlabArgumentError ? 2 : 1;
+const commands = program.commands.map((c) => c.name());
+if (commands.includes(process.argv[2])) where = `nestlab ${process.argv[2]}`;
+if (process.argv.length <= 2) {
+  console.error(`nestlab: a command is required: ${commands.join(', ')} (nestlab --help says more)`);
+  process.exitCode = 2;
+} else if (process.argv[2] === 'help' && process.argv.length > 3 && !commands.includes(process.argv[3])) {
+  console.error(`nestlab help: unknown command '${process.argv[3]}' (the commands: ${commands.join(', ')})`);
+  process.exitCode = 2;
+} else {
+  try {
+    await program.parseAsync();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and help exit 0; a usage error is commander's message without its "error: ",
+      // a suggestion kept on the same line.
+      if (e.exitCode !== 0 && e.code !== 'commander.helpDisplayed') {
+        console.error(`${where}: ${oneLine(usageError || e.message).replace(/^error: /, '')}`);
+        process.exitCode = 2;
+      } else process.exitCode = 0;
+    } else fail(e);
   }
 }

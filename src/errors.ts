@@ -6,7 +6,8 @@
  * argument and what was expected, so a notebook user can fix the call without reading the
  * source: `data.loadMnist: options.testSize must be an integer in [1, 9999], got 0`. A
  * computation that cannot go on (a matrix that is not positive definite, a loss that became NaN)
- * is a `NestlabComputationError`; a compute backend that cannot start is a `NestlabBackendError`.
+ * is a `NestlabComputationError`; a compute backend that cannot start is a `NestlabBackendError`;
+ * a file that cannot be written (a full or read-only disk) is a `NestlabIoError` naming the path.
  */
 
 /**
@@ -67,6 +68,25 @@ export class NestlabBackendError extends NestlabError {
   constructor(where: string, message: string) {
     super(where, message);
     this.name = 'NestlabBackendError';
+  }
+}
+
+/**
+ * A file or folder that cannot be written or created: a full disk, a read-only folder, missing
+ * permissions. `path` is the file, `code` the system's error code (ENOSPC, EROFS, EACCES...).
+ * Nothing under the final name is half-written when it is thrown (writes are atomic).
+ *
+ * @example try { await sae.train(x, { architecture, checkpointDir: '/mnt/full' }); } catch (e) { if (e instanceof NestlabIoError) console.log(e.path, e.code); }
+ */
+export class NestlabIoError extends NestlabError {
+  constructor(
+    where: string,
+    readonly path: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(where, message);
+    this.name = 'NestlabIoError';
   }
 }
 

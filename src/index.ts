@@ -23,7 +23,7 @@ export { tf } from './backend/tf.js';
 export { initBackend, type BackendInfo } from './backend/select.js';
 export { Rng } from './backend/rng.js';
 export { lineProgress, type Progress } from './backend/progress.js';
-export { NestlabError, NestlabArgumentError, NestlabComputationError, NestlabBackendError } from './errors.js';
+export { NestlabError, NestlabArgumentError, NestlabComputationError, NestlabBackendError, NestlabIoError } from './errors.js';
 export { showChart, showTable } from './plot/display.js';
 export { showRdm } from './plot/rdm-heatmap.js';
 export { figure } from './experiments/figure.js';

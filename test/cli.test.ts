@@ -211,7 +211,7 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
         expect(r.status).toBe(2);
       }
       const choice = run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--activation', 'gelu']);
-      expect([choice.status, choice.stderr]).toEqual([2, "error: option '--activation <name>' argument 'gelu' is invalid. Allowed choices are topk, batchtopk, relu.\n"]);
+      expect([choice.status, choice.stderr]).toEqual([2, "nestlab train-sae: option '--activation <name>' argument 'gelu' is invalid. Allowed choices are topk, batchtopk, relu.\n"]);
       const debug = run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--k', '-1'], { NESTLAB_DEBUG: '1' });
       expect(debug.stderr).toMatch(/\n\s+at /); // the stack, on request
     });

@@ -7,13 +7,15 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { NestlabArgumentError } from '../errors.js';
+import { NestlabArgumentError, NestlabError } from '../errors.js';
 import type { Matrix } from './matrix.js';
 import { readNpy, writeNpy } from './npy.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { fileText, readSafetensors, writeSafetensors } from './safetensors.js';
 
 function toMatrix(where: string, shape: number[], data: ArrayLike<number> | BigInt64Array, path: string): Matrix {
   if (shape.length !== 2) throw new NestlabArgumentError(where, path, 'a 2-D array [samples, units]', `shape [${shape}]`);
+  // Without a unit the row count is not bounded by the file's bytes (and means nothing).
+  if (shape[1] < 1) throw new NestlabArgumentError(where, path, 'a 2-D array [samples, units] with at least one unit', `shape [${shape}]`);
   if (data instanceof BigInt64Array) throw new NestlabArgumentError(where, path, 'a float (F32, F64, F16, BF16) or int32 array', 'int64 data');
   const f = data instanceof Float32Array ? data : Float32Array.from(data);
   return { data: f, rows: shape[0], cols: shape[1] };
@@ -67,7 +69,21 @@ export function writeActivations(path: string, m: Matrix): void {
 export function npyShardFiles(folder: string): string[] {
   const where = 'data.npyShardFiles';
   if (typeof folder !== 'string' || !existsSync(folder) || !statSync(folder).isDirectory()) throw new NestlabArgumentError(where, 'folder', 'an existing folder', folder);
-  const names = readdirSync(folder).filter((n) => n.toLowerCase().endsWith('.npy') && statSync(join(folder, n)).isFile());
+  let entries: string[];
+  try {
+    entries = readdirSync(folder);
+  } catch (e) {
+    throw new NestlabArgumentError(where, 'folder', 'a readable folder', fileText((e as Error).message.split('\n')[0], 200));
+  }
+  // A dangling link or an unreadable entry is not a shard (statSync would throw on it).
+  const isFile = (n: string) => {
+    try {
+      return statSync(join(folder, n), { throwIfNoEntry: false })?.isFile() === true;
+    } catch {
+      return false;
+    }
+  };
+  const names = entries.filter((n) => n.toLowerCase().endsWith('.npy') && isFile(n));
   if (names.length === 0) throw new NestlabArgumentError(where, folder, 'a folder holding .npy shards', 'no .npy file');
   names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return names.map((n) => join(folder, n));
@@ -82,6 +98,7 @@ export function npyShardFiles(folder: string): string[] {
 export function readActivationRows(paths: string[], maxRows = Infinity): Matrix {
   const where = 'data.readActivationRows';
   if (!Array.isArray(paths) || paths.length === 0) throw new NestlabArgumentError(where, 'paths', 'a non-empty array of activation files', paths);
+  if (maxRows !== Infinity && !(Number.isSafeInteger(maxRows) && maxRows >= 1)) throw new NestlabArgumentError(where, 'maxRows', 'a positive integer (or Infinity)', maxRows);
   const parts: Matrix[] = [];
   let rows = 0;
   for (const path of paths) {
@@ -141,6 +158,8 @@ export function readImages(path: string): { images: Matrix; shape: [number, numb
     throw new NestlabArgumentError(where, path, 'an array of pictures [rows, height·width] or [rows, height, width]', `shape [${a.shape}]`);
   }
   const cols = a.shape.slice(1).reduce((p, q) => p * q, 1);
+  // Without a pixel the row count is not bounded by the file's bytes (and means nothing).
+  if (cols < 1) throw new NestlabArgumentError(where, path, 'pictures of at least one pixel', `shape [${a.shape}]`);
   const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
   return { images: { data, rows: a.shape[0], cols }, shape: a.shape.length === 3 ? [a.shape[1], a.shape[2]] : null };
 }
@@ -153,14 +172,19 @@ export function readImages(path: string): { images: Matrix; shape: [number, numb
  */
 export function safetensorsTensorNames(path: string): string[] {
   const where = 'data.safetensorsTensorNames';
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new NestlabArgumentError(where, path, 'a readable file', fileText((e as Error).message.split('\n')[0], 200));
+  }
   try {
     const len = Buffer.alloc(8);
     if (readSync(fd, len, 0, 8, 0) !== 8) throw new NestlabArgumentError(where, path, 'a safetensors file (8-byte header length)', 'a shorter file');
     const n = Number(len.readBigUInt64LE(0));
     if (!(n > 1 && n <= 100_000_000 && n <= fstatSync(fd).size - 8)) throw new NestlabArgumentError(where, path, 'a safetensors file (a header length within the file)', n);
     const json = Buffer.alloc(n);
-    readSync(fd, json, 0, n, 8);
+    if (readSync(fd, json, 0, n, 8) !== n) throw new NestlabArgumentError(where, path, 'a safetensors file (a header length within the file)', n);
     let header: unknown;
     try {
       header = JSON.parse(json.toString('utf8'));
@@ -169,6 +193,9 @@ export function safetensorsTensorNames(path: string): string[] {
     }
     if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new NestlabArgumentError(where, path, 'a safetensors file (a JSON object header)', header);
     return Object.keys(header).filter((k) => k !== '__metadata__');
+  } catch (e) {
+    if (e instanceof NestlabError) throw e;
+    throw new NestlabArgumentError(where, path, 'a readable file', fileText((e as Error).message.split('\n')[0], 200)); // e.g. a folder
   } finally {
     closeSync(fd);
   }

@@ -10,6 +10,7 @@ import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, NestlabError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from './matrix.js';
 import { parseNpyHeader } from './npy.js';
+import { ioCall } from './files.js';
 
 /** Where training batches come from. Random access by (epoch, index) makes resuming exact. */
 export interface BatchSource {
@@ -125,7 +126,7 @@ export function npyShardSource(paths: string[]): BatchSource & { close(): void; 
   let cols = -1;
   try {
     for (const path of paths) {
-      const fd = openSync(path, 'r');
+      const fd = ioCall(where, 'open', path, () => openSync(path, 'r'));
       shards.push({ path, fd, rows: 0, dataStart: 0 });
       const head = Buffer.alloc(65536);
       const got = readSync(fd, head, 0, head.length, 0);
@@ -133,6 +134,8 @@ export function npyShardSource(paths: string[]): BatchSource & { close(): void; 
       if (h.descr !== '<f4' || h.shape.length !== 2) {
         throw new NestlabArgumentError(where, path, 'a 2-D float32 (<f4) array', `${h.descr}[${h.shape}]`);
       }
+      // Zero columns would let a tiny file claim any number of rows (and a row order that size).
+      if (h.shape[1] < 1) throw new NestlabArgumentError(where, path, 'a 2-D float32 array with at least one column', `${h.descr}[${h.shape}]`);
       if (cols === -1) cols = h.shape[1];
       if (h.shape[1] !== cols) throw new NestlabArgumentError(where, path, `${cols} columns like the first shard`, `${h.shape[1]} columns`);
       const size = fstatSync(fd).size;

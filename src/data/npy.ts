@@ -11,10 +11,9 @@
  * '<u8') are read only, as a Float64Array of the same values (refused from 2^53 in magnitude, where a
  * double is no longer exact). The writer writes the typed array's own dtype.
  */
-import { readFileSync } from 'node:fs';
 import { NestlabArgumentError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
-import { halfBitsToFloat32 } from './safetensors.js';
+import { fileText, halfBitsToFloat32, readFileBytes } from './safetensors.js';
 
 /**
  * An n-D array as .npy holds it: `shape` (C order, last axis fastest) and the flat typed `data`
@@ -97,15 +96,19 @@ export function parseNpyHeader(bytes: Uint8Array, source = 'bytes'): NpyHeader {
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new NestlabArgumentError(where, `${source}: header`, "a dict with 'descr', 'fortran_order' and 'shape'", header.trim());
+    throw new NestlabArgumentError(where, `${source}: header`, "a dict with 'descr', 'fortran_order' and 'shape'", fileText(header.trim()));
   }
   const key = descr === '<u1' ? '|u1' : descr === '<i1' ? '|i1' : descr;
   const type = Object.hasOwn(DESCR, key) ? DESCR[key] : undefined;
-  if (!type) throw new NestlabArgumentError(where, `${source}: dtype`, `one of ${Object.keys(DESCR).join(', ')} (little-endian)`, descr);
+  if (!type) throw new NestlabArgumentError(where, `${source}: dtype`, `one of ${Object.keys(DESCR).join(', ')} (little-endian)`, fileText(descr));
   if (fortran === 'True') throw new NestlabArgumentError(where, `${source}: fortran_order`, 'False (C order; save with np.ascontiguousarray)', 'True');
-  const shape = shapeText.split(',').map((t) => t.trim()).filter((t) => t.length > 0).map(Number);
-  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new NestlabArgumentError(where, `${source}: shape`, 'non-negative integers', shapeText);
-  return { descr: key, shape, dataStart: start + headerLen, dataBytes: shape.reduce((a, b) => a * b, 1) * type.bytes };
+  const dims = shapeText.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  const shape = dims.map((t) => (/^\d+$/.test(t) ? Number(t) : NaN));
+  // Each dimension below 2^53; any zero makes the array empty, else the product (beyond 2^53 only
+  // for arrays no file holds, which the caller's size check then refuses) gives the bytes.
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new NestlabArgumentError(where, `${source}: shape`, 'non-negative integers below 2^53', fileText(shapeText));
+  const dataBytes = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1) * type.bytes;
+  return { descr: key, shape, dataStart: start + headerLen, dataBytes };
 }
 
 /** Parses .npy bytes (float16 widened to Float32Array, 64-bit integers as Float64Array); throws a NestlabArgumentError naming the problem on malformed input. */
@@ -138,7 +141,7 @@ export function decodeNpy(bytes: Uint8Array, source = 'bytes'): NpyArray {
  * @example data.writeNpy('x.npy', { shape: [x.rows, x.cols], data: x.data }); // np.load('x.npy') reads it back
  */
 export function writeNpy(path: string, arr: NpyArray): void {
-  writeFileAtomic(path, encodeNpy(arr));
+  writeFileAtomic(path, encodeNpy(arr), 'data.writeNpy');
 }
 
 /**
@@ -151,5 +154,5 @@ export function writeNpy(path: string, arr: NpyArray): void {
  * @example const acts = data.readNpy('acts_fp16.npy'); // np.save of a float16 array: acts.data is a Float32Array
  */
 export function readNpy(path: string): NpyArray {
-  return decodeNpy(new Uint8Array(readFileSync(path)), path);
+  return decodeNpy(readFileBytes('data.readNpy', path), path);
 }

@@ -216,8 +216,33 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
 }
 
 /**
+ * A piece of text read from a file, fit for a one-line error message: as it is when short and
+ * printable, else JSON-quoted (control characters escaped) and cut to `max` characters.
+ */
+export function fileText(text: string, max = 80): string {
+  if (text.length <= max && !/[\u0000-\u001f\u007f\u2028\u2029]/.test(text)) return text;
+  return `${JSON.stringify(text.slice(0, max))}${text.length > max ? ` (${text.length} characters)` : ''}`;
+}
+
+/** A header value for an error message: a string on one short line, anything else as it is. */
+function got(value: unknown): unknown {
+  return typeof value === 'string' ? fileText(value) : value;
+}
+
+/** Whether `v` is a JSON number that is a dimension or byte offset: an integer in [0, 2^53). */
+function isSize(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
  * Parses safetensors bytes; throws a NestlabArgumentError naming what is wrong on bad input.
  * F16 / BF16 tensors come back as Float32Array with their dtype kept.
+ *
+ * The checks are the reference implementation's (huggingface/safetensors `validate`), all made
+ * on the header before any tensor is allocated: a header length within the file, a JSON object
+ * header, `__metadata__` a map of strings to strings, per tensor a known dtype, a shape of
+ * integers in [0, 2^53), offsets [begin, end] spanning exactly shape·dtype bytes inside the data
+ * section, and the tensors laid end to end from byte 0 to the end of the file (no overlap, no hole).
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   const where = 'data.readSafetensors';
@@ -233,43 +258,65 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensor
     throw new NestlabArgumentError(where, source, 'a JSON header', 'unparseable header bytes');
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-    throw new NestlabArgumentError(where, source, 'a JSON object header', header);
+    throw new NestlabArgumentError(where, source, 'a JSON object header', got(header));
   }
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
-  const tensors: Record<string, NamedTensor> = {};
   let metadata: Record<string, string> = {};
+  const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new NestlabArgumentError(where, `${source}: __metadata__`, 'an object of strings', got(entry));
+      for (const [key, value] of Object.entries(entry)) {
+        if (typeof value !== 'string') throw new NestlabArgumentError(where, `${source}: __metadata__.${fileText(key)}`, 'a string', got(value));
+      }
       metadata = entry as Record<string, string>;
       continue;
     }
-    const e = entry as { dtype?: string; shape?: unknown; data_offsets?: unknown };
-    if (!isDtype(e?.dtype)) {
-      throw new NestlabArgumentError(where, `${source}: tensor ${name}.dtype`, `one of ${DTYPES.join(', ')}`, e?.dtype);
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    const tensor = `${source}: tensor ${fileText(name)}`;
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new NestlabArgumentError(where, tensor, 'an object {dtype, shape, data_offsets}', got(e));
+    if (!isDtype(e.dtype)) {
+      throw new NestlabArgumentError(where, `${tensor}.dtype`, `one of ${DTYPES.join(', ')}`, got(e.dtype));
     }
     const dtype = e.dtype;
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
-      throw new NestlabArgumentError(where, `${source}: tensor ${name}.shape`, 'an array of non-negative integers', shape);
+    if (!Array.isArray(shape) || !shape.every(isSize)) {
+      throw new NestlabArgumentError(where, `${tensor}.shape`, 'an array of integers in [0, 2^53)', got(shape));
     }
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0) || off[0] > off[1]) {
-      throw new NestlabArgumentError(where, `${source}: tensor ${name}.data_offsets`, '[begin, end] with 0 <= begin <= end', off);
+    if (!Array.isArray(off) || off.length !== 2 || !off.every(isSize) || off[0] > off[1]) {
+      throw new NestlabArgumentError(where, `${tensor}.data_offsets`, '[begin, end] with 0 <= begin <= end', got(off));
     }
     const [begin, end] = off as number[];
-    const expected = product(shape) * BYTES[dtype];
+    // Any zero dimension makes the tensor empty; else a product beyond 2^53 is beyond any file.
+    const expected = shape.includes(0) ? 0 : product(shape) * BYTES[dtype];
     if (end - begin !== expected) {
-      throw new NestlabArgumentError(where, `${source}: tensor ${name}`, `${expected} bytes for ${dtype}[${shape}]`, `${end - begin} bytes`);
+      throw new NestlabArgumentError(where, tensor, `${expected} bytes for ${dtype}[${shape}]`, `${end - begin} bytes`);
     }
     if (end > dataLength) {
-      throw new NestlabArgumentError(where, `${source}: tensor ${name}`, `data within the file (end ${end} <= ${dataLength})`, 'a truncated file');
+      throw new NestlabArgumentError(where, tensor, `data within the file (end ${end} <= ${dataLength})`, 'a truncated file');
     }
+    entries.push({ name, dtype, shape: shape as number[], begin, end });
+  }
+  // End to end: sorted by offset, each tensor begins where the previous one ended, the last ends the file.
+  const order = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const t of order) {
+    if (t.begin !== at) {
+      throw new NestlabArgumentError(where, `${source}: tensor ${fileText(t.name)}.data_offsets`, `to begin at byte ${at}, where the previous tensor ends (no overlap, no gap)`, `[${t.begin}, ${t.end}]`);
+    }
+    at = t.end;
+  }
+  if (at !== dataLength) throw new NestlabArgumentError(where, source, `${at} data bytes after the header (the end of the last tensor)`, `${dataLength} bytes`);
+  const tensors: Record<string, NamedTensor> = {};
+  for (const { name, dtype, shape, begin, end } of entries) {
     // Copy so the typed array is aligned whatever the header length.
     const raw = bytes.slice(dataStart + begin, dataStart + end);
-    const count = expected / BYTES[dtype];
+    const count = (end - begin) / BYTES[dtype];
     const data = dtype === 'F16' || dtype === 'BF16' ? halfBitsToFloat32(new Uint16Array(raw.buffer, 0, count), dtype) : new CTOR[dtype](raw.buffer, 0, count);
-    tensors[name] = { dtype, shape: shape as number[], data };
+    // defineProperty: a tensor named "__proto__" is a tensor, not the object's prototype.
+    Object.defineProperty(tensors, name, { value: { dtype, shape, data }, enumerable: true, writable: true, configurable: true });
   }
   return { tensors, metadata };
 }
@@ -283,8 +330,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'bytes'): { tensor
  * @example data.writeSafetensors('w.safetensors', { W: { dtype: 'F32', shape: [x.rows, x.cols], data: x.data } }, { step: '100' });
  * @example data.writeSafetensors('w16.safetensors', { W: { dtype: 'F16', shape: [x.rows, x.cols], data: x.data } }); // half the bytes
  */
-export function writeSafetensors(path: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+export function writeSafetensors(path: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>, where = 'data.writeSafetensors'): void {
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata), where);
 }
 
 /**
@@ -296,5 +343,15 @@ export function writeSafetensors(path: string, tensors: Record<string, NamedTens
  * @example const { tensors, metadata } = data.readSafetensors('sae.safetensors'); // tensors.W_enc.shape, metadata.step
  */
 export function readSafetensors(path: string): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
-  return decodeSafetensors(new Uint8Array(readFileSync(path)), path);
+  return decodeSafetensors(readFileBytes('data.readSafetensors', path), path);
+}
+
+/** The bytes of a file, or a NestlabArgumentError naming it when it cannot be read (missing, a folder, no permission). */
+export function readFileBytes(where: string, path: string): Uint8Array {
+  if (typeof path !== 'string' || path === '') throw new NestlabArgumentError(where, 'path', 'a file path', path);
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new NestlabArgumentError(where, path, 'a readable file', fileText(((e as Error).message ?? String(e)).split('\n')[0], 200));
+  }
 }

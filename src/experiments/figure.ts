@@ -47,10 +47,10 @@ export async function writeFigure(result: ExperimentResult<ExperimentResult['row
     csv: join(dir, `${id}.csv`),
     json: join(dir, `${id}.json`),
   };
-  writeFileAtomic(files.svg, svg);
-  writeFileAtomic(files.png, svgToPng(svg));
-  writeFileAtomic(files.csv, rowsToCsv(result.rows));
-  writeFileAtomic(files.json, `${JSON.stringify(result.meta, null, 2)}\n`);
+  writeFileAtomic(files.svg, svg, 'figures.saveFigure');
+  writeFileAtomic(files.png, svgToPng(svg), 'figures.saveFigure');
+  writeFileAtomic(files.csv, rowsToCsv(result.rows), 'figures.saveFigure');
+  writeFileAtomic(files.json, `${JSON.stringify(result.meta, null, 2)}\n`, 'figures.saveFigure');
   return files;
 }
 
@@ -84,7 +84,7 @@ export function readSavedResult(id: string, seed: number, params: unknown, dir =
 export async function saveFigure(result: ExperimentResult<ExperimentResult['rows'][number], BaseMeta<unknown>>, dir = FIGURES_DIR): Promise<FigureFiles & { result: string }> {
   const files = await writeFigure(result, dir);
   const path = resultPath(result.meta.id, dir);
-  writeFileAtomic(path, JSON.stringify(result));
+  writeFileAtomic(path, JSON.stringify(result), 'figures.saveFigure');
   return { ...files, result: path };
 }
 

@@ -10,8 +10,8 @@
  *   <dir>/step-00000100/                   a model folder as above, plus
  *   <dir>/step-00000100/trainer_state.safetensors   adam_m.<name>, adam_v.<name> (F32); step, config_hash, training in metadata
  *
- * Every file is written atomically (temp + rename) and latest.json last, so a crash leaves the
- * previous checkpoint in force; the two newest step folders are kept. The hash that guards a
+ * A step folder is written under a hidden name and renamed into place when complete, and
+ * latest.json is rewritten (atomically) last, so a crash leaves the previous checkpoint in force; the two newest step folders are kept. The hash that guards a
  * resume covers the architecture only: the training config may change between runs (more steps).
  * Batches are a pure function of (seed, step) (`sampleWindows`), so weights, moments and the step
  * resume a run bit-identically.
@@ -19,12 +19,12 @@
  * Hand-written: a thin mapping between a model's variables and the safetensors / JSON files.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf.js';
-import { readJsonObject, writeFileAtomic } from '../data/files.js';
-import { isFloat32Tensor, readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
-import { NestlabArgumentError, checkFinite } from '../errors.js';
+import { commitCheckpoint, readJsonObject, writeFileAtomic, writeFolderAtomic } from '../data/files.js';
+import { fileText, isFloat32Tensor, readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
+import { NestlabArgumentError, checkFinite, describe } from '../errors.js';
 import { LM_ARCHITECTURE_FIELDS, lmArchitecture, lmTraining, type LmArchitecture, type LmTraining } from './config.js';
 import { lmFromParameters, parameterShapes, type Lm } from './model.js';
 import { tokenizerFromJson, tokenizerToJson, type WordTokenizer } from './tokenizer.js';
@@ -89,25 +89,29 @@ function checkModelAndTokenizer(where: string, model: Lm, tokenizer: WordTokeniz
   return json;
 }
 
-/** Writes the three files of a model folder; the caller has checked model and tokenizer. */
-async function writeModelFolder(where: string, model: Lm, tokenizerJson: string, folder: string): Promise<void> {
-  const arch = model.architecture;
+/** Every parameter of `model` read back as an F32 tensor (finite, or an error naming it: a checkpoint that cannot be loaded back is never written). */
+async function modelTensors(where: string, model: Lm): Promise<Record<string, NamedTensor>> {
   const tensors: Record<string, NamedTensor> = {};
-  for (const [name, shape] of parameterShapes(arch)) {
+  for (const [name, shape] of parameterShapes(model.architecture)) {
     const v = model.params.get(name);
     if (v === undefined || v.isDisposed) throw new NestlabArgumentError(where, `model.params ${name}`, 'a live variable', v === undefined ? 'none' : 'a disposed variable');
     const data = await variableValues(v);
-    checkFinite(where, `model.params ${name}`, data); // a checkpoint that cannot be loaded back is never written
+    checkFinite(where, `model.params ${name}`, data);
     tensors[name] = { dtype: 'F32', shape, data };
   }
+  return tensors;
+}
+
+/** Writes the three files of a model folder from values read before (modelTensors); the caller has checked the tokenizer. */
+function writeModelFolder(where: string, arch: LmArchitecture, tensors: Record<string, NamedTensor>, tokenizerJson: string, folder: string): void {
   writeSafetensors(join(folder, 'model.safetensors'), tensors, {
     format: LM_FORMAT,
     version: String(LM_CHECKPOINT_VERSION),
     config_hash: lmArchitectureHash(arch),
     architecture: JSON.stringify(arch),
-  });
-  writeFileAtomic(join(folder, 'tokenizer.json'), tokenizerJson);
-  writeFileAtomic(join(folder, 'cfg.json'), `${JSON.stringify({ format: LM_FORMAT, version: LM_CHECKPOINT_VERSION, architecture: arch }, null, 2)}\n`);
+  }, where);
+  writeFileAtomic(join(folder, 'tokenizer.json'), tokenizerJson, where);
+  writeFileAtomic(join(folder, 'cfg.json'), `${JSON.stringify({ format: LM_FORMAT, version: LM_CHECKPOINT_VERSION, architecture: arch }, null, 2)}\n`, where);
 }
 
 /**
@@ -122,7 +126,22 @@ export async function saveLm(model: Lm, tokenizer: WordTokenizer, folder: string
   const where = 'lm.save';
   const dir = checkFolder(where, 'folder', folder);
   const json = checkModelAndTokenizer(where, model, tokenizer);
-  await writeModelFolder(where, model, json, dir);
+  writeModelFolder(where, model.architecture, await modelTensors(where, model), json, dir);
+}
+
+/** A value read from a file, for an error message: a string on one short line, anything else as it is. */
+function got(value: unknown): unknown {
+  return typeof value === 'string' ? fileText(value) : value;
+}
+
+/** Runs a validator on values read from a file; a string it refuses is cut to one short line in the error. */
+function checkRead<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof NestlabArgumentError && typeof e.got === 'string') throw new NestlabArgumentError(e.where, e.argument, e.expected, fileText(e.got));
+    throw e;
+  }
 }
 
 /** The model folder `path` names: itself if it holds cfg.json, else latest.json's step folder; null if neither. */
@@ -131,10 +150,10 @@ function resolveModelFolder(where: string, path: string): { folder: string; late
   const latestPath = join(path, 'latest.json');
   if (!existsSync(latestPath)) return null;
   const latest = readJsonObject(where, latestPath);
-  if (latest.format !== LM_CHECKPOINT_FORMAT) throw new NestlabArgumentError(where, `format in ${latestPath}`, JSON.stringify(LM_CHECKPOINT_FORMAT), latest.format);
-  if (latest.version !== LM_CHECKPOINT_VERSION) throw new NestlabArgumentError(where, `version in ${latestPath}`, String(LM_CHECKPOINT_VERSION), latest.version);
+  if (latest.format !== LM_CHECKPOINT_FORMAT) throw new NestlabArgumentError(where, `format in ${latestPath}`, JSON.stringify(LM_CHECKPOINT_FORMAT), got(latest.format));
+  if (latest.version !== LM_CHECKPOINT_VERSION) throw new NestlabArgumentError(where, `version in ${latestPath}`, String(LM_CHECKPOINT_VERSION), got(latest.version));
   if (typeof latest.folder !== 'string' || !/^step-\d+$/.test(latest.folder)) {
-    throw new NestlabArgumentError(where, `folder in ${latestPath}`, 'the name of a step folder (step-NNNNNNNN)', latest.folder);
+    throw new NestlabArgumentError(where, `folder in ${latestPath}`, 'the name of a step folder (step-NNNNNNNN)', got(latest.folder));
   }
   const folder = join(path, latest.folder);
   if (!existsSync(join(folder, 'cfg.json'))) throw new NestlabArgumentError(where, `folder in ${latestPath}`, 'a step folder that holds cfg.json', folder);
@@ -146,11 +165,11 @@ function readArchitecture(where: string, cfgPath: string): LmArchitecture {
   for (const key of Object.keys(cfg)) {
     if (!['format', 'version', 'architecture'].includes(key)) throw new NestlabArgumentError(where, `the fields of ${cfgPath}`, 'format, version and architecture only', JSON.stringify(key));
   }
-  if (cfg.format !== LM_FORMAT) throw new NestlabArgumentError(where, `format in ${cfgPath}`, JSON.stringify(LM_FORMAT), cfg.format);
-  if (cfg.version !== LM_CHECKPOINT_VERSION) throw new NestlabArgumentError(where, `version in ${cfgPath}`, String(LM_CHECKPOINT_VERSION), cfg.version);
+  if (cfg.format !== LM_FORMAT) throw new NestlabArgumentError(where, `format in ${cfgPath}`, JSON.stringify(LM_FORMAT), got(cfg.format));
+  if (cfg.version !== LM_CHECKPOINT_VERSION) throw new NestlabArgumentError(where, `version in ${cfgPath}`, String(LM_CHECKPOINT_VERSION), got(cfg.version));
   const a = cfg.architecture;
   if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new NestlabArgumentError(where, `architecture in ${cfgPath}`, 'an object (lm.architecture)', a);
-  const arch = asCaller(where, () => lmArchitecture(a as LmArchitecture), 'architecture.', `in ${cfgPath}`);
+  const arch = asCaller(where, () => checkRead(() => lmArchitecture(a as LmArchitecture)), 'architecture.', `in ${cfgPath}`);
   // Every field written explicitly, so a default can never stand in for a value that was lost.
   for (const f of LM_ARCHITECTURE_FIELDS) if (!(f in a)) throw new NestlabArgumentError(where, `architecture.${f} in ${cfgPath}`, 'present', 'none');
   return arch;
@@ -241,21 +260,18 @@ export async function saveLmCheckpoint(dir: string, model: Lm, tokenizer: WordTo
       tensors[`${prefix}.${name}`] = { dtype: 'F32', shape, data };
     }
   }
-  await writeModelFolder(where, model, json, folder);
-  writeSafetensors(join(folder, 'trainer_state.safetensors'), tensors, {
-    format: LM_CHECKPOINT_FORMAT,
-    version: String(LM_CHECKPOINT_VERSION),
-    step: String(step),
-    config_hash: hash,
-    training: JSON.stringify(cfg),
-  });
-  writeFileAtomic(join(dir, 'latest.json'), `${JSON.stringify({ format: LM_CHECKPOINT_FORMAT, version: LM_CHECKPOINT_VERSION, step, folder: folderName, config_hash: hash }, null, 2)}\n`);
-  // keep the newest KEEP step folders (the one just written always among them)
-  // by step number, not by name: a step past 99,999,999 has a ninth digit
-  const steps = readdirSync(dir)
-    .filter((n) => /^step-\d+$/.test(n) && statSync(join(dir, n)).isDirectory())
-    .sort((x, y) => Number(x.slice(5)) - Number(y.slice(5)));
-  for (const old of steps.slice(0, Math.max(0, steps.length - KEEP))) if (old !== folderName) rmSync(join(dir, old), { recursive: true, force: true });
+  const weights = await modelTensors(where, model);
+  writeFolderAtomic(folder, (tmp) => {
+    writeModelFolder(where, model.architecture, weights, json, tmp);
+    writeSafetensors(join(tmp, 'trainer_state.safetensors'), tensors, {
+      format: LM_CHECKPOINT_FORMAT,
+      version: String(LM_CHECKPOINT_VERSION),
+      step: String(step),
+      config_hash: hash,
+      training: JSON.stringify(cfg),
+    }, where);
+  }, where);
+  commitCheckpoint(dir, folderName, { format: LM_CHECKPOINT_FORMAT, version: LM_CHECKPOINT_VERSION, step, folder: folderName, config_hash: hash }, KEEP, where);
   return folder;
 }
 
@@ -294,27 +310,27 @@ export function loadLmCheckpoint(dir: string, where = 'lm.loadCheckpoint'): LmCh
   try {
     const hash = lmArchitectureHash(model.architecture);
     const latestPath = join(dir, 'latest.json');
-    if (latest.config_hash !== hash) throw new NestlabArgumentError(where, `config_hash in ${latestPath}`, `${hash} (the hash of the architecture in ${join(folder, 'cfg.json')})`, latest.config_hash);
+    if (latest.config_hash !== hash) throw new NestlabArgumentError(where, `config_hash in ${latestPath}`, `${hash} (the hash of the architecture in ${join(folder, 'cfg.json')})`, got(latest.config_hash));
     const statePath = join(folder, 'trainer_state.safetensors');
     if (!existsSync(statePath)) throw new NestlabArgumentError(where, 'dir', `a checkpoint with ${statePath}`, 'a step folder without trainer state');
     const { tensors, metadata } = asCaller(where, () => readSafetensors(statePath));
     if (metadata.config_hash !== hash) {
-      throw new NestlabArgumentError(where, `config_hash in ${statePath}`, `${hash} (the hash of the architecture in ${join(folder, 'cfg.json')})`, metadata.config_hash);
+      throw new NestlabArgumentError(where, `config_hash in ${statePath}`, `${hash} (the hash of the architecture in ${join(folder, 'cfg.json')})`, got(metadata.config_hash));
     }
     const step = Number(metadata.step);
     if (metadata.step === undefined || !Number.isInteger(step) || step < 0 || step !== latest.step) {
-      throw new NestlabArgumentError(where, `step in ${statePath}`, `the step of ${latestPath} (${String(latest.step)})`, metadata.step);
+      throw new NestlabArgumentError(where, `step in ${statePath}`, `the step of ${latestPath} (${describe(got(latest.step))})`, got(metadata.step));
     }
     let trainingJson: unknown;
     try {
       trainingJson = JSON.parse(metadata.training ?? '');
     } catch {
-      throw new NestlabArgumentError(where, `training in ${statePath}`, 'the training config as JSON', metadata.training ?? 'none');
+      throw new NestlabArgumentError(where, `training in ${statePath}`, 'the training config as JSON', got(metadata.training ?? 'none'));
     }
     if (typeof trainingJson !== 'object' || trainingJson === null || Array.isArray(trainingJson)) {
       throw new NestlabArgumentError(where, `training in ${statePath}`, 'a JSON object (lm.training)', trainingJson);
     }
-    const training = asCaller(where, () => lmTraining(trainingJson as LmTraining), 'training.', `in ${statePath}`);
+    const training = asCaller(where, () => checkRead(() => lmTraining(trainingJson as LmTraining)), 'training.', `in ${statePath}`);
     for (const [name, shape] of parameterShapes(model.architecture)) {
       for (const [prefix, moments] of [['adam_m', m], ['adam_v', v]] as const) {
         const t = tensors[`${prefix}.${name}`];

@@ -80,12 +80,13 @@ function checkStream(where: string, argument: string, stream: unknown, vocabSize
   return stream;
 }
 
-/** Whether every weight of the model is finite (one scalar read back). */
-async function weightsFinite(model: Lm): Promise<boolean> {
-  const s = tf.tidy(() => tf.addN([...model.params.values()].map((p) => tf.sum(tf.mul(p, 0))))); // 0 iff all finite, else NaN
-  const value = (await s.data())[0];
+/** The names of the weights that hold a value that is not finite (one small vector read back). */
+async function nonFiniteWeights(model: Lm): Promise<string[]> {
+  const names = [...model.params.keys()];
+  const s = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.mul(model.params.get(n) as tf.Variable, 0))))); // 0 iff all finite, else NaN
+  const values = await s.data();
   s.dispose();
-  return value === 0;
+  return names.filter((_, i) => values[i] !== 0);
 }
 
 /**
@@ -180,8 +181,9 @@ export async function trainLm(model: Lm, trainStream: Int32Array, options: Train
       const last = s === training.steps;
       if (dir !== undefined && (s % training.checkpointEvery === 0 || last)) {
         // Finite loss and gradient can still overflow a weight; such a state is not saved.
-        if (!(await weightsFinite(model))) {
-          throw new NestlabComputationError(where, `step ${s}: a weight is not finite after the update; lower learningRate or raise warmupSteps (the last checkpoint in ${dir} is kept)`);
+        const bad = await nonFiniteWeights(model);
+        if (bad.length > 0) {
+          throw new NestlabComputationError(where, `step ${s}: ${bad.join(', ')} not finite after the update; lower training.learningRate or raise training.warmupSteps (the last checkpoint in ${dir} is kept)`);
         }
         await saveLmCheckpoint(dir, model, tokenizer, state, training);
       }

@@ -16,6 +16,7 @@
  * own pre-tokenization, which is exactly what we do not want here.
  */
 import type { BrownDocument } from '../data/brown.js';
+import { fileText } from '../data/safetensors.js';
 import { NestlabArgumentError, NestlabComputationError, checkInt, checkKnownKeys } from '../errors.js';
 
 /**
@@ -282,7 +283,7 @@ export function tokenizerFromJson(text: string, source: string): WordTokenizer {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new NestlabArgumentError(where, source, 'JSON text', `text that does not parse (${(e as Error).message})`);
+    throw new NestlabArgumentError(where, source, 'JSON text', `text that does not parse (${fileText((e as Error).message, 200)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new NestlabArgumentError(where, source, `a JSON object {"format": "${FORMAT}", ...}`, parsed);
@@ -290,13 +291,15 @@ export function tokenizerFromJson(text: string, source: string): WordTokenizer {
   const fields = parsed as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
     if (!['format', 'version', 'lowercase', 'vocab'].includes(key)) {
-      throw new NestlabArgumentError(where, `the fields of ${source}`, 'format, version, lowercase and vocab only', JSON.stringify(key));
+      throw new NestlabArgumentError(where, `the fields of ${source}`, 'format, version, lowercase and vocab only', fileText(JSON.stringify(key)));
     }
   }
-  if (fields.format !== FORMAT) throw new NestlabArgumentError(where, `format in ${source}`, JSON.stringify(FORMAT), fields.format);
-  if (fields.version !== VERSION) throw new NestlabArgumentError(where, `version in ${source}`, String(VERSION), fields.version);
-  if (typeof fields.lowercase !== 'boolean') throw new NestlabArgumentError(where, `lowercase in ${source}`, 'true or false', fields.lowercase);
+  // Strings from the file appear in errors on one short line (fileText).
+  const got = (value: unknown) => (typeof value === 'string' ? fileText(value) : value);
+  if (fields.format !== FORMAT) throw new NestlabArgumentError(where, `format in ${source}`, JSON.stringify(FORMAT), got(fields.format));
+  if (fields.version !== VERSION) throw new NestlabArgumentError(where, `version in ${source}`, String(VERSION), got(fields.version));
+  if (typeof fields.lowercase !== 'boolean') throw new NestlabArgumentError(where, `lowercase in ${source}`, 'true or false', got(fields.lowercase));
   const problem = vocabProblem(fields.vocab, fields.lowercase);
-  if (problem) throw new NestlabArgumentError(where, `${problem.argument} in ${source}`, problem.expected, problem.got);
+  if (problem) throw new NestlabArgumentError(where, `${problem.argument} in ${source}`, problem.expected, got(problem.got));
   return { kind: 'word', lowercase: fields.lowercase, vocab: fields.vocab as string[] };
 }

@@ -122,7 +122,7 @@ export async function lmTrainStep(model: Lm, state: LmTrainerState, training: Lm
   const gradNorm = Math.sqrt(sqValue[0]);
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
     for (const g of gradList) g.dispose();
-    throw new NestlabComputationError('lm.train', `step ${state.step + 1}: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} is ${Number.isFinite(loss) ? gradNorm : loss}; lower learningRate or raise warmupSteps (the last checkpoint is kept)`);
+    throw new NestlabComputationError('lm.train', `step ${state.step + 1}: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} is ${Number.isFinite(loss) ? gradNorm : loss}; lower training.learningRate or raise training.warmupSteps (the last checkpoint is kept)`);
   }
   const clip = training.gradClip > 0 && gradNorm > training.gradClip ? training.gradClip / gradNorm : 1;
   const t = state.step + 1;

@@ -6,18 +6,19 @@
  *   <dir>/step-00000100/sae_weights.safetensors   W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec (+ threshold [d_sae])
  *   <dir>/step-00000100/trainer_state.safetensors  Adam moments, samples-since-fired and latent-order EMA (F64); step, θ estimate, L1 controller in metadata
  *
- * Every file is written atomically (temp + rename) and `latest.json` last, so a crash leaves the
- * previous checkpoint in force. The two newest step folders are kept. The batch order is a pure
+ * A step folder is written under a hidden name and renamed into place when complete, and
+ * `latest.json` is rewritten (atomically) last, so a crash leaves the previous checkpoint in force.
+ * The two newest step folders are kept. The batch order is a pure
  * function of (seed, epoch, index), so no RNG state needs saving: (weights, Adam state, dead
  * counters, θ, step) resume a run exactly.
  *
  * Hand-written: a thin mapping between nestlab's arrays and the safetensors / JSON files.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonObject, writeFileAtomic } from '../data/files.js';
-import { readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
-import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf } from '../errors.js';
+import { commitCheckpoint, readJsonObject, writeFileAtomic, writeFolderAtomic } from '../data/files.js';
+import { fileText, readSafetensors, writeSafetensors, type NamedTensor } from '../data/safetensors.js';
+import { NestlabArgumentError, checkKnownKeys, checkNumber, checkOneOf, describe } from '../errors.js';
 import { architectureHash } from './config.js';
 import type { Sae } from './model.js';
 import { readSaeLens, tensorAs, writeSaeLens, SAE_DTYPES, type SaeDtype, type SaeLensRead, type SaeLensReadOptions } from './saelens.js';
@@ -39,16 +40,20 @@ function f32(shape: number[], data: Float32Array): NamedTensor {
 
 /**
  * Saves `sae` (and the trainer `state`, if given) as a new step folder under `dir` and points
- * latest.json at it. Returns the step folder's path.
+ * latest.json at it. Returns the step folder's path. The step folder is written in full under a
+ * hidden name and renamed into place, and latest.json is rewritten only after that, so a process
+ * killed at any moment leaves the previous checkpoint in force and no half-written one under a
+ * step name. A write that fails (full or read-only disk) throws a NestlabIoError naming the file.
  */
-export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null = null): string {
+export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null = null, where = 'sae.train'): string {
   const { dIn: d, dSae: m } = sae.cfg;
   const step = state?.step ?? 0;
   const hash = architectureHash(sae.cfg);
   const folderName = `step-${String(step).padStart(8, '0')}`;
   const folder = join(dir, folderName);
-  saveSae(sae, folder);
-  if (state !== null) {
+  writeFolderAtomic(folder, (tmp) => {
+    writeSaeFolder(sae, tmp, 'float32', where);
+    if (state === null) return;
     const t: Record<string, NamedTensor> = {};
     for (const [name, key, shape] of [
       ['W_enc', 'wEnc', [d, m]],
@@ -61,19 +66,16 @@ export function saveCheckpoint(dir: string, sae: Sae, state: TrainerState | null
     }
     t.tokens_since_fired = { dtype: 'F64', shape: [m], data: state.tokensSinceFired };
     t.latent_order_ema = { dtype: 'F64', shape: [m], data: state.latentEma };
-    writeSafetensors(join(folder, 'trainer_state.safetensors'), t, {
+    writeSafetensors(join(tmp, 'trainer_state.safetensors'), t, {
       step: String(step),
       threshold_ema: String(state.thresholdEma),
       threshold_updates: String(state.thresholdUpdates),
       l1_scale: String(state.l1Scale),
       config_hash: hash,
       nestlab_checkpoint_version: String(CHECKPOINT_VERSION),
-    });
-  }
-  writeFileAtomic(join(dir, 'latest.json'), `${JSON.stringify({ version: CHECKPOINT_VERSION, step, folder: folderName, config_hash: hash }, null, 2)}\n`);
-  // keep the newest KEEP step folders
-  const steps = readdirSync(dir).filter((n) => /^step-\d+$/.test(n) && statSync(join(dir, n)).isDirectory()).sort();
-  for (const old of steps.slice(0, Math.max(0, steps.length - KEEP))) if (old !== folderName) rmSync(join(dir, old), { recursive: true, force: true });
+    }, where);
+  }, where);
+  commitCheckpoint(dir, folderName, { version: CHECKPOINT_VERSION, step, folder: folderName, config_hash: hash }, KEEP, where);
   return folder;
 }
 
@@ -97,9 +99,14 @@ export function saveSae(sae: Sae, folder: string, options: SaveSaeOptions = {}):
   if (typeof folder !== 'string' || folder === '') throw new NestlabArgumentError(where, 'folder', 'a folder path', folder);
   checkKnownKeys(where, options, ['dtype']);
   const dtype = checkOneOf(where, 'options.dtype', options.dtype ?? 'float32', SAE_DTYPES);
+  writeSaeFolder(sae, folder, dtype, where);
+}
+
+/** The two files of a SAELens folder: the weights first, cfg.json last. */
+function writeSaeFolder(sae: Sae, folder: string, dtype: SaeDtype, where: string): void {
   const { cfg, tensors } = writeSaeLens(sae, dtype, CHECKPOINT_VERSION);
-  writeSafetensors(join(folder, 'sae_weights.safetensors'), tensors, { config_hash: String(cfg.config_hash), nestlab_checkpoint_version: String(CHECKPOINT_VERSION) });
-  writeFileAtomic(join(folder, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  writeSafetensors(join(folder, 'sae_weights.safetensors'), tensors, { config_hash: String(cfg.config_hash), nestlab_checkpoint_version: String(CHECKPOINT_VERSION) }, where);
+  writeFileAtomic(join(folder, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`, where);
 }
 
 /** The step folder `path` points at: itself if it has sae_weights.safetensors, else latest.json's folder. */
@@ -107,11 +114,16 @@ function resolveFolder(path: string): string | null {
   if (existsSync(join(path, 'sae_weights.safetensors'))) return path;
   const latest = join(path, 'latest.json');
   if (!existsSync(latest)) return null;
-  const j = readJsonObject('sae.load', latest) as { version?: number; folder?: string };
-  if (!READABLE_VERSIONS.includes(Number(j.version))) {
-    throw new NestlabArgumentError('sae.load', 'checkpoint', `version ${READABLE_VERSIONS.join(', ')}`, `version ${j.version}`);
+  const j = readJsonObject('sae.load', latest);
+  // Only numbers and strings are converted: Number() of an object from JSON may throw.
+  const version = typeof j.version === 'number' || typeof j.version === 'string' ? Number(j.version) : NaN;
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new NestlabArgumentError('sae.load', 'checkpoint', `version ${READABLE_VERSIONS.join(', ')}`, `version ${typeof j.version === 'string' ? fileText(j.version) : describe(j.version)}`);
   }
-  return join(path, String(j.folder));
+  if (typeof j.folder !== 'string' || !/^step-\d+$/.test(j.folder)) {
+    throw new NestlabArgumentError('sae.load', `folder in ${latest}`, 'the name of a step folder (step-NNNNNNNN)', typeof j.folder === 'string' ? fileText(j.folder) : j.folder);
+  }
+  return join(path, j.folder);
 }
 
 /**
@@ -135,12 +147,22 @@ export function loadSae(path: string, options: SaeLensReadOptions = {}): Sae {
   return loadFolder(folder, options).sae;
 }
 
+/** `readSafetensors`, its errors under the name of the function the user called. */
+function readTensorsAs(where: string, path: string): ReturnType<typeof readSafetensors> {
+  try {
+    return readSafetensors(path);
+  } catch (e) {
+    if (e instanceof NestlabArgumentError && e.where !== where) throw new NestlabArgumentError(where, e.argument, e.expected, e.got);
+    throw e;
+  }
+}
+
 function loadFolder(folder: string, options: SaeLensReadOptions = {}): SaeLensRead {
   const where = 'sae.load';
   const cfgPath = join(folder, 'cfg.json');
   if (!existsSync(cfgPath)) throw new NestlabArgumentError(where, 'path', 'a folder containing cfg.json', folder);
   const json = readJsonObject(where, cfgPath);
-  const { tensors } = readSafetensors(join(folder, 'sae_weights.safetensors'));
+  const { tensors } = readTensorsAs(where, join(folder, 'sae_weights.safetensors'));
   // SAELens keeps the factor of 'expected_average_only_in' beside mid-training checkpoints.
   const scalerPath = join(folder, 'activation_scaler.json');
   const scaler = existsSync(scalerPath) ? readJsonObject(where, scalerPath).scaling_factor : undefined;
@@ -158,10 +180,12 @@ export function loadCheckpoint(dir: string): { sae: Sae; state: TrainerState | n
   const { sae, hash } = loadFolder(folder);
   const statePath = join(folder, 'trainer_state.safetensors');
   if (!existsSync(statePath)) return { sae, state: null };
-  const { tensors, metadata } = readSafetensors(statePath);
+  const { tensors, metadata } = readTensorsAs(where, statePath);
   if (metadata.config_hash !== hash) {
-    throw new NestlabArgumentError(where, 'trainer_state.safetensors', `config hash ${hash} (as the weights)`, metadata.config_hash);
+    throw new NestlabArgumentError(where, 'trainer_state.safetensors', `config hash ${hash} (as the weights)`, metadata.config_hash === undefined ? undefined : fileText(metadata.config_hash));
   }
+  const step = Number(metadata.step);
+  if (!Number.isSafeInteger(step) || step < 0) throw new NestlabArgumentError(where, 'step in trainer_state.safetensors', 'a step count (an integer ≥ 0)', metadata.step === undefined ? undefined : fileText(metadata.step));
   const { dIn: d, dSae: m } = sae.cfg;
   const moments = (prefix: string) => ({
     wEnc: tensorAs(where, tensors, `${prefix}.W_enc`, [d, m]),
@@ -180,7 +204,7 @@ export function loadCheckpoint(dir: string): { sae: Sae; state: TrainerState | n
   return {
     sae,
     state: {
-      step: Number(metadata.step),
+      step,
       adamM: moments('adam_m'),
       adamV: moments('adam_v'),
       tokensSinceFired: (tsf.data as Float64Array).slice(),

@@ -239,6 +239,11 @@ export interface UpdateArgs {
   eps: number;
   /** The global-norm clip factor applied to the gradients first (1: none). */
   scale: number;
+  /**
+   * Written by adamRange: slot 4·thread + k is 0 when every parameter of array k that the thread
+   * updated is finite, else NaN (a shared array, zeroed by the caller; read after the run).
+   */
+  nonFinite: Float32Array;
 }
 
 /** Decoder rows [lo, hi): g_i ← g_i − (g_i·w_i / ‖w_i‖²) w_i, so the step keeps ‖w_i‖ to first order. */
@@ -260,8 +265,13 @@ function projectDecoderGrads(_c: unknown, lo: number, hi: number, A: UpdateArgs)
   }
 }
 
-/** Adam (bias-corrected) on indices [lo, hi) of the four arrays laid end to end, after the clip factor. */
-function adamRange(_c: unknown, lo: number, hi: number, A: UpdateArgs): void {
+/**
+ * Adam (bias-corrected) on indices [lo, hi) of the four arrays laid end to end, after the clip
+ * factor; notes in A.nonFinite whether a parameter it wrote is not finite (p·0 is 0 for finite p,
+ * NaN otherwise: one multiply-add on values already in registers, so divergence is seen the step
+ * it happens at no measurable cost).
+ */
+function adamRange(_c: unknown, lo: number, hi: number, A: UpdateArgs, thread: number): void {
   const { lr, b1, b2, c1, c2, eps, scale } = A;
   let base = 0;
   for (let k = 0; k < 4; k++) {
@@ -273,6 +283,7 @@ function adamRange(_c: unknown, lo: number, hi: number, A: UpdateArgs): void {
     const to = Math.min(hi - base, p.length);
     base += p.length;
     if (scale !== 1) for (let i = from; i < to; i++) gg[i] *= scale;
+    let bad = 0;
     for (let i = from; i < to; i++) {
       const gi = gg[i];
       const mi = b1 * mm[i] + (1 - b1) * gi;
@@ -280,7 +291,9 @@ function adamRange(_c: unknown, lo: number, hi: number, A: UpdateArgs): void {
       mm[i] = mi;
       vv[i] = vi;
       p[i] -= (lr * mi * c1) / (Math.sqrt(vi * c2) + eps);
+      bad += p[i] * 0; // the stored float32: a value beyond its range became ±Infinity there
     }
+    if (from < to) A.nonFinite[4 * thread + k] = bad;
   }
 }
 

@@ -25,8 +25,8 @@
  *
  * Hand-written: a mapping between two configurations; no package reads SAELens folders in JS.
  */
-import { NestlabArgumentError } from '../errors.js';
-import { float32ToHalfBits, halfBitsToFloat32, type NamedTensor, type SafetensorsDtype } from '../data/safetensors.js';
+import { NestlabArgumentError, describe } from '../errors.js';
+import { fileText, float32ToHalfBits, halfBitsToFloat32, type NamedTensor, type SafetensorsDtype } from '../data/safetensors.js';
 import { architectureHash, saeArchitecture, saeTraining, ARCHITECTURE_FIELDS, TRAINING_FIELDS, type SaeArchitecture, type SaeArchitectureInput, type SaeTraining, type SaeTrainingInput } from './config.js';
 import type { Sae, SaeParams } from './model.js';
 
@@ -60,6 +60,11 @@ export interface SaeLensRead {
 
 type Json = Record<string, unknown>;
 
+/** A cfg value for an error message: strings from the file on one short line, other values as they are. */
+function got(value: unknown): unknown {
+  return typeof value === 'string' ? fileText(value) : value;
+}
+
 /** `data`'s entries rounded to the precision of `dtype` (cfg dtype; computations stay float32). */
 function roundTo(dtype: string, data: Float32Array): Float32Array {
   if (dtype === 'float16') return halfBitsToFloat32(float32ToHalfBits(data, 'F16'), 'F16');
@@ -72,7 +77,7 @@ function readDtype(where: string, json: Json): string {
   const raw = json.dtype;
   const name = typeof raw === 'string' ? raw.replace(/^torch\./, '') : raw;
   if (name !== 'float32' && name !== 'float64' && name !== 'float16' && name !== 'bfloat16') {
-    throw new NestlabArgumentError(where, 'cfg.dtype', 'one of "float32", "float64", "float16", "bfloat16" (optionally "torch."-prefixed; SAELens requires it)', raw);
+    throw new NestlabArgumentError(where, 'cfg.dtype', 'one of "float32", "float64", "float16", "bfloat16" (optionally "torch."-prefixed; SAELens requires it)', got(raw));
   }
   return name;
 }
@@ -107,7 +112,7 @@ function legacyToV6(where: string, json: Json): Json {
   } else if (c.architecture === 'topk' && typeof kwargs?.k === 'number') c.k = kwargs.k;
   if (c.activation_fn !== 'relu' && c.activation_fn !== 'topk') {
     // SAELens 6 would load e.g. "tanh-relu" as plain ReLU; refuse rather than compute something else.
-    throw new NestlabArgumentError(where, 'cfg.activation_fn', '"relu" or "topk" (legacy cfg)', c.activation_fn);
+    throw new NestlabArgumentError(where, 'cfg.activation_fn', '"relu" or "topk" (legacy cfg)', got(c.activation_fn));
   }
   if (c.normalize_activations === true) c.normalize_activations = 'expected_average_only_in';
   else if (c.normalize_activations === false || c.normalize_activations === null || c.normalize_activations === undefined) c.normalize_activations = 'none';
@@ -153,24 +158,34 @@ function readPrefixes(where: string, json: Json, dSae: number, given: number[] |
  * `scalerFactor` is activation_scaler.json's factor when the folder has one.
  */
 export function readSaeLens(where: string, json: Json, tensors: Record<string, NamedTensor>, options: SaeLensReadOptions, scalerFactor?: number): SaeLensRead {
+  try {
+    return readCfg(where, json, tensors, options, scalerFactor);
+  } catch (e) {
+    // A string from cfg.json that a validator refused (saeArchitecture, saeTraining) on one short line.
+    if (e instanceof NestlabArgumentError && typeof e.got === 'string' && fileText(e.got) !== e.got) throw new NestlabArgumentError(e.where, e.argument, e.expected, fileText(e.got));
+    throw e;
+  }
+}
+
+function readCfg(where: string, json: Json, tensors: Record<string, NamedTensor>, options: SaeLensReadOptions, scalerFactor?: number): SaeLensRead {
   if (json.nestlab_architecture !== undefined || json.nestlab_config !== undefined) return readNestlab(where, json, tensors, options);
   const cfg = saeLensVersion(json) !== undefined && Number(saeLensVersion(json)!.split('.')[0]) >= 6 ? json : legacyToV6(where, json);
-  const architecture = String(cfg.architecture);
-  if (!(SAELENS_ARCHITECTURES as readonly string[]).includes(architecture)) {
-    throw new NestlabArgumentError(where, 'cfg.architecture', `one of ${SAELENS_ARCHITECTURES.map((a) => `"${a}"`).join(', ')} (gated SAEs and transcoders are not supported)`, architecture);
+  const architecture = cfg.architecture;
+  if (typeof architecture !== 'string' || !(SAELENS_ARCHITECTURES as readonly string[]).includes(architecture)) {
+    throw new NestlabArgumentError(where, 'cfg.architecture', `one of ${SAELENS_ARCHITECTURES.map((a) => `"${a}"`).join(', ')} (gated SAEs and transcoders are not supported)`, got(architecture));
   }
   const dIn = cfg.d_in;
   const dSae = cfg.d_sae;
-  if (typeof dIn !== 'number' || typeof dSae !== 'number') throw new NestlabArgumentError(where, 'cfg', 'a cfg with numeric d_in and d_sae', `d_in ${String(dIn)}, d_sae ${String(dSae)}`);
+  if (typeof dIn !== 'number' || typeof dSae !== 'number') throw new NestlabArgumentError(where, 'cfg', 'a cfg with numeric d_in and d_sae', `d_in ${describe(got(dIn))}, d_sae ${describe(got(dSae))}`);
   const dtype = readDtype(where, cfg);
   const applyBDecToInput = cfg.apply_b_dec_to_input ?? true;
   if (typeof applyBDecToInput !== 'boolean') throw new NestlabArgumentError(where, 'cfg.apply_b_dec_to_input', 'true or false', applyBDecToInput);
   let normalize = cfg.normalize_activations ?? 'none';
-  if (!['none', 'constant_norm_rescale', 'layer_norm', 'expected_average_only_in'].includes(String(normalize))) {
-    throw new NestlabArgumentError(where, 'cfg.normalize_activations', '"none", "constant_norm_rescale", "layer_norm" or "expected_average_only_in"', normalize);
+  if (typeof normalize !== 'string' || !['none', 'constant_norm_rescale', 'layer_norm', 'expected_average_only_in'].includes(normalize)) {
+    throw new NestlabArgumentError(where, 'cfg.normalize_activations', '"none", "constant_norm_rescale", "layer_norm" or "expected_average_only_in"', got(normalize));
   }
   const reshape = cfg.reshape_activations ?? 'none';
-  if (reshape !== 'none' && reshape !== 'hook_z') throw new NestlabArgumentError(where, 'cfg.reshape_activations', '"none" or "hook_z"', reshape);
+  if (reshape !== 'none' && reshape !== 'hook_z') throw new NestlabArgumentError(where, 'cfg.reshape_activations', '"none" or "hook_z"', got(reshape));
   // hook_z only flattens [..., heads, d_head] into d_in columns: nestlab's rows are already flat.
 
   const batchtopk = architecture === 'batchtopk' || architecture === 'matryoshka_batchtopk';

@@ -213,7 +213,10 @@ export async function trainStep(
   const { losses, grads } =
     gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, terms, x, xc, code, aux, buffers.grads) : await denseLossAndGrads(sae.params, cfg, terms, x, code, aux);
   const lr = learningRateAt(training, state.step, totalSteps);
-  applyUpdate(sae, state, training, grads, lr);
+  // A non-finite loss stops the step before the update, so the parameters stay as they were.
+  if (!Number.isFinite(losses.total)) throw divergence(state.step, `the loss became ${losses.total}`, lr);
+  const bad = applyUpdate(sae, state, training, grads, lr);
+  if (bad.length > 0) throw divergence(state.step, `${bad.join(', ')} became non-finite in the update (loss ${losses.total.toPrecision(4)})`, lr);
 
   // bookkeeping: dead latents, BatchTopK threshold
   for (let j = 0; j < m; j++) state.tokensSinceFired[j] += rows;
@@ -240,11 +243,18 @@ export function setThreshold(sae: Sae, state: TrainerState, beta: number): void 
   sae.threshold.fill(theta);
 }
 
+/** SAELens's names of the parameter arrays, in KEYS order. */
+const PARAM_NAMES = ['W_enc', 'b_enc', 'W_dec', 'b_dec'];
+
+/** The shared flags adamRange writes (4 per thread), kept across steps. */
+let nonFiniteFlags: Float32Array | null = null;
+
 /**
  * Decoder projection, global-norm clip, Adam (bias-corrected), decoder row renormalization.
- * Exported for tests; `grads` is modified.
+ * Returns the SAELens names of the parameter arrays that hold a value that is not finite after
+ * the update (empty when all are finite). Exported for tests; `grads` is modified.
  */
-export function applyUpdate(sae: Sae, state: TrainerState, cfg: SaeTraining, grads: SaeParams, lr: number): void {
+export function applyUpdate(sae: Sae, state: TrainerState, cfg: SaeTraining, grads: SaeParams, lr: number): string[] {
   const { dIn: d, dSae: m } = sae.cfg;
   const t = state.step + 1;
   const A: UpdateArgs = {
@@ -260,10 +270,13 @@ export function applyUpdate(sae: Sae, state: TrainerState, cfg: SaeTraining, gra
     c2: 1 / (1 - cfg.beta2 ** t),
     eps: cfg.eps,
     scale: 1,
+    nonFinite: new Float32Array(0),
   };
   // worker threads share the arrays only when they live in SharedArrayBuffers (createSae, zeroParams)
   const pool = updatePool();
   const threads = allShared([...A.p, ...A.g, ...A.m, ...A.v]) ? pool.size : 1;
+  if (nonFiniteFlags === null || nonFiniteFlags.length < 4 * pool.size) nonFiniteFlags = sharedFloat32Array(4 * pool.size);
+  A.nonFinite = nonFiniteFlags.fill(0);
   pool.run('projectDecoderGrads', splitRanges(m, threads), A);
   if (cfg.clipNorm > 0) {
     let sq = 0; // one thread, in a fixed order: the clip factor must not depend on the thread count
@@ -275,6 +288,21 @@ export function applyUpdate(sae: Sae, state: TrainerState, cfg: SaeTraining, gra
   for (const a of A.p) total += a.length;
   pool.run('adamRange', splitRanges(total, threads), A);
   pool.run('normalizeDecoderRows', splitRanges(m, threads), A);
+  return PARAM_NAMES.filter((_, k) => {
+    for (let t = 0; t < threads; t++) if (A.nonFinite[4 * t + k] !== 0) return true;
+    return false;
+  });
+}
+
+/**
+ * The error of a step that made the loss or a parameter non-finite: names the step and the
+ * tensor, and the usual remedies (the caller adds which checkpoint is kept).
+ */
+function divergence(step: number, what: string, lr: number): NestlabComputationError {
+  return new NestlabComputationError(
+    'sae.train',
+    `step ${step}: ${what} (learning rate ${lr.toPrecision(3)}); lower training.learningRate, raise training.warmupSteps, or scale the data (e.g. rows of mean norm about √dIn)`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,6 +432,7 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
     }
   }
   const resumedFrom = state?.step ?? 0;
+  let lastSaved: number | null = state === null ? null : state.step;
   const batchAt = async (s: number): Promise<Float32Array> => {
     const epoch = Math.floor(s / perEpoch);
     const x = await source.batch(epoch, s % perEpoch, cfg.batchSize, cfg.seed);
@@ -432,11 +461,16 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
     await yieldNow();
     const s = state.step;
     const x = await batchAt(s);
-    const info = await trainStep(sae, state, cfg, x, cfg.batchSize, totalSteps, gradients);
-    stepsRun++;
-    if (!Number.isFinite(info.losses.total)) {
-      throw new NestlabComputationError(where, `the loss became ${info.losses.total} at step ${s} (learning rate ${info.learningRate}); lower training.learningRate or check the data scale`);
+    let info: StepInfo;
+    try {
+      info = await trainStep(sae, state, cfg, x, cfg.batchSize, totalSteps, gradients);
+    } catch (e) {
+      if (!(e instanceof NestlabComputationError)) throw e;
+      // Nothing non-finite is ever saved: the checkpoint on disk is the last good one.
+      const kept = options.checkpointDir === undefined ? 'no checkpoint was written (options.checkpointDir)' : lastSaved === null ? `no checkpoint was written to ${options.checkpointDir} yet` : `the last good checkpoint, step ${lastSaved}, stays in ${options.checkpointDir}`;
+      throw new NestlabComputationError(where, `${e.message.slice(e.where.length + 2)}; ${kept}`);
     }
+    stepsRun++;
     acc.steps++;
     acc.loss += info.losses.total;
     info.losses.prefixMse.slice(-measured).forEach((v, g) => (acc.prefix[g] += v));
@@ -460,7 +494,8 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
       acc = { steps: 0, loss: 0, prefix: new Array<number>(measured).fill(0), l0: 0 };
     }
     if (options.checkpointDir !== undefined && (state.step % every === 0 || state.step === stopAt)) {
-      saveCheckpoint(options.checkpointDir, sae, state);
+      saveCheckpoint(options.checkpointDir, sae, state, where);
+      lastSaved = state.step;
     }
   }
   progress.stop(`${state.step}/${totalSteps} steps`);

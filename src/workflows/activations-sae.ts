@@ -326,7 +326,7 @@ export async function trainActivationsSaeAs(options: TrainActivationsSaeOptions,
     const run: SaeRunOptions = { ...options };
     for (const key of ['data', 'tensor', 'eval', 'evalFraction'] as const) delete (run as Partial<TrainActivationsSaeOptions>)[key];
     const result = await runSaeTraining(train, evalX, run, activationDefaults(data.kind === 'npy-shards'), naming, () => {
-      writeFileAtomic(join(out, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
+      writeFileAtomic(join(out, 'source.json'), `${JSON.stringify(source, null, 2)}\n`, where);
     });
     return { ...result, source, evalDescription };
   } finally {

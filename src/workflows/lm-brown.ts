@@ -6,11 +6,11 @@
  * written as .npy shards with the token, document, position and tag of every row.
  */
 import { initBackend } from '../backend/select.js';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { loadBrown, splitBrown, type BrownDocument } from '../data/brown.js';
-import { writeFileAtomic } from '../data/files.js';
+import { makeFolder, writeFileAtomic } from '../data/files.js';
 import { writeNpy } from '../data/npy.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { lmArchitecture, lmTraining, type LmArchitecture, type LmTraining } from '../lm/config.js';
@@ -148,7 +148,7 @@ export async function trainBrownLm(options: TrainBrownLmOptions): Promise<{ mode
   const { tokenizer } = streams;
   const architecture = lmArchitecture({ contextLength: 64, dModel: 128, ...options.architecture, vocabSize: tokenizer.vocab.length });
   const training = lmTraining(options.training ?? {});
-  mkdirSync(options.out, { recursive: true });
+  makeFolder(options.out, where);
   const model = createLm(architecture, training.seed);
   try {
     const run = await trainLm(model, streams.train.ids, {
@@ -172,7 +172,7 @@ export async function trainBrownLm(options: TrainBrownLmOptions): Promise<{ mode
       seconds: (performance.now() - t0) / 1000,
     };
     await saveLm(model, tokenizer, join(options.out, 'model'));
-    writeFileAtomic(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileAtomic(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`, where);
     return { model, tokenizer, summary };
   } catch (e) {
     disposeLm(model);
@@ -268,7 +268,7 @@ export async function captureBrown(options: CaptureBrownOptions): Promise<Captur
     const windows = evaluationWindows(enc.ids, T, maxWindows);
     // Row r of the windows is token r of the stream (windows are consecutive and start at 0).
     const total = windows.inputs.length;
-    for (const h of [...hooks, 'rows']) mkdirSync(join(options.out, h), { recursive: true });
+    for (const h of [...hooks, 'rows']) makeFolder(join(options.out, h), where);
     const pending = new Map<string, Float32Array>(hooks.map((h) => [h, new Float32Array(rowsPerShard * d)]));
     let filled = 0;
     let shard = 0;
@@ -307,7 +307,7 @@ export async function captureBrown(options: CaptureBrownOptions): Promise<Captur
       documents: streams.documents[split].map((doc) => ({ id: doc.id, genre: doc.genre })),
       tagNames: enc.tagNames,
     };
-    writeFileAtomic(join(options.out, 'capture.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileAtomic(join(options.out, 'capture.json'), `${JSON.stringify(summary, null, 2)}\n`, where);
     return summary;
   } finally {
     disposeLm(model);

@@ -199,7 +199,7 @@ export async function trainMnistSaeAs(options: TrainMnistSaeOptions, naming: Nam
     } else {
       model = createMlp({ inputDim: 784, hidden: MLP_HIDDEN, outputDim: 10, seed });
       await trainClassifier(model, train.x, train.y, { epochs: MLP_EPOCHS, batchSize: 128, learningRate: 1e-3, seed, progress });
-      writeSafetensors(join(options.out, 'mlp.safetensors'), mlpToTensors(model), { hidden: MLP_HIDDEN.join(','), seed: String(seed) });
+      writeSafetensors(join(options.out, 'mlp.safetensors'), mlpToTensors(model), { hidden: MLP_HIDDEN.join(','), seed: String(seed) }, where);
     }
     try {
       xTrain = (await layerActivations(model, train.x))[0];
@@ -213,7 +213,7 @@ export async function trainMnistSaeAs(options: TrainMnistSaeOptions, naming: Nam
   delete (run as TrainMnistSaeOptions).limit;
   options.log?.(`data: MNIST ${input === 'pixels' ? 'pixels' : 'MLP hidden layer 1'}, ${xTrain.rows} training digits × ${xTrain.cols}; metrics on the ${xTest.rows} test digits`);
   const result = await runSaeTraining(xTrain, xTest, run, MNIST_DEFAULTS, naming, () => {
-    writeFileAtomic(join(options.out, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
+    writeFileAtomic(join(options.out, 'source.json'), `${JSON.stringify(source, null, 2)}\n`, where);
   });
   return { ...result, evalDescription: `the ${xTest.rows} digits of the MNIST test split (split seed ${splitSeed})` };
 }

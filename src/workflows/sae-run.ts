@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentProgress, type Progress } from '../backend/progress.js';
 import { readJsonObject } from '../data/files.js';
-import { NestlabArgumentError, checkInt, checkNumber } from '../errors.js';
+import { NestlabArgumentError, NestlabComputationError, NestlabIoError, checkInt, checkNumber } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
 import type { BatchSource } from '../data/batches.js';
 import { trainSae } from '../sae/train.js';
@@ -56,6 +56,13 @@ export function cliNaming(command: string): Naming {
  * `options.maxLatents`) under the caller's names; other errors pass unchanged.
  */
 export function renameError(e: unknown, naming: Naming): unknown {
+  // A full disk or a diverging run: the same message, under the caller's name and flags.
+  if (e instanceof NestlabIoError || e instanceof NestlabComputationError) {
+    const text = e.message.slice(e.where.length + 2).replace(/\btraining\.(\w+)\b/g, (w, f: string) => (SAE_RUN_KEYS.includes(f) ? naming.option(f) : w));
+    const out = e instanceof NestlabIoError ? new NestlabIoError(naming.where, e.path, e.code, text) : new NestlabComputationError(naming.where, text);
+    out.stack = e.stack;
+    return out;
+  }
   if (!(e instanceof NestlabArgumentError)) return e;
   const m = /^(?:options|architecture|training)\.(\w+)(.*)$/s.exec(e.argument);
   if (m === null) return e;

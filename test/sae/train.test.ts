@@ -7,13 +7,14 @@ import { tf } from '../../src/backend/tf.js';
 import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/backend/rng.js';
 import type { Matrix } from '../../src/data/matrix.js';
-import { trainSae, learningRateAt, paretoPrefixes, trainStep, type TrainSaeOptions } from '../../src/sae/train.js';
+import { applyUpdate, trainSae, learningRateAt, paretoPrefixes, trainStep, type TrainSaeOptions } from '../../src/sae/train.js';
+import { loadCheckpoint } from '../../src/sae/checkpoint.js';
 import { createTrainerState } from '../../src/sae/state.js';
-import { matrixSource } from '../../src/data/batches.js';
+import { matrixSource, type BatchSource } from '../../src/data/batches.js';
 import { createSae, encodeSae, reconstructSae, JS_ENCODER_MAX_MACS } from '../../src/sae/model.js';
 import { hierarchicalFeatures } from '../../src/data/hierarchical.js';
 import { saeArchitecture, saeTraining } from '../../src/sae/config.js';
-import { NestlabArgumentError } from '../../src/errors.js';
+import { NestlabArgumentError, NestlabComputationError } from '../../src/errors.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -272,4 +273,58 @@ describe('worker threads', () => {
       expect(two.hash).toBe(one.hash);
     });
   }
+});
+
+describe('divergence', () => {
+  // Batches of a Gaussian except batch 5 of epoch 0, whose first row is scaled by 1e25: finite,
+  // so the input check passes, but its squared error overflows float32 in the gradients.
+  function hostileSource(x: Matrix, badIndex: number): BatchSource {
+    const plain = matrixSource(x);
+    return {
+      rows: plain.rows,
+      cols: plain.cols,
+      async batch(epoch, index, batchSize, seed) {
+        const b = Float32Array.from(await plain.batch(epoch, index, batchSize, seed));
+        if (epoch === 0 && index === badIndex) for (let j = 0; j < x.cols; j++) b[j] *= 1e25;
+        return b;
+      },
+    };
+  }
+
+  it('stops at the step that made a parameter non-finite, naming it and the remedies, and keeps the last good checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sae-diverge-'));
+    const x = gaussian(640, 8, 3);
+    const options: TrainSaeOptions = { architecture: { dIn: 8, dSae: 32, k: 4 }, training: { batchSize: 64, epochs: 2 }, checkpointDir: dir, checkpointEvery: 2 };
+    const error = await trainSae(hostileSource(x, 5), options).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(NestlabComputationError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^sae\.train: step 5: (W_enc|b_enc|W_dec|b_dec)(, (W_enc|b_enc|W_dec|b_dec))* became non-finite in the update/);
+    expect(message).toMatch(/lower training\.learningRate, raise training\.warmupSteps, or scale the data/);
+    expect(message).toMatch(new RegExp(`the last good checkpoint, step 4, stays in ${dir}$`));
+    expect(message.split('\n')).toHaveLength(1);
+    // What is on disk is the state after step 4, finite, and resuming from it is possible.
+    const ck = loadCheckpoint(dir);
+    expect(ck?.state?.step).toBe(4);
+    for (const p of Object.values(ck!.sae.params)) expect(p.every(Number.isFinite)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops before the update when the loss is not finite, and says when no checkpoint was written', async () => {
+    const x = gaussian(640, 8, 3);
+    const inf = hostileSource(x, 0);
+    const source: BatchSource = { rows: inf.rows, cols: inf.cols, batch: async (...a) => (await inf.batch(...a)).map((v) => v * 1e13) };
+    const error = await trainSae(source, { architecture: { dIn: 8, dSae: 32, k: 4 }, training: { batchSize: 64, epochs: 1 } }).then(() => null, (e: unknown) => e);
+    expect((error as Error).message).toMatch(/^sae\.train: step 0: the loss became Infinity .*; no checkpoint was written \(options\.checkpointDir\)$/);
+  });
+
+  it('applyUpdate names the parameter arrays that overflowed (float32 range)', () => {
+    const sae = createSae(saeArchitecture({ dIn: 4, dSae: 8, k: 2 }), { seed: 1 });
+    const state = createTrainerState(sae);
+    const training = saeTraining({ learningRate: 10, warmupSteps: 0 }, sae.cfg, 'test', 10);
+    const grads = { wEnc: new Float32Array(32).fill(-1), bEnc: new Float32Array(8), wDec: new Float32Array(32), bDec: new Float32Array(4) };
+    expect(applyUpdate(sae, state, training, grads, 10)).toEqual([]);
+    sae.params.bEnc[3] = 3.4e38; // one Adam step of size lr·1 more leaves float32's range
+    grads.bEnc[3] = -1;
+    expect(applyUpdate(sae, state, training, grads, 1e38)).toEqual(['b_enc']); // W_enc moved by about 1e38 too, still finite
+  });
 });
