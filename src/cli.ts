@@ -23,7 +23,7 @@ import { recordedData, recordedPath, reportActivationsAs, trainActivationsSaeAs 
 import { lmSaeReport } from './workflows/lm-report.js';
 import { cliNaming, withNaming, type Naming, type PrefixRule, type SaeRunOptions } from './workflows/sae-run.js';
 import type { PrefixMetrics } from './sae/metrics.js';
-import { captureBrown, trainBrownLm } from './workflows/lm-brown.js';
+import { BROWN_LM_DEFAULTS, captureBrown, trainBrownLm } from './workflows/lm-brown.js';
 import type { Size } from './experiments/define.js';
 import { lmArchitecture, lmTraining } from './lm/config.js';
 
@@ -56,10 +56,10 @@ process.on('unhandledRejection', (e) => {
 });
 
 // train-lm's defaults, as the code fills them in (help prints these): lm.training's, and the sizes
-// and vocabulary lm.trainBrownLm starts from (the literals there: vocabulary 8192, context 64, d 128).
-const LM_VOCAB_SIZE = 8192;
+// and vocabulary lm.trainBrownLm starts from.
+const LM_VOCAB_SIZE = BROWN_LM_DEFAULTS.vocabSize;
 const LM_TRAINING = lmTraining({});
-const LM_ARCH = lmArchitecture({ vocabSize: LM_VOCAB_SIZE, contextLength: 64, dModel: 128 });
+const LM_ARCH = lmArchitecture({ vocabSize: LM_VOCAB_SIZE, contextLength: BROWN_LM_DEFAULTS.contextLength, dModel: BROWN_LM_DEFAULTS.dModel });
 
 const program = new Command();
 program.name('nestlab').description('Representation geometry across nested sizes: figures, diagnostics, notebooks, benchmarks.');

@@ -36,6 +36,9 @@ export const BROWN_SPLITS = ['train', 'validation', 'test'] as const;
 /** One of {@link BROWN_SPLITS}. */
 export type BrownSplitName = (typeof BROWN_SPLITS)[number];
 
+/** What `trainBrownLm` starts from when not told otherwise: the tokenizer's words and the model's context and width. */
+export const BROWN_LM_DEFAULTS = { vocabSize: 8192, contextLength: 64, dModel: 128 } as const;
+
 /**
  * The Brown corpus split by file (seeded, stratified by genre) and encoded: with `tokenizer`
  * given, that one; else one trained on the training files with `vocabSize` tokens. `ids`
@@ -45,7 +48,7 @@ export type BrownSplitName = (typeof BROWN_SPLITS)[number];
  */
 export function brownStreams(options: { seed?: number; vocabSize?: number; tokenizer?: WordTokenizer; ids?: string[] } = {}): BrownStreams {
   const documents = splitBrown(loadBrown(options.ids ? { ids: options.ids } : {}), { seed: options.seed ?? 0 });
-  const tokenizer = options.tokenizer ?? trainWordTokenizer(documents.train, { vocabSize: options.vocabSize ?? 8192 });
+  const tokenizer = options.tokenizer ?? trainWordTokenizer(documents.train, { vocabSize: options.vocabSize ?? BROWN_LM_DEFAULTS.vocabSize });
   return {
     tokenizer,
     documents,
@@ -144,9 +147,9 @@ export async function trainBrownLm(options: TrainBrownLmOptions): Promise<{ mode
   if (typeof options.out !== 'string' || options.out === '') throw new NestlabArgumentError(where, 'options.out', 'a folder path', options.out);
   const t0 = performance.now();
   await initBackend();
-  const streams = brownStreams({ seed: options.splitSeed ?? 0, vocabSize: options.vocabSize ?? 8192, ids: options.ids });
+  const streams = brownStreams({ seed: options.splitSeed ?? 0, vocabSize: options.vocabSize ?? BROWN_LM_DEFAULTS.vocabSize, ids: options.ids });
   const { tokenizer } = streams;
-  const architecture = lmArchitecture({ contextLength: 64, dModel: 128, ...options.architecture, vocabSize: tokenizer.vocab.length });
+  const architecture = lmArchitecture({ contextLength: BROWN_LM_DEFAULTS.contextLength, dModel: BROWN_LM_DEFAULTS.dModel, ...options.architecture, vocabSize: tokenizer.vocab.length });
   const training = lmTraining(options.training ?? {});
   makeFolder(options.out, where);
   const model = createLm(architecture, training.seed);
