@@ -184,7 +184,7 @@ export function loadCheckpoint(dir: string): { sae: Sae; state: TrainerState | n
   if (metadata.config_hash !== hash) {
     throw new NestlabArgumentError(where, 'trainer_state.safetensors', `config hash ${hash} (as the weights)`, metadata.config_hash === undefined ? undefined : fileText(metadata.config_hash));
   }
-  const step = Number(metadata.step);
+  const step = /^\d+$/.test(metadata.step ?? '') ? Number(metadata.step) : Number.NaN; // Number('') would be 0
   if (!Number.isSafeInteger(step) || step < 0) throw new NestlabArgumentError(where, 'step in trainer_state.safetensors', 'a step count (an integer ≥ 0)', metadata.step === undefined ? undefined : fileText(metadata.step));
   const { dIn: d, dSae: m } = sae.cfg;
   const moments = (prefix: string) => ({

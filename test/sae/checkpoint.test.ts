@@ -80,4 +80,22 @@ describe('SAE checkpoints', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a trainer state whose step is not a count (an empty string is not step 0)', () => {
+    const dir = tmp();
+    try {
+      const sae = createSae({ dIn: 4, dSae: 8, k: 2 });
+      const state = createTrainerState(sae);
+      state.step = 3;
+      const folder = saveCheckpoint(dir, sae, state);
+      const path = join(folder, 'trainer_state.safetensors');
+      const { tensors, metadata } = readSafetensors(path);
+      for (const bad of ['', '-1', '2.5', '1e3']) {
+        writeSafetensors(path, tensors, { ...metadata, step: bad });
+        expect(() => loadCheckpoint(dir), JSON.stringify(bad)).toThrow(/step in trainer_state\.safetensors must be a step count \(an integer ≥ 0\)/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
