@@ -125,8 +125,9 @@ export function writeFolderAtomic<T>(folder: string, write: (tmp: string) => T, 
 /**
  * Makes a checkpoint folder's newest step current: writes `latest.json` atomically (the pointer,
  * written only after the step folder is complete), then keeps the `keep` newest step folders
- * (by step number: a step past 99,999,999 has a ninth digit; the current one always stays) and
- * removes what killed runs left behind (hidden staging folders, temporary files).
+ * (by step number: a step past 99,999,999 has a ninth digit; the current one always stays; each
+ * older one moved to a hidden name before it is deleted) and removes what killed runs left behind
+ * (hidden staging folders, temporary files).
  */
 export function commitCheckpoint(dir: string, folderName: string, latest: Record<string, unknown>, keep: number, where = 'nestlab'): void {
   writeFileAtomic(join(dir, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`, where);
@@ -134,7 +135,14 @@ export function commitCheckpoint(dir: string, folderName: string, latest: Record
   const steps = names
     .filter((n) => /^step-\d+$/.test(n) && statSync(join(dir, n)).isDirectory())
     .sort((x, y) => Number(x.slice(5)) - Number(y.slice(5)));
-  for (const old of steps.slice(0, Math.max(0, steps.length - keep))) if (old !== folderName) rmSync(join(dir, old), { recursive: true, force: true });
+  // An old step folder is renamed to a hidden name before it is deleted: a process killed while
+  // deleting leaves a hidden leftover (swept below, next time), never a half-deleted step folder.
+  for (const old of steps.slice(0, Math.max(0, steps.length - keep))) {
+    if (old === folderName) continue;
+    const aside = join(dir, `${STAGING}old-${old}.${process.pid}.${Date.now()}`);
+    ioCall(where, 'move aside', join(dir, old), () => renameSync(join(dir, old), aside));
+    rmSync(aside, { recursive: true, force: true });
+  }
   for (const n of names) if (n.startsWith(STAGING) || /^\.latest\.json\.\d+\.\d+\.tmp$/.test(n)) rmSync(join(dir, n), { recursive: true, force: true });
 }
 
