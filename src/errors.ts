@@ -19,9 +19,10 @@
 export class NestlabError extends Error {
   constructor(
     readonly where: string,
-    message: string,
+    /** The message without its `where: ` prefix (to re-raise it under another name). */
+    readonly detail: string,
   ) {
-    super(`${where}: ${message}`);
+    super(`${where}: ${detail}`);
     this.name = 'NestlabError';
   }
 }

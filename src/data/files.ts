@@ -87,8 +87,19 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array, whe
   }
 }
 
-/** Prefix of the hidden folders a step folder is written into before it is renamed into place. */
+/** Prefix of the hidden folders a step folder is written into before it is renamed into place (and old ones moved to before deletion). */
 const STAGING = '.staging-';
+
+/**
+ * Deletes a folder so that no half-deleted copy is ever seen under its name: it is renamed to a
+ * hidden sibling first (atomic), then removed; a process killed meanwhile leaves only the hidden
+ * one, which `commitCheckpoint` sweeps.
+ */
+function removeFolderAtomic(folder: string, where: string): void {
+  const aside = join(dirname(folder), `${STAGING}old-${basename(folder)}.${process.pid}.${Date.now()}`);
+  ioCall(where, 'move aside', folder, () => renameSync(folder, aside));
+  rmSync(aside, { recursive: true, force: true });
+}
 
 /**
  * Writes a folder in full or not at all: `write(tmp)` fills a hidden sibling folder, which is then
@@ -104,17 +115,14 @@ export function writeFolderAtomic<T>(folder: string, write: (tmp: string) => T, 
   let result: T;
   try {
     result = write(tmp);
-    const old = join(parent, `${STAGING}old-${basename(folder)}.${process.pid}.${Date.now()}`);
-    const replacing = existsSync(folder);
-    if (replacing) ioCall(where, 'move aside', folder, () => renameSync(folder, old));
+    if (existsSync(folder)) removeFolderAtomic(folder, where);
     ioCall(where, 'rename into place', folder, () => renameSync(tmp, folder));
-    if (replacing) rmSync(old, { recursive: true, force: true });
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     // Name the file by the folder the user knows, not by the hidden one it was written in.
     if (e instanceof NestlabIoError && e.path.startsWith(tmp)) {
       const path = folder + e.path.slice(tmp.length);
-      throw new NestlabIoError(e.where, path, e.code, e.message.slice(e.where.length + 2).replace(e.path, path));
+      throw new NestlabIoError(e.where, path, e.code, e.detail.replace(e.path, path));
     }
     throw e;
   }
@@ -135,14 +143,7 @@ export function commitCheckpoint(dir: string, folderName: string, latest: Record
   const steps = names
     .filter((n) => /^step-\d+$/.test(n) && statSync(join(dir, n)).isDirectory())
     .sort((x, y) => Number(x.slice(5)) - Number(y.slice(5)));
-  // An old step folder is renamed to a hidden name before it is deleted: a process killed while
-  // deleting leaves a hidden leftover (swept below, next time), never a half-deleted step folder.
-  for (const old of steps.slice(0, Math.max(0, steps.length - keep))) {
-    if (old === folderName) continue;
-    const aside = join(dir, `${STAGING}old-${old}.${process.pid}.${Date.now()}`);
-    ioCall(where, 'move aside', join(dir, old), () => renameSync(join(dir, old), aside));
-    rmSync(aside, { recursive: true, force: true });
-  }
+  for (const old of steps.slice(0, Math.max(0, steps.length - keep))) if (old !== folderName) removeFolderAtomic(join(dir, old), where);
   for (const n of names) if (n.startsWith(STAGING) || /^\.latest\.json\.\d+\.\d+\.tmp$/.test(n)) rmSync(join(dir, n), { recursive: true, force: true });
 }
 

@@ -468,7 +468,7 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
       if (!(e instanceof NestlabComputationError)) throw e;
       // Nothing non-finite is ever saved: the checkpoint on disk is the last good one.
       const kept = options.checkpointDir === undefined ? 'no checkpoint was written (options.checkpointDir)' : lastSaved === null ? `no checkpoint was written to ${options.checkpointDir} yet` : `the last good checkpoint, step ${lastSaved}, stays in ${options.checkpointDir}`;
-      throw new NestlabComputationError(where, `${e.message.slice(e.where.length + 2)}; ${kept}`);
+      throw new NestlabComputationError(where, `${e.detail}; ${kept}`);
     }
     stepsRun++;
     acc.steps++;

@@ -58,7 +58,7 @@ export function cliNaming(command: string): Naming {
 export function renameError(e: unknown, naming: Naming): unknown {
   // A full disk or a diverging run: the same message, under the caller's name and flags.
   if (e instanceof NestlabIoError || e instanceof NestlabComputationError) {
-    const text = e.message.slice(e.where.length + 2).replace(/\btraining\.(\w+)\b/g, (w, f: string) => (SAE_RUN_KEYS.includes(f) ? naming.option(f) : w));
+    const text = e.detail.replace(/\btraining\.(\w+)\b/g, (w, f: string) => (SAE_RUN_KEYS.includes(f) ? naming.option(f) : w));
     const out = e instanceof NestlabIoError ? new NestlabIoError(naming.where, e.path, e.code, text) : new NestlabComputationError(naming.where, text);
     out.stack = e.stack;
     return out;

@@ -29,3 +29,13 @@ export async function measurePeak(name: string): Promise<PeakMeasurement> {
   );
   return { estimated: m.estimated, measured, ratio };
 }
+
+/** The error `p` rejects with (fails the test when it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('did not throw');
+}

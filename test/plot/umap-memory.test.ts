@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NestlabArgumentError } from '../../src/errors.js';
 import { umapEmbed, umapMemoryEstimate } from '../../src/plot/umap.js';
 import { knnMemoryEstimate } from '../../src/similarity/knn.js';
-import { measurePeak } from '../backend/memory-peak.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('did not throw');
-}
+import { measurePeak, rejection } from '../backend/memory-peak.js';
 
 describe('memory guard of UMAP', () => {
   it('the estimate is the graph plus the largest phase, with the union and sampled edges bounded by 2E before they are counted', () => {

@@ -3,7 +3,7 @@ import { NestlabArgumentError } from '../../src/errors.js';
 import { initBackend } from '../../src/backend/select.js';
 import { computeRdm, computeRdms, crossnobisMemoryEstimate, crossnobisRdm, rdmMemoryEstimate } from '../../src/rsa/rdm.js';
 import { geodesicMemoryEstimate, geodesicRdm, rgdm } from '../../src/rsa/topological.js';
-import { measurePeak } from '../backend/memory-peak.js';
+import { measurePeak, rejection } from '../backend/memory-peak.js';
 
 const saved = process.env.NESTLAB_MEMORY_BUDGET;
 beforeAll(async () => {
@@ -15,15 +15,6 @@ beforeEach(() => {
 afterEach(() => {
   if (saved !== undefined) process.env.NESTLAB_MEMORY_BUDGET = saved;
 });
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('did not throw');
-}
 
 const column = (n: number) => ({ data: new Float32Array(n).map((_, i) => i % 7), rows: n, cols: 1 });
 

@@ -3,20 +3,11 @@ import { NestlabArgumentError } from '../../src/errors.js';
 import { initBackend } from '../../src/backend/select.js';
 import { linearCka, linearCkaMemoryEstimate, rbfCka, rbfCkaMemoryEstimate } from '../../src/similarity/cka.js';
 import { knnMemoryEstimate, nearestNeighbors } from '../../src/similarity/knn.js';
-import { measurePeak } from '../backend/memory-peak.js';
+import { measurePeak, rejection } from '../backend/memory-peak.js';
 
 beforeAll(async () => {
   await initBackend();
 });
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('did not throw');
-}
 
 const column = (n: number, s = 1) => ({ data: new Float32Array(n).map((_, i) => (i * s) % 11), rows: n, cols: 1 });
 

@@ -22,7 +22,6 @@ const cli = join(root, 'dist', 'cli.js');
 interface Run {
   /** Resolves with the exit code (null when killed) once the process ended. */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-  kill(): void;
 }
 
 /** When to kill a run: the instant a staging folder appears in the checkpoint folder (a write has begun), or `delayMs` after latest.json reaches `step`. */
@@ -70,7 +69,7 @@ function start(args: string[], when: KillWhen | null = null): Run & { killedMidW
       resolve({ code, signal, stderr });
     }),
   );
-  return { done, kill: () => child.kill('SIGKILL'), killedMidWrite: () => midWrite };
+  return { done, killedMidWrite: () => midWrite };
 }
 
 /** What a killed run left: staging folders (evidence of a kill during a write) and the checks below. */
