@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSae } from '../src/sae/checkpoint.js';
-import { writeNpy } from '../src/data/npy.js';
+import { readNpy, writeNpy } from '../src/data/npy.js';
 import { writeSafetensors } from '../src/data/safetensors.js';
 import { decodePng } from './helpers/png-decode.js';
 import { writeSynthetic } from './workflows/synthetic.js';
@@ -76,12 +76,16 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(summary.split.train.files + summary.split.validation.files + summary.split.test.files).toBe(500);
     expect(summary.architecture.vocabSize).toBe(300);
     const acts = join(out, 'acts');
-    const c = await runAsync(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.0.hook_resid_post,blocks.0.hook_resid_pre', '--split', 'test', '--max-windows', '20', '--rows-per-shard', '100']);
+    const c = await runAsync(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.0.hook_resid_post,blocks.0.hook_resid_pre,blocks.0.mlp.hook_post', '--split', 'test', '--max-windows', '20', '--rows-per-shard', '100']);
     expect(c.stderr).not.toMatch(/Error/);
-    expect(c.stdout).toMatch(/^capture: 320 rows of test × 2 hooks \(d 8\) in 4 shards/m);
+    expect(c.stdout).toMatch(/^capture: 320 rows of test × 3 hooks \(d 8\) in 4 shards/m);
     expect(readdirSync(join(acts, 'blocks.0.hook_resid_post'))).toEqual(['part-00000.npy', 'part-00001.npy', 'part-00002.npy', 'part-00003.npy']);
     const meta = JSON.parse(readFileSync(join(acts, 'capture.json'), 'utf8'));
-    expect(meta.hooks).toEqual(['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post']); // forward order
+    expect(meta.hooks).toEqual(['blocks.0.hook_resid_pre', 'blocks.0.mlp.hook_post', 'blocks.0.hook_resid_post']); // forward order
+    // The MLP's hidden units are dMlp = 4 · dModel wide.
+    expect(meta.widths).toEqual({ 'blocks.0.hook_resid_pre': 8, 'blocks.0.mlp.hook_post': 32, 'blocks.0.hook_resid_post': 8 });
+    expect(readNpy(join(acts, 'blocks.0.mlp.hook_post', 'part-00003.npy')).shape).toEqual([20, 32]);
+    expect(readNpy(join(acts, 'blocks.0.hook_resid_post', 'part-00003.npy')).shape).toEqual([20, 8]);
     expect(meta.rowColumns).toEqual(['token', 'document', 'position', 'tag']);
     const s = await runAsync(['train-sae', '--data', join(acts, 'blocks.0.hook_resid_post'), '--out', join(out, 'sae'), '--d-sae', '16', '--k', '2', '--epochs', '2', '--batch-size', '32']);
     expect(s.status).toBe(0);

@@ -1,6 +1,7 @@
 /**
  * `lm`: a small GPT-style language model trained here on the Brown corpus, its activations at
- * TransformerLens's hook points, n-gram baselines, and SAEs spliced into it (CE loss recovered).
+ * TransformerLens's hook points, n-gram baselines, SAEs spliced into it (CE loss recovered), and a
+ * census of its MLP neurons (dead, token and n-gram detectors, positional).
  *
  * @example
  * const { model, tokenizer, summary } = await lm.trainBrownLm({ out: 'runs/lm', training: { steps: 2000 } });
@@ -21,6 +22,7 @@ export {
   lmForward as forward,
   lmCrossEntropy as crossEntropy,
   hookNames,
+  hookWidth,
   parameterCount,
   type Lm,
   type LmHook as Hook,
@@ -67,6 +69,7 @@ export {
   type TuneBigramLambdaOptions,
 } from '../lm/baselines.js';
 export { captureActivations, captureBatches, type CaptureOptions, type CapturedBatch } from '../lm/capture.js';
+export { neuronCensus, NEURON_CENSUS_DEFAULTS, type NeuronCensus, type NeuronCensusOptions, type NeuronCensusParameters, type NeuronCensusRow, type NeuronCensusSummary } from '../lm/census.js';
 export { spliceEvaluation, type SplicedPrefixRow, type SpliceEvaluationOptions } from '../workflows/lm-sae.js';
 export {
   trainBrownLm,

@@ -1,7 +1,7 @@
 /**
  * `rsa`: representational similarity analysis and topological RSA. RDMs of a representation
  * (rsatoolbox's measures), comparisons between RDMs, geo-topological transforms and geodesic
- * RDMs (Lin & Kriegeskorte), noise ceilings, model evaluation and bootstrap inference.
+ * RDMs (Lin & Kriegeskorte), deconfounded RSA (the input RDM regressed out), noise ceilings, model evaluation and bootstrap inference.
  *
  * @example
  * const a = await rsa.computeRdm(layer1, { method: 'correlation' });
@@ -57,3 +57,4 @@ export {
   type PairwiseComparison,
   type IdentificationResult,
 } from '../rsa/inference.js';
+export { deconfoundRdm, deconfoundedRsa } from '../rsa/deconfound.js';

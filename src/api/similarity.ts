@@ -1,9 +1,10 @@
 /**
  * `similarity`: how alike two representations of the same stimuli are, and the geometry of one:
- * CKA (linear, RBF, debiased), CCA / SVCCA / PWCCA, the Procrustes shape distance, mutual kNN,
- * exact nearest neighbors, TwoNN intrinsic dimension, participation ratio, PCA; k-means, spectral
- * clustering and the adjusted mutual information of two partitions; LDA; entropy. Inputs are
- * Matrix or tf.Tensor2D with rows = stimuli.
+ * CKA (linear, RBF, debiased, deconfounded), CCA / SVCCA / PWCCA, the Procrustes shape distance,
+ * mutual kNN, exact nearest neighbors, TwoNN intrinsic dimension, participation ratio, diffusion
+ * spectral entropy and mutual information, PCA; k-means, spectral clustering and the adjusted
+ * mutual information of two partitions; LDA; entropy. Inputs are Matrix or tf.Tensor2D with
+ * rows = stimuli.
  *
  * @example
  * await similarity.linearCka(x, y) // 1 for identical representations
@@ -14,5 +15,15 @@ export { shapeDistance, type ShapeDistanceOptions } from '../similarity/procrust
 export { nearestNeighbors, mutualKnn, type KnnOptions, type KnnResult, type MutualKnnOptions } from '../similarity/knn.js';
 export { twoNn, participationRatio, covarianceSpectrum, type TwoNnOptions, type TwoNnResult } from '../similarity/dimension.js';
 export { pca, type PcaOptions, type PcaResult } from '../similarity/pca.js';
+export {
+  diffusionSpectralEntropy,
+  diffusionSpectralMutualInformation,
+  type DiffusionSpectralEntropyOptions,
+  type DiffusionSpectralMutualInformationOptions,
+  type DiffusionSpectralEntropyResult,
+  type DiffusionSpectralMutualInformationResult,
+  type DiffusionSpectralMutualInformationClass,
+} from '../similarity/diffusion.js';
+export { deconfoundedCka, deconfoundedCkaParts, type DeconfoundedCka, type DeconfoundedCkaOptions } from '../similarity/deconfounded.js';
 export { kMeans, spectralClustering, mutualInformation, adjustedMutualInformation, type KMeansOptions, type KMeansResult, type SpectralClusteringOptions } from '../similarity/cluster.js';
 export { ldaProjection, projectRows, knnEntropy, gaussianEntropy, type LdaOptions, type LdaProjection, type KnnEntropyOptions } from '../similarity/lda.js';

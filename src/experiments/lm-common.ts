@@ -10,10 +10,10 @@ import type { Progress } from '../backend/progress.js';
 import type { Size } from './define.js';
 import type { Matrix } from '../data/matrix.js';
 import { loadBrown, BROWN_GENRES } from '../data/brown.js';
-import { lmArchitecture, lmTraining, type LmArchitecture } from '../lm/config.js';
+import { lmArchitecture, lmTraining, type LmActivation, type LmArchitecture, type LmTraining } from '../lm/config.js';
 import { createLm, disposeLm, parameterCount, type Lm } from '../lm/model.js';
 import { trainLm } from '../lm/fit.js';
-import { sampleWindows, type TokenBatch } from '../lm/train.js';
+import { createLmTrainerState, disposeLmTrainerState, lmTrainStep, sampleWindows, type TokenBatch } from '../lm/train.js';
 import { captureActivations } from '../lm/capture.js';
 import { halvingPrefixes } from '../sae/config.js';
 import { trainSae } from '../sae/train.js';
@@ -32,6 +32,8 @@ export interface LmRunParams {
   lmSteps: number;
   lmBatchSize: number;
   lmLearningRate: number;
+  /** The MLP's nonlinearity (absent: GELU, the lm-* figures' LM). */
+  activation?: LmActivation;
 }
 
 /** The hooks' activations and their SAEs (flat, like {@link LmRunParams}). */
@@ -93,7 +95,7 @@ export function filesPerGenre(n: number): string[] | undefined {
   return BROWN_GENRES.flatMap((g) => ids.filter((id) => id[1] === g.letter).slice(0, n));
 }
 
-const LM_FIELDS = ['filesPerGenre', 'vocabSize', 'nLayers', 'dModel', 'nHeads', 'contextLength', 'lmSteps', 'lmBatchSize', 'lmLearningRate'] as const;
+const LM_FIELDS = ['filesPerGenre', 'vocabSize', 'nLayers', 'dModel', 'nHeads', 'contextLength', 'lmSteps', 'lmBatchSize', 'lmLearningRate', 'activation'] as const;
 const SAE_FIELDS = ['hooks', 'saeWindows', 'dSae', 'k', 'epochs', 'saeBatchSize'] as const;
 
 function keyOf(params: object, fields: readonly string[], seed: number): string {
@@ -109,14 +111,12 @@ let saeCache: { key: string; saes: HookSaes } | null = null;
  * same parameters for the rest of the process (do not dispose it).
  */
 export async function brownLm(params: LmRunParams, seed: number, progress: Progress): Promise<BrownLmRun> {
-  const key = keyOf(params, LM_FIELDS, seed);
+  const key = keyOf({ ...params, activation: params.activation ?? 'gelu' }, LM_FIELDS, seed);
   if (lmCache?.key === key) return lmCache.run;
   releaseLmFigureCache();
-  const streams = brownStreams({ seed, vocabSize: params.vocabSize, ids: filesPerGenre(params.filesPerGenre) });
-  const architecture = lmArchitecture({ vocabSize: streams.tokenizer.vocab.length, contextLength: params.contextLength, dModel: params.dModel, nLayers: params.nLayers, nHeads: params.nHeads });
+  const { streams, architecture, training } = lmSetup(params, seed);
   const model = createLm(architecture, seed);
   try {
-    const training = lmTraining({ steps: params.lmSteps, batchSize: params.lmBatchSize, learningRate: params.lmLearningRate, seed });
     const lmProgress: Progress = { start() {}, stop() {}, update: (step, info) => progress.update(step, `LM ${info ?? ''}`) };
     await trainLm(model, streams.train.ids, { training, tokenizer: streams.tokenizer, progress: lmProgress });
     const run: BrownLmRun = { streams, architecture, model, parameters: parameterCount(model), scores: await scoreBrownLm(model, streams) };
@@ -128,13 +128,49 @@ export async function brownLm(params: LmRunParams, seed: number, progress: Progr
   }
 }
 
+/** The corpus, architecture and training config of the LM of `params` and `seed`. */
+function lmSetup(params: LmRunParams, seed: number): { streams: BrownStreams; architecture: LmArchitecture; training: LmTraining } {
+  const streams = brownStreams({ seed, vocabSize: params.vocabSize, ids: filesPerGenre(params.filesPerGenre) });
+  const architecture = lmArchitecture({ vocabSize: streams.tokenizer.vocab.length, contextLength: params.contextLength, dModel: params.dModel, nLayers: params.nLayers, nHeads: params.nHeads, activation: params.activation ?? 'gelu' });
+  const training = lmTraining({ steps: params.lmSteps, batchSize: params.lmBatchSize, learningRate: params.lmLearningRate, seed });
+  return { streams, architecture, training };
+}
+
+/**
+ * The LM of `params` and `seed` trained as {@link brownLm} trains it (the same streams, initial
+ * weights, batches and schedule: `lmTrainStep` on `sampleWindows(seed, step)`, the loop of
+ * `trainLm` without checkpoints), calling `visit(model, step, streams)` before the first step (step 0) and
+ * after each step listed in `at`, so a figure can watch the representations form. Not cached:
+ * the caller disposes the model (`disposeLm`).
+ */
+export async function watchBrownLmTraining(params: LmRunParams, seed: number, at: readonly number[], visit: (model: Lm, step: number, streams: BrownStreams) => Promise<void>, progress: Progress): Promise<{ streams: BrownStreams; model: Lm }> {
+  const { streams, architecture, training } = lmSetup(params, seed);
+  const model = createLm(architecture, seed);
+  const state = createLmTrainerState(model);
+  try {
+    if (at.includes(0)) await visit(model, 0, streams);
+    while (state.step < training.steps) {
+      const batch = sampleWindows(streams.train.ids, training.batchSize, architecture.contextLength, training.seed, state.step);
+      const record = await lmTrainStep(model, state, training, batch);
+      progress.update(state.step, `LM loss ${record.loss.toFixed(4)}`);
+      if (at.includes(state.step)) await visit(model, state.step, streams);
+    }
+    return { streams, model };
+  } catch (e) {
+    disposeLm(model);
+    throw e;
+  } finally {
+    disposeLmTrainerState(state);
+  }
+}
+
 /**
  * Activations of `params.saeWindows` random training windows (sampleWindows(seed, step 0)) at
  * every hook, each scaled to mean row norm √d, and a Matryoshka BatchTopK SAE (halving prefixes,
  * seed `seed`) trained on each; kept for the process like {@link brownLm}.
  */
 export async function hookSaes(lm: BrownLmRun, params: LmRunParams & HookSaeParams, seed: number, progress: (info: string) => void): Promise<HookSaes> {
-  const key = keyOf(params, [...LM_FIELDS, ...SAE_FIELDS], seed);
+  const key = keyOf({ ...params, activation: params.activation ?? 'gelu' }, [...LM_FIELDS, ...SAE_FIELDS], seed);
   if (saeCache?.key === key) return saeCache.saes;
   saeCache = null;
   const windows = sampleWindows(lm.streams.train.ids, params.saeWindows, params.contextLength, seed, 0);

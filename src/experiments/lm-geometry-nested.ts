@@ -17,6 +17,7 @@ import { prefixColumns, selectRows, type Matrix } from '../data/matrix.js';
 import { BROWN_COARSE_TAGS, BROWN_GENRES, coarseTag } from '../data/brown.js';
 import { captureActivations, captureBatches } from '../lm/capture.js';
 import type { TokenBatch } from '../lm/train.js';
+import type { EncodedDocuments } from '../lm/tokenizer.js';
 import { disposeMrl, mrlEmbed, mrlTestAccuracy } from '../models/mrl.js';
 import { retrieveNearest, retrievalMetrics } from '../models/retrieval.js';
 import { encodeSae } from '../sae/model.js';
@@ -91,6 +92,40 @@ export function spreadWindows(stream: Int32Array, count: number, T: number): { w
     targets.set(stream.subarray(o + 1, o + T + 1), w * T);
   });
   return { windows: { inputs, targets, batchSize: n }, offsets };
+}
+
+/** Test tokens as stimuli: the windows they sit in, their rows there, and their coarse part of speech. */
+export interface PosStimuli {
+  /** `testWindows` windows spread over the stream (spreadWindows). */
+  windows: TokenBatch;
+  /** Rows of `windows` chosen, in row order. */
+  chosen: number[];
+  /** Index into `posNames` of each chosen row's coarse tag. */
+  labels: Int32Array;
+  /** The coarse tags but 'other'. */
+  posNames: string[];
+}
+
+/**
+ * Stimuli for the geometry of the LM's layers: the tokens at positions ≥ `minPosition` of
+ * `testWindows` windows spread over the split, 'other' (a grab bag of tags) left out, and a seeded
+ * draw of `stimuli` of them, put back in row order (windows stay together).
+ */
+export function posStimuli(split: Pick<EncodedDocuments, 'ids' | 'tagIds' | 'tagNames'>, cfg: { contextLength: number; testWindows: number; minPosition: number; stimuli: number }, seed: number): PosStimuli {
+  const T = cfg.contextLength;
+  const { windows, offsets } = spreadWindows(split.ids, cfg.testWindows, T);
+  const candidates: number[] = [];
+  const pos: string[] = [];
+  for (let r = 0; r < windows.inputs.length; r++) {
+    const t = r % T;
+    const tag = coarseTag(split.tagNames[split.tagIds[offsets[(r / T) | 0] + t]]);
+    if (t >= cfg.minPosition && tag !== 'other') candidates.push(r);
+    pos.push(tag);
+  }
+  const posNames = BROWN_COARSE_TAGS.filter((c) => c !== 'other');
+  const chosen = Array.from(new Rng(seed).permutation(candidates.length).subarray(0, Math.min(cfg.stimuli, candidates.length)), (i) => candidates[i]).sort((a, b) => a - b);
+  const labels = Int32Array.from(chosen, (r) => posNames.indexOf(pos[r] as (typeof posNames)[number]));
+  return { windows, chosen, labels, posNames: [...posNames] };
 }
 
 /**
@@ -197,22 +232,8 @@ export const lmGeometryNested = defineExperiment<LmGeometryNestedParams, LmGeome
 
     // Stimuli: test tokens at positions ≥ minPosition of windows spread over the test files,
     // 'other' (a grab bag of tags) left out; a seeded draw keeps `stimuli` of them.
-    const T = cfg.contextLength;
-    const test = lm.streams.test;
-    const { windows, offsets } = spreadWindows(test.ids, cfg.testWindows, T);
+    const { windows, chosen, labels, posNames } = posStimuli(lm.streams.test, cfg, seed);
     const captured = await captureActivations(lm.model, windows, cfg.hooks);
-    const candidates: number[] = [];
-    const pos: string[] = [];
-    for (let r = 0; r < windows.inputs.length; r++) {
-      const t = r % T;
-      const tag = coarseTag(test.tagNames[test.tagIds[offsets[(r / T) | 0] + t]]);
-      if (t >= cfg.minPosition && tag !== 'other') candidates.push(r);
-      pos.push(tag);
-    }
-    const posNames = BROWN_COARSE_TAGS.filter((c) => c !== 'other');
-    // A seeded draw, put back in row order (windows stay together).
-    const chosen = Array.from(new Rng(seed).permutation(candidates.length).subarray(0, Math.min(cfg.stimuli, candidates.length)), (i) => candidates[i]).sort((a, b) => a - b);
-    const labels = Int32Array.from(chosen, (r) => posNames.indexOf(pos[r] as (typeof posNames)[number]));
     const pick = (m: Matrix) => selectRows(m, chosen);
     const common = { labels, rsaStimuli: cfg.rsaStimuli, topologyPoints: cfg.topologyPoints, seed };
     const layersFam: NestedFamily = { family: LAYERS_FAMILY, prefixes: cfg.hooks.map((h, i) => ({ size: i, x: pick(captured.get(h) as Matrix) })) };
@@ -254,7 +275,7 @@ export const lmGeometryNested = defineExperiment<LmGeometryNestedParams, LmGeome
         saeHook: cfg.saeHook,
         prefixes: saes.prefixes,
         stimuli: chosen.length,
-        posNames: [...posNames],
+        posNames,
         posCounts: Object.fromEntries(posNames.map((n, i) => [n, counts.get(i) ?? 0])),
         trsa: `Pearson r of GT(l=${TRSA_LU.l}, u=${TRSA_LU.u}) of Euclidean RDMs (rank quantiles)`,
         firstVsLast,

@@ -16,6 +16,9 @@ import { trsaIdentification } from './trsa-identification.js';
 import { lmMsaePrefix } from './lm-msae-prefix.js';
 import { lmGeometryNested } from './lm-geometry-nested.js';
 import { lmConceptGeometry } from './lm-concept-geometry.js';
+import { deconfoundedSimilarity } from './deconfounded-similarity.js';
+import { diffusionEntropy } from './diffusion-entropy.js';
+import { neuronCensusFigure } from './neuron-census.js';
 
 /** Every registered figure experiment by id, in the order of the README's figure table. */
 export const EXPERIMENTS = {
@@ -30,6 +33,9 @@ export const EXPERIMENTS = {
   'lm-msae-prefix': lmMsaePrefix,
   'lm-geometry-nested': lmGeometryNested,
   'lm-concept-geometry': lmConceptGeometry,
+  'deconfounded-similarity': deconfoundedSimilarity,
+  'diffusion-entropy': diffusionEntropy,
+  'neuron-census': neuronCensusFigure,
 } as const;
 
 /** The id of a registered figure. */

@@ -9,7 +9,7 @@ import { tf } from '../backend/tf.js';
 import { eventLoopYielder } from '../backend/yield.js';
 import type { Matrix } from '../data/matrix.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys } from '../errors.js';
-import { hookNames, lmForward, type Lm } from './model.js';
+import { hookNames, hookWidth, lmForward, type Lm } from './model.js';
 import type { TokenBatch } from './train.js';
 
 /** Options of {@link captureBatches} and {@link captureActivations}. */
@@ -68,17 +68,23 @@ export async function* captureBatches(model: Lm, windows: TokenBatch, hooks: rea
 
 /**
  * The activations at `hooks` for every row of `windows`, in memory: one [windows·T, d] Matrix per
- * hook, rows in (window, position) order.
+ * hook (d = dMlp at `blocks.l.mlp.hook_pre` / `hook_post`, see `lm.hookWidth`), rows in (window,
+ * position) order.
  *
  * @example const acts = await lm.captureActivations(model, lm.evaluationWindows(stream, 64, 100), ['blocks.1.hook_resid_pre']);
  */
 export async function captureActivations(model: Lm, windows: TokenBatch, hooks: readonly string[], options: CaptureOptions = {}): Promise<Map<string, Matrix>> {
   const wanted = checkHooks('lm.captureActivations', model, hooks);
-  const d = model.architecture.dModel;
   const total = windows.inputs.length;
-  const out = new Map<string, Matrix>(wanted.map((h) => [h, { data: new Float32Array(total * d), rows: total, cols: d }]));
+  const out = new Map<string, Matrix>(wanted.map((h) => {
+    const d = hookWidth(model.architecture, h);
+    return [h, { data: new Float32Array(total * d), rows: total, cols: d }];
+  }));
   for await (const b of captureBatches(model, windows, wanted, options)) {
-    for (const [h, values] of b.activations) (out.get(h) as Matrix).data.set(values, b.firstRow * d);
+    for (const [h, values] of b.activations) {
+      const m = out.get(h) as Matrix;
+      m.data.set(values, b.firstRow * m.cols);
+    }
   }
   return out;
 }

@@ -34,22 +34,36 @@ export interface Lm {
 
 /**
  * A hook point's callback, TransformerLens style: it sees the activation at `name` as [N, d]
- * (rows in (sequence, position) order) and may return a tensor of the same shape to replace it.
+ * (rows in (sequence, position) order; [N, dMlp] at `blocks.l.mlp.hook_pre` / `hook_post`, see
+ * {@link hookWidth}) and may return a tensor of the same shape to replace it.
  */
 export type LmHook = (name: string, x: tf.Tensor2D) => tf.Tensor2D | void;
 
 /**
- * The hook points of a model, in forward order (TransformerLens's names).
+ * The hook points of a model, in forward order (TransformerLens's names). Per block:
+ * `hook_resid_pre`, `hook_attn_out`, `hook_resid_mid`, `mlp.hook_pre` (the MLP's pre-activation
+ * h·W_in + b_in, [N, dMlp]), `mlp.hook_post` (after the GELU or ReLU, [N, dMlp]), `hook_mlp_out`,
+ * `hook_resid_post`.
  *
  * @example const names = lm.hookNames(model.architecture); // ['hook_embed', 'hook_pos_embed', 'blocks.0.hook_resid_pre', ...]
  */
 export function hookNames(arch: LmArchitecture): string[] {
   const names = ['hook_embed', 'hook_pos_embed'];
   for (let l = 0; l < arch.nLayers; l++) {
-    for (const h of ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post']) names.push(`blocks.${l}.${h}`);
+    for (const h of ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post']) names.push(`blocks.${l}.${h}`);
   }
   names.push('ln_final.hook_normalized');
   return names;
+}
+
+/**
+ * The number of columns of the activation at a hook point: dMlp at the MLP's hidden layer
+ * (`blocks.l.mlp.hook_pre`, `blocks.l.mlp.hook_post`), dModel everywhere else.
+ *
+ * @example const cols = lm.hookWidth(model.architecture, 'blocks.0.mlp.hook_post'); // dMlp, 4·dModel by default
+ */
+export function hookWidth(arch: LmArchitecture, hook: string): number {
+  return /^blocks\.\d+\.mlp\.hook_(pre|post)$/.test(hook) ? arch.dMlp : arch.dModel;
 }
 
 /** The parameter names and shapes of an architecture, in a fixed order (checkpoints use it). */
@@ -369,8 +383,10 @@ function unbiasedForward(model: Lm, ids: Int32Array, batch: number, options: LmF
     x = at(`${q}.hook_resid_mid`, tf.add(x, attnOut) as tf.Tensor2D);
     if (stop.at) return stop.at;
     const h2 = layerNorm(x, p(`${q}.ln2.w`), p(`${q}.ln2.b`), a.layerNormEps);
-    const pre = tf.add(tf.matMul(h2, p(`${q}.mlp.W_in`)), p(`${q}.mlp.b_in`)) as tf.Tensor2D;
-    const act = a.activation === 'gelu' ? gelu(pre) : tf.relu(pre);
+    const pre = at(`${q}.mlp.hook_pre`, tf.add(tf.matMul(h2, p(`${q}.mlp.W_in`)), p(`${q}.mlp.b_in`)) as tf.Tensor2D);
+    if (stop.at) return stop.at;
+    const act = at(`${q}.mlp.hook_post`, a.activation === 'gelu' ? gelu(pre) : (tf.relu(pre) as tf.Tensor2D));
+    if (stop.at) return stop.at;
     const mlpOut = at(`${q}.hook_mlp_out`, tf.add(tf.matMul(act, p(`${q}.mlp.W_out`)), p(`${q}.mlp.b_out`)) as tf.Tensor2D);
     if (stop.at) return stop.at;
     x = at(`${q}.hook_resid_post`, tf.add(x, mlpOut) as tf.Tensor2D);

@@ -123,7 +123,8 @@ function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): vo
   e[0] = 0;
 }
 
-function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/** Implicit QL on the tridiagonal (d, e) (EISPACK tql2); with V, its rotations are applied to V's columns (eigenvectors), without (null) only the eigenvalues are found. */
+function tql2(V: Float64Array | null, d: Float64Array, e: Float64Array, n: number, where = 'similarity.pca'): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -140,7 +141,7 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
       let iter = 0;
       do {
         iter++;
-        if (iter > 200) throw new NestlabComputationError('similarity.pca', 'the QL iteration did not converge in 200 steps');
+        if (iter > 200) throw new NestlabComputationError(where, 'the QL iteration did not converge in 200 steps');
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
         let r = Math.hypot(p, 1);
@@ -170,6 +171,7 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          if (V === null) continue;
           for (let k = 0; k < n; k++) {
             h = V[k * n + i + 1];
             V[k * n + i + 1] = s * V[k * n + i] + c * h;
@@ -480,3 +482,74 @@ export function trace(a: ArrayLike<number>, n: number): number {
   for (let i = 0; i < n; i++) t += a[i * n + i];
   return t;
 }
+
+/**
+ * Eigenvalues only of the symmetric n x n matrix `a` (row-major; the lower triangle is read), in
+ * descending order: Householder tridiagonalization without accumulating the transformations
+ * (EISPACK tred1; Numerical Recipes' tred2 with its eigenvector steps left out) followed by the
+ * implicit QL iteration on the tridiagonal matrix alone (EISPACK tql1: {@link symmetricEigen}'s
+ * tql2 without the rotations of V). About 4n³/3 multiply-adds instead of the ~9n³ of
+ * symmetricEigen, all on rows (the rank-2 updates are applied to the whole leading block so that
+ * every inner loop runs along a row): n = 2000 takes seconds, not a minute. Used where only the
+ * spectrum is needed (diffusion spectral entropy, docs/methods/diffusion-entropy.md §2).
+ *
+ * @throws NestlabArgumentError when `a` does not have n² entries; NestlabComputationError when the
+ *   QL iteration does not converge (not seen on finite input).
+ *
+ * @example const lambda = symmetricEigenvalues([2, 1, 1, 2], 2); // Float64Array [3, 1]
+ */
+export function symmetricEigenvalues(a: ArrayLike<number>, n: number, where = 'symmetricEigenvalues'): Float64Array {
+  if (a.length !== n * n) throw new NestlabArgumentError(where, 'a', `${n * n} entries (n x n)`, `${a.length} entries`);
+  const A = Float64Array.from(a as ArrayLike<number>);
+  // Mirror the lower triangle, so that the updates below may run along whole rows.
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[j * n + i] = A[i * n + j];
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  for (let i = n - 1; i > 0; i--) {
+    const l = i - 1;
+    const ri = i * n;
+    if (l === 0) {
+      e[i] = A[ri];
+      continue;
+    }
+    let scale = 0;
+    for (let k = 0; k <= l; k++) scale += Math.abs(A[ri + k]);
+    if (scale === 0) {
+      e[i] = A[ri + l];
+      continue;
+    }
+    let h = 0;
+    for (let k = 0; k <= l; k++) {
+      A[ri + k] /= scale;
+      h += A[ri + k] * A[ri + k];
+    }
+    const f0 = A[ri + l];
+    const g0 = f0 >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+    e[i] = scale * g0;
+    h -= f0 * g0;
+    A[ri + l] = f0 - g0;
+    // u = row i's leading part; p = A u / h (into e[0..l]); K = uᵀp / 2h; q = p − K u.
+    let f = 0;
+    for (let j = 0; j <= l; j++) {
+      const rj = j * n;
+      let g = 0;
+      for (let k = 0; k <= l; k++) g += A[rj + k] * A[ri + k];
+      e[j] = g / h;
+      f += e[j] * A[ri + j];
+    }
+    const hh = f / (h + h);
+    for (let j = 0; j <= l; j++) e[j] -= hh * A[ri + j];
+    // A ← A − u qᵀ − q uᵀ on the leading (l+1) x (l+1) block.
+    for (let j = 0; j <= l; j++) {
+      const rj = j * n;
+      const uj = A[ri + j];
+      const qj = e[j];
+      for (let k = 0; k <= l; k++) A[rj + k] -= uj * e[k] + qj * A[ri + k];
+    }
+  }
+  for (let i = 0; i < n; i++) d[i] = A[i * n + i];
+  e[0] = 0;
+  tql2(null, d, e, n, where);
+  return d.sort().reverse();
+}
+

@@ -14,7 +14,7 @@ import { makeFolder, writeFileAtomic } from '../data/files.js';
 import { writeNpy } from '../data/npy.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { lmArchitecture, lmTraining, type LmArchitecture, type LmTraining } from '../lm/config.js';
-import { createLm, disposeLm, parameterCount, type Lm } from '../lm/model.js';
+import { createLm, disposeLm, hookWidth, parameterCount, type Lm } from '../lm/model.js';
 import { evaluationWindows, lmLoss } from '../lm/train.js';
 import { trainLm } from '../lm/fit.js';
 import { loadLm, saveLm } from '../lm/checkpoint.js';
@@ -235,6 +235,8 @@ export interface CaptureSummary {
   rows: number;
   contextLength: number;
   dModel: number;
+  /** Columns of each hook's shards: dModel, or dMlp at `blocks.l.mlp.hook_pre` / `hook_post`. */
+  widths: Record<string, number>;
   shards: number;
   /** Columns of `rows/part-*.npy` (int32): token id, document index, position in the document, tag index. */
   rowColumns: ['token', 'document', 'position', 'tag'];
@@ -247,7 +249,7 @@ export interface CaptureSummary {
 /**
  * Runs the split's tokens through the model in consecutive windows of contextLength tokens and
  * writes the activations at `hooks` as .npy shards (`out/<hook>/part-00000.npy`, float32
- * [rows, dModel]), with `out/rows/part-00000.npy` (int32 [rows, 4]: token, document, position,
+ * [rows, dModel], or [rows, dMlp] at the MLP's hooks), with `out/rows/part-00000.npy` (int32 [rows, 4]: token, document, position,
  * tag) and `out/capture.json`. `nestlab train-sae --data out/<hook>` streams the shards.
  *
  * @example await lm.captureBrown({ lm: 'runs/lm/model', out: 'runs/acts', hooks: ['blocks.1.hook_resid_pre'] });
@@ -267,18 +269,19 @@ export async function captureBrown(options: CaptureBrownOptions): Promise<Captur
     const enc = streams[split];
     const T = model.architecture.contextLength;
     const d = model.architecture.dModel;
+    const widths = Object.fromEntries(hooks.map((h) => [h, hookWidth(model.architecture, h)]));
     const maxWindows = options.maxWindows === undefined ? Infinity : checkInt(where, 'options.maxWindows', options.maxWindows, 1);
     const windows = evaluationWindows(enc.ids, T, maxWindows);
     // Row r of the windows is token r of the stream (windows are consecutive and start at 0).
     const total = windows.inputs.length;
     for (const h of [...hooks, 'rows']) makeFolder(join(options.out, h), where);
-    const pending = new Map<string, Float32Array>(hooks.map((h) => [h, new Float32Array(rowsPerShard * d)]));
+    const pending = new Map<string, Float32Array>(hooks.map((h) => [h, new Float32Array(rowsPerShard * widths[h])]));
     let filled = 0;
     let shard = 0;
     const flush = () => {
       if (filled === 0) return;
       const name = `part-${String(shard).padStart(5, '0')}.npy`;
-      for (const h of hooks) writeNpy(join(options.out, h, name), { shape: [filled, d], data: (pending.get(h) as Float32Array).slice(0, filled * d) });
+      for (const h of hooks) writeNpy(join(options.out, h, name), { shape: [filled, widths[h]], data: (pending.get(h) as Float32Array).slice(0, filled * widths[h]) });
       writeNpy(join(options.out, 'rows', name), { shape: [filled, 4], data: captureRows(enc, shard * rowsPerShard, filled) });
       shard++;
       filled = 0;
@@ -289,7 +292,10 @@ export async function captureBrown(options: CaptureBrownOptions): Promise<Captur
       let r = 0;
       while (r < b.rows) {
         const take = Math.min(b.rows - r, rowsPerShard - filled);
-        for (const h of hooks) (pending.get(h) as Float32Array).set((b.activations.get(h) as Float32Array).subarray(r * d, (r + take) * d), filled * d);
+        for (const h of hooks) {
+          const w = widths[h];
+          (pending.get(h) as Float32Array).set((b.activations.get(h) as Float32Array).subarray(r * w, (r + take) * w), filled * w);
+        }
         filled += take;
         r += take;
         if (filled === rowsPerShard) flush();
@@ -305,6 +311,7 @@ export async function captureBrown(options: CaptureBrownOptions): Promise<Captur
       rows: total,
       contextLength: T,
       dModel: d,
+      widths,
       shards: shard,
       rowColumns: ['token', 'document', 'position', 'tag'],
       documents: streams.documents[split].map((doc) => ({ id: doc.id, genre: doc.genre })),

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/select.js';
 import { tf } from '../../src/backend/tf.js';
 import { lmArchitecture } from '../../src/lm/config.js';
-import { createLm, disposeLm, lmForward, type Lm } from '../../src/lm/model.js';
+import { createLm, disposeLm, hookWidth, lmForward, type Lm } from '../../src/lm/model.js';
 import { evaluationWindows } from '../../src/lm/train.js';
 import { captureActivations, captureBatches } from '../../src/lm/capture.js';
 
@@ -38,6 +38,24 @@ describe('captureActivations: the forward pass’s intermediate values at named 
     const table = model.params.get('embed.W_E')!.dataSync();
     const row5 = acts.get('hook_embed')!.data.subarray(5 * 8, 6 * 8);
     expect(Array.from(row5)).toEqual(Array.from(table.subarray(windows.inputs[5] * 8, windows.inputs[5] * 8 + 8)));
+  });
+
+  it('captures the MLP hidden units dMlp wide (blocks.l.mlp.hook_pre / hook_post) beside dModel-wide hooks', async () => {
+    const windows = evaluationWindows(stream, 6, 7);
+    const hooks = ['blocks.0.mlp.hook_pre', 'blocks.0.hook_resid_post', 'blocks.1.mlp.hook_post'];
+    const seen = new Map<string, Float32Array>();
+    tf.tidy(() => {
+      lmForward(model, windows.inputs, 7, { hook: (name, x) => void seen.set(name, x.dataSync() as Float32Array) });
+    });
+    const acts = await captureActivations(model, windows, hooks, { batchSize: 3 });
+    for (const h of hooks) {
+      const m = acts.get(h)!;
+      expect([m.rows, m.cols], h).toEqual([42, hookWidth(model.architecture, h)]);
+      const ref = seen.get(h)!;
+      expect(ref.length).toBe(m.data.length);
+      for (let i = 0; i < ref.length; i++) expect(m.data[i]).toBeCloseTo(ref[i], 5);
+    }
+    expect(acts.get('blocks.0.mlp.hook_pre')!.cols).toBe(32); // dMlp = 4 · dModel
   });
 
   it('yields one batch at a time with its first row', async () => {

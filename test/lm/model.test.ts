@@ -11,7 +11,7 @@ import { writeSafetensors, type NamedTensor } from '../../src/data/safetensors.j
 import { NestlabArgumentError } from '../../src/errors.js';
 import { learningRateAt, lmArchitecture, lmTraining, type LmArchitecture } from '../../src/lm/config.js';
 import {
-  createLm, crossEntropy, disposeLm, hookNames, lmCrossEntropy, lmForward, lmFromParameters, parameterShapes, softmaxCrossEntropyInPlace, type Lm,
+  createLm, crossEntropy, disposeLm, hookNames, hookWidth, lmCrossEntropy, lmForward, lmFromParameters, parameterShapes, softmaxCrossEntropyInPlace, type Lm,
 } from '../../src/lm/model.js';
 
 // The GPT-style decoder of src/lm/model.ts checked four ways: by its definition (causality, hook
@@ -335,14 +335,14 @@ describe('hooks', () => {
   });
   afterAll(() => disposeLm(model));
 
-  /** The activation at every hook point as [N, d] arrays, and the logits. */
+  /** The activation at every hook point as [N, d] arrays ([N, dMlp] at mlp.hook_pre / hook_post), and the logits. */
   function capture(hook?: (name: string, x: tf.Tensor2D) => tf.Tensor2D | void): { acts: Map<string, Float32Array>; order: string[]; logits: Float32Array } {
     const acts = new Map<string, Float32Array>();
     const order: string[] = [];
     const logits = logitsOf(model, ids, B, {
       hook: (name, x) => {
         order.push(name);
-        expect(x.shape, name).toEqual([N, d]);
+        expect(x.shape, name).toEqual([N, hookWidth(arch, name)]);
         acts.set(name, (x.dataSync() as Float32Array).slice());
         return hook?.(name, x);
       },
@@ -358,7 +358,7 @@ describe('hooks', () => {
     expect(order).toEqual(hookNames(arch));
     expect(hookNames(arch)).toEqual([
       'hook_embed', 'hook_pos_embed',
-      ...[0, 1].flatMap((l) => ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'].map((h) => `blocks.${l}.${h}`)),
+      ...[0, 1].flatMap((l) => ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post'].map((h) => `blocks.${l}.${h}`)),
       'ln_final.hook_normalized',
     ]);
   });
@@ -400,11 +400,11 @@ describe('hooks', () => {
     expect(maxAbsDiff(logits, logitsOf(model, ids, B))).toBeLessThanOrEqual(1e-6);
   });
 
-  it('stopAt returns the activation at each hook point, [N, d], as the hook saw it', () => {
+  it('stopAt returns the activation at each hook point, [N, d] ([N, dMlp] in the MLP), as the hook saw it', () => {
     const { acts } = capture();
     for (const name of hookNames(arch)) {
       const out = tf.tidy(() => lmForward(model, ids, B, { stopAt: name }));
-      expect(out.shape, name).toEqual([N, d]);
+      expect(out.shape, name).toEqual([N, hookWidth(arch, name)]);
       expect(maxAbsDiff(out.dataSync(), acts.get(name)!), name).toBeLessThanOrEqual(1e-6);
       out.dispose();
     }
