@@ -1,7 +1,7 @@
 /**
  * `similarity`: how alike two representations of the same stimuli are, and the geometry of one:
  * CKA (linear, RBF, debiased, deconfounded), CCA / SVCCA / PWCCA, the Procrustes shape distance,
- * mutual kNN, exact nearest neighbors, TwoNN intrinsic dimension, participation ratio, diffusion
+ * mutual kNN and the Platonic alignment of two models, exact nearest neighbors, TwoNN intrinsic dimension, participation ratio, diffusion
  * spectral entropy and mutual information, PCA; k-means, spectral clustering and the adjusted
  * mutual information of two partitions; LDA; entropy. Inputs are Matrix or tf.Tensor2D with
  * rows = stimuli.
@@ -12,7 +12,7 @@
 export { linearCka, rbfCka, type LinearCkaOptions, type RbfCkaOptions } from '../similarity/cka.js';
 export { cca, svcca, pwcca, type CcaOptions, type CcaResult, type SvccaOptions, type PwccaOptions, type PwccaResult } from '../similarity/cca.js';
 export { shapeDistance, type ShapeDistanceOptions } from '../similarity/procrustes.js';
-export { nearestNeighbors, mutualKnn, type KnnOptions, type KnnResult, type MutualKnnOptions } from '../similarity/knn.js';
+export { nearestNeighbors, mutualKnn, mutualKnnAlignment, type KnnOptions, type KnnResult, type MutualKnnOptions, type MutualKnnAlignment, type MutualKnnAlignmentOptions } from '../similarity/knn.js';
 export { twoNn, participationRatio, covarianceSpectrum, type TwoNnOptions, type TwoNnResult } from '../similarity/dimension.js';
 export { pca, type PcaOptions, type PcaResult } from '../similarity/pca.js';
 export {

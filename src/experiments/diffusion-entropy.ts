@@ -28,7 +28,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { Rng } from '../backend/rng.js';
 import { headRows, matmul, prefixColumns, randomProjection, selectRows, type Matrix } from '../data/matrix.js';
 import { loadMnist } from '../data/mnist.js';
-import { median } from '../math/order.js';
+import { median, pearsonCorrelation } from '../math/order.js';
 import { createMlp, evaluateClassifier, layerActivations, trainClassifier } from '../models/mlp.js';
 import { disposeMrl, mrlEmbed, mrlTestAccuracy } from '../models/mrl.js';
 import { DIFFUSION_ENTROPY_EPS, diffusionSpectralEntropy, diffusionSpectralMutualInformation } from '../similarity/diffusion.js';
@@ -322,20 +322,6 @@ export function noisyGaussian(n: number, d: number, D: number, noise: number, se
   return x;
 }
 
-function pearson(a: number[], b: number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
-}
 
 const fmt = (v: number, digits = 2) => v.toFixed(digits);
 const EMPTY = { sigmaRule: null, sigma: null, t: null, intrinsicDim: null, noise: null, layer: null, epoch: null, prefix: null, step: null } as const;
@@ -529,7 +515,7 @@ export const diffusionEntropy = defineExperiment<DiffusionEntropyParams, Diffusi
           entropyFinal: dse[dse.length - 1],
           mutualInformationInit: dsmi[0],
           mutualInformationFinal: dsmi[dsmi.length - 1],
-          accuracyCorrelation: pearson(dsmi, accuracyByEpoch),
+          accuracyCorrelation: pearsonCorrelation(dsmi, accuracyByEpoch),
           medianDistanceInit: scale[layer][0],
           medianDistanceFinal: scale[layer][scale[layer].length - 1],
         });
@@ -617,7 +603,7 @@ export const diffusionEntropy = defineExperiment<DiffusionEntropyParams, Diffusi
           entropyFinal: dse[dse.length - 1],
           mutualInformationInit: dsmi[0],
           mutualInformationFinal: dsmi[dsmi.length - 1],
-          lossCorrelation: pearson(dsmi, lmLosses.map((l) => -l)),
+          lossCorrelation: pearsonCorrelation(dsmi, lmLosses.map((l) => -l)),
         };
       }),
     );
@@ -701,8 +687,8 @@ export function diffusionEntropySpec(rows: DiffusionEntropyRow[], meta: Pick<Dif
   const dimX = { field: 'intrinsicDim', type: 'quantitative', title: 'intrinsic dimension d', scale: { type: 'log', base: 2 } };
   const noiseColor = { field: 'noise', type: 'ordinal', title: 'noise sd', scale: { scheme: 'viridis' } };
   const epochX = { field: 'epoch', type: 'quantitative', title: 'epoch (0 = init)', axis: { tickMinStep: 1 } };
-  const layerColor = { field: 'layer', type: 'nominal', title: 'layer' };
-  const stepX = { field: 'step', type: 'quantitative', title: 'training step' };
+  const layerColor = { field: 'layer', type: 'nominal', title: 'layer', legend: { labelLimit: 300 } };
+  const stepX = { field: 'step', type: 'quantitative', title: 'training step (symlog)', scale: { type: 'symlog', constant: 50 } };
   const prefixX = { field: 'prefix', type: 'quantitative', title: 'prefix m', scale: { type: 'log', base: 2 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -717,6 +703,7 @@ export function diffusionEntropySpec(rows: DiffusionEntropyRow[], meta: Pick<Dif
       subtitleFontSize: 11,
     },
     data: { values: rows },
+    resolve: { scale: { color: 'independent' } },
     vconcat: [
       {
         hconcat: [

@@ -4,10 +4,11 @@
  * per layer, the share of MLP neurons that never fire on held-out text, that are token or n-gram
  * detectors, and that are positional (lm.neuronCensus, docs/methods/neuron-census.md), for LMs of
  * growing width. The paper studies OPT models, whose MLPs use ReLU; the sizes here are ReLU GPTs,
- * beside the GELU GPT of the other lm-* figures (the same LM, from lm-common.ts). Each trained LM is
- * set against the same LM at initialization, which says what the architecture alone gives (its
- * position embeddings make some neurons positional before any training). Beside the neurons: the
- * dead and dense latents of the Matryoshka SAE of the GELU GPT (the lm-geometry figures' SAE).
+ * beside a GELU GPT (the nonlinearity of the other lm-* figures' LM) of the largest width; all are
+ * trained as that LM is (lm-common.ts `brownLm`: corpus, steps, schedule). Each trained LM is set
+ * against the same LM at initialization, which says what the architecture alone gives (its
+ * position embeddings can make some neurons positional before any training). Beside the neurons:
+ * the dead and dense latents of a Matryoshka BatchTopK SAE on the GELU GPT's residual stream.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Matrix } from '../data/matrix.js';
@@ -29,7 +30,7 @@ export interface CensusLm {
 
 /** Parameters of a run: the shared LM's and its SAE's (lm-common.ts), the LMs censused, the census' tokens. */
 export interface NeuronCensusParams extends LmRunParams, HookSaeParams {
-  /** The LMs censused, smallest first; one of them may be the shared LM (GELU at its width). */
+  /** The LMs censused, smallest first; the GELU one at `dModel` gets the SAE. */
   lms: CensusLm[];
   /** Consecutive test windows of contextLength tokens the census reads (the first ones of the test stream). */
   censusWindows: number;
@@ -131,12 +132,16 @@ export const neuronCensusFigure = defineExperiment<NeuronCensusParams, CensusRow
     full: {
       ...LM_SIZES.full,
       ...HOOK_SAE_SIZES.full,
+      dModel: 64,
+      nHeads: 4,
       hooks: ['blocks.1.hook_resid_pre'],
+      saeWindows: 2000,
+      dSae: 1024,
       lms: [
+        { dModel: 16, nHeads: 2, activation: 'relu' },
         { dModel: 32, nHeads: 2, activation: 'relu' },
         { dModel: 64, nHeads: 4, activation: 'relu' },
-        { dModel: 128, nHeads: 4, activation: 'relu' },
-        { dModel: 128, nHeads: 4, activation: 'gelu' },
+        { dModel: 64, nHeads: 4, activation: 'gelu' },
       ],
       censusWindows: 1000,
       saeHook: 'blocks.1.hook_resid_pre',
@@ -150,7 +155,7 @@ export const neuronCensusFigure = defineExperiment<NeuronCensusParams, CensusRow
     let sae: NeuronCensusMeta['sae'] | null = null;
     for (const [i, spec] of cfg.lms.entries()) {
       const lmProgress = { start() {}, stop() {}, update: (s: number, info?: string) => progress.update(i * cfg.lmSteps + s, `${nameOf(spec)}: ${info ?? ''}`) };
-      // The GELU LM at the shared width is the lm-* figures' LM (activation left at its default).
+      // GELU is the default nonlinearity: leaving it out keeps the cache key of the lm-* figures' LM.
       const params: LmRunParams = { ...cfg, dModel: spec.dModel, nHeads: spec.nHeads, ...(spec.activation === 'gelu' ? {} : { activation: spec.activation }) };
       const lm = await brownLm(params, seed, lmProgress);
       const T = lm.architecture.contextLength;
@@ -168,7 +173,7 @@ export const neuronCensusFigure = defineExperiment<NeuronCensusParams, CensusRow
       rows.push(...summaryRows(nameOf(spec), spec, 'trained', trained), ...summaryRows(nameOf(spec), spec, 'initialization', initialization));
       lms.push({ model: nameOf(spec), dModel: spec.dModel, activation: spec.activation, parameters: lm.parameters, testPerplexity: lm.scores.model.test.perplexity, trained, initialization });
       if (spec.activation === 'gelu' && spec.dModel === cfg.dModel && sae === null) {
-        // The shared LM's SAE (the lm-geometry figures' one when their parameters agree).
+        // The SAE of the GELU GPT at the run's width (the lm-geometry figures' one when every parameter agrees).
         const saes = await hookSaes(lm, { ...cfg, hooks: [cfg.saeHook] }, seed, (info) => progress.update((i + 1) * cfg.lmSteps, info));
         const h = saes.byHook[0];
         const acts = (await captureActivations(lm.model, windows, [cfg.saeHook])).get(cfg.saeHook) as Matrix;

@@ -19,6 +19,7 @@ import { lmConceptGeometry } from './lm-concept-geometry.js';
 import { deconfoundedSimilarity } from './deconfounded-similarity.js';
 import { diffusionEntropy } from './diffusion-entropy.js';
 import { neuronCensusFigure } from './neuron-census.js';
+import { platonicAlignment } from './platonic-alignment.js';
 
 /** Every registered figure experiment by id, in the order of the README's figure table. */
 export const EXPERIMENTS = {
@@ -36,6 +37,7 @@ export const EXPERIMENTS = {
   'deconfounded-similarity': deconfoundedSimilarity,
   'diffusion-entropy': diffusionEntropy,
   'neuron-census': neuronCensusFigure,
+  'platonic-alignment': platonicAlignment,
 } as const;
 
 /** The id of a registered figure. */

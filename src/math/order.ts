@@ -264,3 +264,23 @@ export function median(a: Float32Array | Float64Array): number {
   for (let i = 0; i < m / 2; i++) if (a[i] > lower) lower = a[i];
   return (lower + upper) / 2;
 }
+
+/** Pearson's r of two equal-length vectors (NaN when either is constant). */
+export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+}
+
+/** Spearman's ρ: Pearson's r of the average-tie ranks (scipy.stats.spearmanr). */
+export function spearmanCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return pearsonCorrelation(rankdata(a), rankdata(b));
+}

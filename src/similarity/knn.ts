@@ -18,6 +18,7 @@ import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { checkPair } from './common.js';
 import { NO_TRANS, TRANS, loadBlas, type Cblas } from '../backend/blas.js';
 import { checkMemory, resolveMemoryBudget } from '../backend/memory.js';
+import { quantileSorted } from '../math/order.js';
 
 /** Options of {@link nearestNeighbors}. */
 export interface KnnOptions {
@@ -368,14 +369,107 @@ export async function mutualKnn(X: Matrix | tf.Tensor2D, Y: Matrix | tf.Tensor2D
   }
   const a = await knnSearch(x, null, k, 'cosine');
   const b = await knnSearch(y, null, k, 'cosine');
-  const n = x.rows;
+  return sharedNeighbors(a.indices, b.indices, x.rows, k);
+}
+
+/** (1/n) Σ_i |A(i) ∩ B(i)| / k for two n × k neighbor lists (row-major indices). */
+function sharedNeighbors(a: ArrayLike<number>, b: ArrayLike<number>, n: number, k: number): number {
   const mark = new Int32Array(n).fill(-1);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < k; c++) mark[a.indices[i * k + c]] = i;
+    for (let c = 0; c < k; c++) mark[a[i * k + c]] = i;
     let shared = 0;
-    for (let c = 0; c < k; c++) if (mark[b.indices[i * k + c]] === i) shared++;
+    for (let c = 0; c < k; c++) if (mark[b[i * k + c]] === i) shared++;
     total += shared / k;
   }
   return total / n;
+}
+
+/** Options of {@link mutualKnnAlignment}. */
+export interface MutualKnnAlignmentOptions {
+  /** Neighborhood size of the mutual kNN. Default 10 (platonic-rep's `topk`). */
+  k?: number;
+  /** Quantile of |x| at which a model's features are clipped first (1: no clipping). Default 0.95 (platonic-rep's `q`). */
+  quantile?: number;
+}
+
+/** What {@link mutualKnnAlignment} returns: the best layer pair and every pair's score. */
+export interface MutualKnnAlignment {
+  /** The largest mutual-kNN alignment over all layer pairs. */
+  score: number;
+  /** The layers of A and of B that reach it (first such pair in row-major order). */
+  layerA: number;
+  layerB: number;
+  /** mutual kNN of layer i of A and layer j of B at i · layersB.length + j. */
+  scores: Float64Array;
+  /** The clipping values applied to A's and B's features (Infinity when quantile = 1). */
+  clipA: number;
+  clipB: number;
+  k: number;
+  quantile: number;
+}
+
+/**
+ * The value at which platonic-rep's `remove_outliers` clips a model's features: for each
+ * stimulus, the `quantile` of |x| over all its features (every layer's, as the reference's
+ * N × L × D tensor; numpy's linear quantile), averaged over the stimuli.
+ *
+ * @example const c = outlierClipValue([layer1, layer2], 0.95); // then clamp every feature to [−c, c]
+ */
+export function outlierClipValue(layers: Matrix[], quantile: number): number {
+  if (quantile === 1) return Infinity;
+  const n = layers[0].rows;
+  const width = layers.reduce((s, m) => s + m.cols, 0);
+  const row = new Float64Array(width);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let o = 0;
+    for (const m of layers) for (let j = 0; j < m.cols; j++) row[o++] = Math.abs(m.data[i * m.cols + j]);
+    total += quantileSorted(row.sort(), quantile);
+  }
+  return total / n;
+}
+
+/**
+ * Platonic alignment of two models (Huh, Cheung, Wang & Isola, "The Platonic Representation
+ * Hypothesis", ICML 2024; platonic-rep `measure_alignment.compute_score`): each model's features
+ * on the same n stimuli, one Matrix per layer, are clipped at `outlierClipValue` (its
+ * `remove_outliers`), and the score is the largest {@link mutualKnn} (rows L2-normalized, k
+ * neighbors) over every pair (layer of A, layer of B). Returns every pair's score with the best.
+ *
+ * @throws NestlabArgumentError when a list is empty, the layers' rows differ, k is out of range or
+ *   quantile is outside (0, 1].
+ *
+ * @example const { score, layerA, layerB } = await similarity.mutualKnnAlignment([a1, a2], [b1, b2, b3], { k: 10 });
+ */
+export async function mutualKnnAlignment(layersA: Matrix[], layersB: Matrix[], options: MutualKnnAlignmentOptions = {}): Promise<MutualKnnAlignment> {
+  const where = 'similarity.mutualKnnAlignment';
+  checkKnownKeys(where, options, ['k', 'quantile']);
+  const k = checkInt(where, 'options.k', options.k ?? 10, 1);
+  const quantile = options.quantile ?? 0.95;
+  if (!(typeof quantile === 'number' && quantile > 0 && quantile <= 1)) throw new NestlabArgumentError(where, 'options.quantile', 'a number in (0, 1]', quantile);
+  const lists = [layersA, layersB].map((list, s) => {
+    const name = s === 0 ? 'layersA' : 'layersB';
+    if (!Array.isArray(list) || list.length === 0) throw new NestlabArgumentError(where, name, 'a non-empty array of matrices (one per layer)', list);
+    return list.map((m, i) => checkMatrix(where, `${name}[${i}]`, m, 2));
+  });
+  const n = lists[0][0].rows;
+  lists.forEach((list, s) => list.forEach((m, i) => {
+    if (m.rows !== n) throw new NestlabArgumentError(where, `${s === 0 ? 'layersA' : 'layersB'}[${i}].rows`, `${n} (the same stimuli in every layer)`, m.rows);
+  }));
+  if (k > n - 1) throw new NestlabArgumentError(where, 'options.k', `at most n - 1 = ${n - 1}`, k);
+  const clips = lists.map((list) => outlierClipValue(list, quantile));
+  const clipped = lists.map((list, s) => list.map((m) => ({ ...m, data: m.data.map((v) => Math.max(-clips[s], Math.min(clips[s], v))) })));
+  // Each layer's neighbors once; every pair then only intersects them.
+  const neighbors = await Promise.all(clipped.map((list) => Promise.all(list.map((m) => knnSearch(m, null, k, 'cosine')))));
+  const scores = new Float64Array(layersA.length * layersB.length);
+  let best = 0;
+  for (let i = 0; i < layersA.length; i++) {
+    for (let j = 0; j < layersB.length; j++) {
+      const at = i * layersB.length + j;
+      scores[at] = sharedNeighbors(neighbors[0][i].indices, neighbors[1][j].indices, n, k);
+      if (scores[at] > scores[best]) best = at;
+    }
+  }
+  return { score: scores[best], layerA: Math.floor(best / layersB.length), layerB: best % layersB.length, scores, clipA: clips[0], clipB: clips[1], k, quantile };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kthLargest, median, quickselect } from '../../src/math/order.js';
+import { kthLargest, median, pearsonCorrelation, quickselect, spearmanCorrelation } from '../../src/math/order.js';
 
 describe('selection (numpy semantics)', () => {
   it('median averages the two middle values of an even count', () => {
@@ -14,5 +14,14 @@ describe('selection (numpy semantics)', () => {
     for (let k = 0; k < v.length; k++) expect(quickselect(v.slice(), k)).toBe(sorted[k]);
     for (let k = 1; k <= v.length; k++) expect(kthLargest(v, k)).toBe(sorted[v.length - k]);
     expect(Array.from(v)).toEqual([9, -1, 4, 4, 0, 7, 3]); // kthLargest leaves its input alone
+  });
+});
+
+describe('pearsonCorrelation and spearmanCorrelation', () => {
+  it('match hand values (scipy.stats.pearsonr / spearmanr)', () => {
+    expect(pearsonCorrelation([1, 2, 3], [2, 4, 7])).toBeCloseTo(5 / Math.sqrt(2 * (38 / 3)), 12);
+    expect(spearmanCorrelation([1, 2, 3, 4], [1, 3, 2, 4])).toBeCloseTo(0.8, 12);
+    expect(spearmanCorrelation([1, 2, 2, 3], [3, 2, 2, 1])).toBeCloseTo(-1, 12); // ties share their average rank
+    expect(pearsonCorrelation([1, 1, 1], [1, 2, 3])).toBeNaN();
   });
 });
