@@ -233,13 +233,19 @@ function claimsOf(lms: LmCensus[]): NeuronCensusMeta['claims'] {
   return claims;
 }
 
-/** Per measure: the share per layer and LM (trained solid, initialization hollow), and the SAE's dead and dense shares per prefix. */
-function censusSpec(rows: CensusRow[], meta: NeuronCensusMeta): TopLevelSpec {
+/**
+ * Per measure: the share per layer and LM (trained solid, initialization hollow), and the SAE's dead and dense shares per prefix.
+ *
+ * @internal exported to redraw a saved result.
+ * @example const spec = censusSpec(result.rows, result.meta);
+ */
+export function censusSpec(rows: CensusRow[], meta: NeuronCensusMeta): TopLevelSpec {
   const models = meta.lms.map((l) => l.model);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Neuron census of the Brown GPTs (Voita et al. 2024)', subtitle: [`${meta.tokens} test tokens; MLP layer 0 and 1 of each LM, trained and at initialization`, ...meta.claims.map((c) => `${c.holds ? 'holds' : 'does not hold'}: ${c.claim} (${c.evidence})`)] },
     data: { values: rows },
+    resolve: { scale: { color: 'independent' } },
     vconcat: [
       {
         transform: [{ filter: 'datum.layer !== null' }],
@@ -259,7 +265,7 @@ function censusSpec(rows: CensusRow[], meta: NeuronCensusMeta): TopLevelSpec {
         mark: { type: 'line', point: true },
         width: 300,
         height: 150,
-        encoding: { x: { field: 'prefix', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'prefix' }, y: { field: 'fraction', type: 'quantitative', title: 'share of latents', axis: { format: '%' } }, color: { field: 'measure', type: 'nominal' } },
+        encoding: { x: { field: 'prefix', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'prefix' }, y: { field: 'fraction', type: 'quantitative', title: 'share of latents', axis: { format: '%' } }, color: { field: 'measure', type: 'nominal', legend: { labelLimit: 300 } } },
       },
     ],
   } as unknown as TopLevelSpec;
