@@ -20,6 +20,7 @@ const EXPECTED_OUTPUTS: Record<string, string[]> = {
   '04-topology-probes.ipynb': ['image/png', 'text/html'],
   '05-geometry-across-sizes.ipynb': ['image/png', 'text/html'],
   '06-sae-on-a-language-model.ipynb': ['image/png', 'text/html'],
+  '07-seed-methods.ipynb': ['image/png'],
 };
 
 describe.skipIf(skip)('notebooks execute headless at smoke size', () => {
