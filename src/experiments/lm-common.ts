@@ -147,12 +147,13 @@ export async function watchBrownLmTraining(params: LmRunParams, seed: number, at
   const { streams, architecture, training } = lmSetup(params, seed);
   const model = createLm(architecture, seed);
   const state = createLmTrainerState(model);
+  const reportEvery = Math.max(1, Math.ceil(training.steps / 100)); // as trainLm: at most ~100 progress lines
   try {
     if (at.includes(0)) await visit(model, 0, streams);
     while (state.step < training.steps) {
       const batch = sampleWindows(streams.train.ids, training.batchSize, architecture.contextLength, training.seed, state.step);
       const record = await lmTrainStep(model, state, training, batch);
-      progress.update(state.step, `LM loss ${record.loss.toFixed(4)}`);
+      if (state.step % reportEvery === 0 || state.step === training.steps) progress.update(state.step, `LM loss ${record.loss.toFixed(4)}`);
       if (at.includes(state.step)) await visit(model, state.step, streams);
     }
     return { streams, model };
