@@ -231,8 +231,8 @@ program
   .addOption(opt('--hidden', 'mnist: train on the first hidden layer of a small MLP (trained first) instead of the pixels', 'off'))
   .addOption(opt('--d-sae <n>', 'dictionary size', '8 × the input width, at most 4096; mnist 256', intFlag('train-sae', '--d-sae', 1)))
   .addOption(opt('--k <n>', 'active latents per row: exact for topk, the mean for batchtopk; relu ignores it', 'a quarter of the input width, 1 to 32, at most --d-sae; mnist 16', numberFlag('train-sae', '--k', 'positive')))
-  .addOption(opt('--activation <name>', 'topk, batchtopk (k·batch per batch in training, a threshold at inference) or relu (with --l1-coeff)', 'batchtopk').choices(['topk', 'batchtopk', 'relu']))
-  .addOption(opt('--prefixes <list>', 'Matryoshka prefix sizes: a comma list ending at --d-sae (64,128,256), "matryoshka" (the paper\'s 5 groups, sae.matryoshkaPrefixes), "halving" (d_sae/16 … d_sae, sae.halvingPrefixes) or "none" (a flat SAE)', 'halving', flag('train-sae', '--prefixes', 'a comma list of positive integers, or matryoshka, halving or none', (t) => {
+  .addOption(opt('--activation <name>', 'topk, batchtopk (k·batch per batch in training, a threshold at inference), relu (with --l1-coeff) or mp (k steps of matching pursuit over the decoder, flat)', 'batchtopk').choices(['topk', 'batchtopk', 'relu', 'mp']))
+  .addOption(opt('--prefixes <list>', 'Matryoshka prefix sizes: a comma list ending at --d-sae (64,128,256), "matryoshka" (the paper\'s 5 groups, sae.matryoshkaPrefixes), "halving" (d_sae/16 … d_sae, sae.halvingPrefixes) or "none" (a flat SAE)', 'halving; none for mp', flag('train-sae', '--prefixes', 'a comma list of positive integers, or matryoshka, halving or none', (t) => {
     if (t === 'matryoshka' || t === 'halving' || t === 'none') return t;
     const v = t.split(',').map((p) => asNumber(p.trim()));
     return v.every((n) => n !== undefined && Number.isInteger(n) && n > 0) ? (v as number[]) : undefined;
@@ -298,7 +298,7 @@ Example:
 /** The flags of `nestlab train-sae`, as commander hands them over. */
 interface TrainSaeFlags {
   data: string; out: string; tensor?: string; eval?: string; evalFraction?: number; hidden?: boolean;
-  dSae?: number; k?: number; activation?: 'topk' | 'batchtopk' | 'relu'; prefixes?: number[] | PrefixRule; epochs?: number; batchSize?: number;
+  dSae?: number; k?: number; activation?: 'topk' | 'batchtopk' | 'relu' | 'mp'; prefixes?: number[] | PrefixRule; epochs?: number; batchSize?: number;
   lr?: number; seed?: number; l1Coeff?: number; auxK?: number; auxAlpha?: number; deadTokens?: number; warmupSteps?: number; decayStart?: number;
   thresholdStart?: number; bDecInit?: 'median' | 'mean' | 'zero'; prefixWeights?: number[]; checkpointEvery?: number;
 }

@@ -157,6 +157,23 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
       expect(latestStep(out)).toBe(80);
     });
 
+    it('trains a matching-pursuit SAE (flat by default) and reports it', () => {
+      const out = join(dir, 'mp');
+      const t = run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, '--activation', 'mp', '--d-sae', '32', '--k', '3', '--batch-size', '32', '--epochs', '3']);
+      expect(t.stderr).toBe('');
+      expect(t.status).toBe(0);
+      const f = fvus(t.stdout);
+      expect(f.map(([p]) => p)).toEqual([32]);
+      expect(f[0][1]).toBeLessThan(0.5);
+      expect(loadSae(out).cfg).toMatchObject({ dSae: 32, k: 3, activation: 'mp', prefixes: [32] });
+      const r = run(['report', out, '--max-latents', '3']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const refused = run(['train-sae', '--data', join(dir, 'x.npy'), '--out', join(dir, 'mp2'), '--activation', 'mp', '--prefixes', 'halving']);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/^nestlab train-sae: --prefixes must be \[--d-sae\] for activation "mp"/);
+    });
+
     it('a folder of .npy shards trains like the stacked file with its last shard as --eval (same batches)', () => {
       const a = run(['train-sae', '--data', join(dir, 'shards'), '--out', join(dir, 'run-shards'), ...small, '--epochs', '1']);
       const b = run(['train-sae', '--data', join(dir, 'ab.npy'), '--eval', join(dir, 'c.npy'), '--out', join(dir, 'run-ab'), ...small, '--epochs', '1']);
@@ -215,7 +232,7 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
         expect(r.status).toBe(2);
       }
       const choice = run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--activation', 'gelu']);
-      expect([choice.status, choice.stderr]).toEqual([2, "nestlab train-sae: option '--activation <name>' argument 'gelu' is invalid. Allowed choices are topk, batchtopk, relu.\n"]);
+      expect([choice.status, choice.stderr]).toEqual([2, "nestlab train-sae: option '--activation <name>' argument 'gelu' is invalid. Allowed choices are topk, batchtopk, relu, mp.\n"]);
       const debug = run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--k', '-1'], { NESTLAB_DEBUG: '1' });
       expect(debug.stderr).toMatch(/\n\s+at /); // the stack, on request
     });

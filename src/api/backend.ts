@@ -10,4 +10,4 @@ export { blasStatus, type BlasStatus } from '../backend/blas.js';
 export { matMulT } from '../backend/wasm-matmul.js';
 export { withValues } from '../backend/read.js';
 export { Rng } from '../backend/rng.js';
-export { defaultProgress, lineProgress, barProgress, silentProgress, type Progress } from '../backend/progress.js';
+export { defaultProgress, lineProgress, barProgress, silentProgress, type LineProgressOptions, type Progress } from '../backend/progress.js';

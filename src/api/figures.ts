@@ -34,3 +34,4 @@ export type { GeometryNestedParams, GeometryNestedMeta } from '../experiments/ge
 export type { NestedGeometryRow } from '../experiments/nested-geometry.js';
 export type { TopologySanityParams, TopologySanityRow, TopologySanityMeta } from '../experiments/topology-sanity.js';
 export type { LmMsaePrefixParams, LmMsaePrefixRow, LmGroupDensity } from '../experiments/lm-msae-prefix.js';
+export { MNIST_ND_METHODS, type MnistNdParams, type MnistNdRow, type MnistNdMeta, type MnistNdMethod } from '../experiments/mnist-nd.js';

@@ -2,8 +2,8 @@
  * `similarity`: how alike two representations of the same stimuli are, and the geometry of one:
  * CKA (linear, RBF, debiased, deconfounded), CCA / SVCCA / PWCCA, the Procrustes shape distance,
  * mutual kNN and the Platonic alignment of two models, exact nearest neighbors, TwoNN intrinsic dimension, participation ratio, diffusion
- * spectral entropy and mutual information, PCA; k-means, spectral clustering and the adjusted
- * mutual information of two partitions; LDA; entropy. Inputs are Matrix or tf.Tensor2D with
+ * spectral entropy and mutual information, PCA; k-means, spectral clustering, Gaussian mixtures,
+ * DBSCAN, and the adjusted mutual information and adjusted Rand index of two partitions; LDA; entropy. Inputs are Matrix or tf.Tensor2D with
  * rows = stimuli.
  *
  * @example
@@ -25,5 +25,20 @@ export {
   type DiffusionSpectralMutualInformationClass,
 } from '../similarity/diffusion.js';
 export { deconfoundedCka, deconfoundedCkaParts, type DeconfoundedCka, type DeconfoundedCkaOptions } from '../similarity/deconfounded.js';
-export { kMeans, spectralClustering, mutualInformation, adjustedMutualInformation, type KMeansOptions, type KMeansResult, type SpectralClusteringOptions } from '../similarity/cluster.js';
+export {
+  kMeans,
+  spectralClustering,
+  mutualInformation,
+  adjustedMutualInformation,
+  gaussianMixture,
+  dbscan,
+  adjustedRandIndex,
+  type KMeansOptions,
+  type KMeansResult,
+  type SpectralClusteringOptions,
+  type CovarianceType,
+  type GaussianMixtureOptions,
+  type GaussianMixtureResult,
+  type DbscanOptions,
+} from '../similarity/cluster.js';
 export { ldaProjection, projectRows, knnEntropy, gaussianEntropy, type LdaOptions, type LdaProjection, type KnnEntropyOptions } from '../similarity/lda.js';

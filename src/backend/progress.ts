@@ -20,20 +20,37 @@ export type ProgressKind = 'bar' | 'lines' | 'silent';
 /** Silently drops every update (tests, nested steps). */
 export const silentProgress: Progress = { start() {}, update() {}, stop() {} };
 
+/** Options of {@link lineProgress}. */
+export interface LineProgressOptions {
+  /**
+   * Least milliseconds between two lines (default 200): updates in between are dropped, except a
+   * run's first and last step. A loop reporting every step can otherwise write thousands of
+   * lines a second, which floods a notebook's output (a tslab kernel failed on such a flood).
+   */
+  minIntervalMs?: number;
+}
+
 /**
- * One line per update: what a notebook or CI log shows ("epoch 3/10  loss 0.12").
+ * One line per update, at most one per `minIntervalMs`: what a notebook or CI log shows
+ * ("epoch 3/10  loss 0.12").
  *
- * @example const progress = backend.lineProgress((line) => log.push(line)); // 'train 3/10  loss 0.12' per update
+ * @example const progress = backend.lineProgress((line) => log.push(line), { minIntervalMs: 0 }); // 'train 3/10  loss 0.12' per update
  */
-export function lineProgress(write: (line: string) => void = (l) => console.log(l)): Progress {
+export function lineProgress(write: (line: string) => void = (l) => console.log(l), options: LineProgressOptions = {}): Progress {
+  const minInterval = options.minIntervalMs ?? 200;
   let total = 0;
   let label = '';
+  let last = -Infinity;
   return {
     start(t, l) {
       total = t;
       label = l;
+      last = -Infinity;
     },
     update(done, info) {
+      const now = performance.now();
+      if (now - last < minInterval && done < total) return;
+      last = now;
       write(`${label} ${done}/${total}${info ? `  ${info}` : ''}`);
     },
     stop(summary) {

@@ -20,6 +20,9 @@ import { deconfoundedSimilarity } from './deconfounded-similarity.js';
 import { diffusionEntropy } from './diffusion-entropy.js';
 import { neuronCensusFigure } from './neuron-census.js';
 import { platonicAlignment } from './platonic-alignment.js';
+import { mpSae } from './mp-sae.js';
+import { mnistNd } from './mnist-nd.js';
+import { mrl2d } from './mrl-2d.js';
 
 /** Every registered figure experiment by id, in the order of the README's figure table. */
 export const EXPERIMENTS = {
@@ -38,6 +41,9 @@ export const EXPERIMENTS = {
   'diffusion-entropy': diffusionEntropy,
   'neuron-census': neuronCensusFigure,
   'platonic-alignment': platonicAlignment,
+  'mp-sae': mpSae,
+  'mrl-2d': mrl2d,
+  'mnist-nd': mnistNd,
 } as const;
 
 /** The id of a registered figure. */

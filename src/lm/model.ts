@@ -16,6 +16,7 @@ import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
 import { valuesSync } from '../backend/read.js';
 import { heapSoftmaxKernels } from '../backend/simd-softmax.js';
+import { gelu, layerNorm } from '../backend/nn-ops.js';
 import { NestlabArgumentError, checkOneOf } from '../errors.js';
 import type { LmArchitecture } from './config.js';
 
@@ -280,18 +281,6 @@ export function crossEntropy(logits: tf.Tensor2D, bias: tf.Tensor1D, targets: In
     return { value: tf.scalar(loss), gradFunc };
   }) as Parameters<typeof tf.customGrad>[0]);
   return op(logits, bias) as tf.Scalar;
-}
-
-function layerNorm(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w), b) as tf.Tensor2D;
-}
-
-/** GPT-2's "gelu_new": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  const c = Math.sqrt(2 / Math.PI);
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), c);
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1)) as tf.Tensor2D;
 }
 
 /** [T, T]: 0 where key ≤ query, −1e9 above the diagonal (a future token gets no weight). */

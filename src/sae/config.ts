@@ -15,9 +15,11 @@ import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber, checkOneOf
  * The SAE activations (docs/methods/msae.md §1.2–§1.5): 'topk' (k per row, Gao et al.),
  * 'batchtopk' (k·B per batch in training, a threshold θ at inference; Bussmann et al. 2024),
  * 'relu' (with an L1 penalty), 'jumprelu' (f_i = ReLU(pre_i)·[pre_i > θ_i] with a threshold per
- * latent; Rajamanoharan et al. 2024, SAELens' JumpReLU SAE: loaded and encoded, not trained here).
+ * latent; Rajamanoharan et al. 2024, SAELens' JumpReLU SAE: loaded and encoded, not trained here),
+ * 'mp' (matching pursuit: k greedy steps over the decoder's atoms, the encoder tied to the decoder;
+ * Costa et al. 2025, SAELens' `matching_pursuit`; docs/methods/mp-sae.md).
  */
-export const ACTIVATIONS = ['topk', 'batchtopk', 'relu', 'jumprelu'] as const;
+export const ACTIVATIONS = ['topk', 'batchtopk', 'relu', 'jumprelu', 'mp'] as const;
 /** One of `ACTIVATIONS`: the sparsifying activation of an SAE. */
 export type SaeActivation = (typeof ACTIVATIONS)[number];
 
@@ -42,9 +44,9 @@ export interface SaeArchitecture {
   dIn: number;
   /** Dictionary size m (SAELens `d_sae`). Required. */
   dSae: number;
-  /** 'topk' (k per sample), 'batchtopk' (k·B per batch in training, threshold θ at inference), 'relu' (+ L1), 'jumprelu' (per-latent θ). Default 'batchtopk'. */
+  /** 'topk' (k per sample), 'batchtopk' (k·B per batch in training, threshold θ at inference), 'relu' (+ L1), 'jumprelu' (per-latent θ), 'mp' (k matching-pursuit steps). Default 'batchtopk'. */
   activation: SaeActivation;
-  /** Active latents per sample (mean, for batchtopk; may be fractional there, k·B is floored). Default min(32, dSae). Ignored by relu and jumprelu. */
+  /** Active latents per sample (mean, for batchtopk; may be fractional there, k·B is floored; for mp the pursuit steps, so at most k). Default min(32, dSae). Ignored by relu and jumprelu. */
   k: number;
   /**
    * Prefix sizes m_1 < … < m_K = dSae of the Matryoshka loss (fixed groups). Default [dSae]: a
@@ -213,6 +215,7 @@ export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.archit
       throw new NestlabArgumentError(where, 'architecture.k', 'an integer for activation "topk" (fractional k is for "batchtopk")', k);
     }
   }
+  if (activation === 'mp') checkInt(where, 'architecture.k', k, 1, dSae); // pursuit steps
   const prefixes = input.prefixes ?? [dSae];
   if (!Array.isArray(prefixes) || prefixes.length === 0) {
     throw new NestlabArgumentError(where, 'architecture.prefixes', 'a non-empty array of prefix sizes ending at dSae', prefixes);
@@ -224,6 +227,8 @@ export function saeArchitecture(input: SaeArchitectureInput, where = 'sae.archit
   if (prefixes[prefixes.length - 1] !== dSae) {
     throw new NestlabArgumentError(where, 'architecture.prefixes', `sizes ending at dSae = ${dSae}`, `[${prefixes.join(', ')}]`);
   }
+  // A pursuit's code is not ordered by latent index, so a prefix of it is no smaller pursuit.
+  if (activation === 'mp' && prefixes.length > 1) throw new NestlabArgumentError(where, 'architecture.prefixes', `[dSae] for activation "mp" (a flat pursuit; no Matryoshka prefixes)`, `[${prefixes.join(', ')}]`);
   const applyBDecToInput = input.applyBDecToInput ?? true;
   if (typeof applyBDecToInput !== 'boolean') throw new NestlabArgumentError(where, 'architecture.applyBDecToInput', 'true or false', applyBDecToInput);
   const normalizeActivations = checkOneOf(where, 'architecture.normalizeActivations', input.normalizeActivations ?? 'none', NORMALIZATIONS);
@@ -251,6 +256,7 @@ export function saeTraining(input: SaeTrainingInput | undefined, arch: SaeArchit
   const l1Warmup = checkNumber(where, 'training.l1Warmup', t.l1Warmup ?? 0.2, 0, 1);
   const l1Adapt = checkNumber(where, 'training.l1Adapt', t.l1Adapt ?? 3e-4, 0, 0.5);
   const randomPrefixCount = checkInt(where, 'training.randomPrefixCount', t.randomPrefixCount ?? 0, 0, dSae);
+  if (randomPrefixCount > 0 && arch.activation === 'mp') throw new NestlabArgumentError(where, 'training.randomPrefixCount', '0 for activation "mp" (a flat pursuit)', randomPrefixCount);
   if (randomPrefixCount === 1) throw new NestlabArgumentError(where, 'training.randomPrefixCount', `0 (fixed prefixes) or in [2, ${dSae}]`, 1);
   const latentOrderEma = checkNumber(where, 'training.latentOrderEma', t.latentOrderEma ?? 0, 0, 0.999999);
   const prefixWeights = t.prefixWeights ?? prefixes.map(() => 1 / prefixes.length);

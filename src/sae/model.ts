@@ -25,6 +25,7 @@ import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkOneOf } from '../errors.js';
 import { kthLargest } from '../math/order.js';
 import { checkMatrix, columnMeans, normalizeRowsInPlace, type Matrix } from '../data/matrix.js';
+import { matchingPursuit, pursuitCode, type BestAtom } from './pursuit.js';
 import { BDEC_INITS, saeArchitecture, type BDecInit, type SaeArchitecture, type SaeArchitectureInput, type SaeTraining } from './config.js';
 
 /** The four trained tensors, row-major Float32Arrays (the master copy; tfjs tensors are made per step). */
@@ -575,9 +576,10 @@ export interface EncodeOptions {
  * Encodes rows of `x` with the inference activation, f = σ((x − b_dec)·W_enc + b_enc)
  * (docs/methods/msae.md §1.1–§1.4): TopK per row (Gao et al. eq. 2); BatchTopK and JumpReLU as
  * f = ReLU(pre)·[pre > θ] with the per-latent θ (Bussmann et al. 2024 §3; SAELens' JumpReLU SAE);
- * ReLU. A BatchTopK SAE whose θ was never estimated is refused unless `selection: 'batch'`.
- * SAELens' input conventions are honored (no b_dec subtraction when `applyBDecToInput` is
- * false; per-row `normalizeActivations`, which the code records so `decode` undoes it). With
+ * ReLU; an MP-SAE by k steps of matching pursuit over its decoder's atoms (sae/pursuit.ts). A
+ * BatchTopK SAE whose θ was never estimated is refused unless `selection: 'batch'`. SAELens'
+ * input conventions are honored (no b_dec subtraction when `applyBDecToInput` is false; per-row
+ * `normalizeActivations`, which the code records so `decode` undoes it). With
  * `prefix`, latents ≥ prefix are zeroed (Matryoshka inference, msae.md §1.7,
  * bartbussmann/matryoshka_sae and dictionary_learning `encode`). The code is sparse (CSR) unless
  * `dense: true`.
@@ -619,11 +621,18 @@ async function encodeAs(where: string, sae: Sae, x: Matrix, options: EncodeOptio
   if (activation === 'jumprelu' && threshold === null) throw new NestlabArgumentError(where, 'sae.threshold', `a Float32Array of ${m} per-latent thresholds (jumprelu)`, 'null');
   const normalized = normalizeInput(sae, xm.data, xm.rows);
   const input = normalized?.x ?? xm.data;
+  const best = activation === 'mp' ? pursuitBestAtom(sae) : null;
   // One chunk for 'batch' (the selection spans all rows); rows are independent otherwise.
   const chunk = selection === 'batch' ? xm.rows : INFER_CHUNK;
   const parts: SparseCode[] = [];
   for (let s = 0; s < xm.rows; s += chunk) {
     const rows = Math.min(chunk, xm.rows - s);
+    if (best !== null) {
+      const x = input.subarray(s * d, (s + rows) * d);
+      const xc = sae.cfg.applyBDecToInput ? centerRows(x, rows, sae.params.bDec) : x;
+      parts.push({ rows, dSae: m, ...pursuitCode(await matchingPursuit(xc, rows, d, sae.params.wDec, sae.cfg.k, best)) });
+      continue;
+    }
     const { pre } = encoderPre(sae, input.subarray(s * d, (s + rows) * d), rows);
     try {
       if (activation === 'topk') parts.push(await selectTopK(pre, sae.cfg.k));
@@ -638,6 +647,29 @@ async function encodeAs(where: string, sae: Sae, x: Matrix, options: EncodeOptio
   if (normalized !== null) all.output = normalized.output;
   const code = truncateCode(all, prefix);
   return options.dense ? codeToDense(code) : code;
+}
+
+/**
+ * The most correlated atom of each residual row for an MP-SAE's pursuit (sae/pursuit.ts): the
+ * correlations r·W_decᵀ come from the tied encoder (W_enc = W_decᵀ, b_enc = 0) on the BLAS, tfjs
+ * or plain loops, as any encoder product (`encoderPre`). `first`, when given, also sees step 0's
+ * correlations ⟨x − b_dec, D_j⟩ (the trainer's AuxK selection).
+ */
+export function pursuitBestAtom(sae: Sae, first?: (pre: PreActivations) => Promise<void>): BestAtom {
+  const { dIn: d, dSae: m } = sae.cfg;
+  const wEnc = new Float32Array(d * m);
+  for (let j = 0; j < m; j++) for (let i = 0; i < d; i++) wEnc[i * m + j] = sae.params.wDec[j * d + i];
+  const tied: Sae = { cfg: { ...sae.cfg, applyBDecToInput: false }, params: { ...sae.params, wEnc, bEnc: new Float32Array(m) }, threshold: null };
+  return async (residual, rows, step) => {
+    const { pre } = encoderPre(tied, residual, rows);
+    try {
+      if (step === 0 && first !== undefined) await first(pre);
+      const top = await pre.rowTopK(1);
+      return { val: top.val, idx: top.idx };
+    } finally {
+      pre.dispose();
+    }
+  };
 }
 
 /** sae.threshold, checked: null or a Float32Array of dSae entries. */
@@ -766,6 +798,8 @@ export function permuteLatents(sae: Sae, order: ArrayLike<number>): Sae {
  * to mean norm √d as SAELens's `normalize_activations: expected_average_only_in`): W_enc ← c·W_enc,
  * W_dec ← W_dec / c, b_dec ← b_dec / c, so encode(x) is the trained SAE's encode(x·c) and decode
  * gives its reconstruction / c. SAELens's `fold_activation_norm_scaling_factor` does the same.
+ * An MP-SAE keeps its unit atoms and only b_dec ← b_dec / c (its pursuit picks the same atoms for
+ * x and x·c, with coefficients ÷ c).
  *
  * @example const raw = sae.foldActivationScale(trainedOnScaled, c); // splice raw.reconstruct(x) into the model
  */
@@ -773,6 +807,11 @@ export function foldActivationScale(sae: Sae, c: number): Sae {
   if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) throw new NestlabArgumentError('sae.foldActivationScale', 'c', 'a positive finite number', c);
   const out = cloneSae(sae);
   const p = out.params;
+  if (sae.cfg.activation === 'mp') {
+    // A pursuit needs unit atoms and picks the same ones for x and x·c: only b_dec scales (the code comes out ÷ c).
+    for (let i = 0; i < p.bDec.length; i++) p.bDec[i] /= c;
+    return out;
+  }
   for (let i = 0; i < p.wEnc.length; i++) p.wEnc[i] *= c;
   for (let i = 0; i < p.wDec.length; i++) p.wDec[i] /= c;
   for (let i = 0; i < p.bDec.length; i++) p.bDec[i] /= c;

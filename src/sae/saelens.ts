@@ -5,7 +5,8 @@
  * `standard_sae.py`, `topk_sae.py`, `jumprelu_sae.py`, `batchtopk_sae.py`,
  * `loading/pretrained_sae_loaders.py`), summarized in docs/methods/msae.md §8:
  *
- * - architectures read: 'standard' (ReLU), 'topk', 'jumprelu' (θ per latent), and the training
+ * - architectures read: 'standard' (ReLU), 'topk', 'jumprelu' (θ per latent), 'matching_pursuit'
+ *   (tied, W_dec and b_dec only; read when it runs exactly max_iterations steps), and the training
  *   checkpoints 'batchtopk' / 'matryoshka_batchtopk' (a scalar `topk_threshold`); anything else
  *   (gated, transcoders, ...) is refused with the list of what is supported.
  * - `apply_b_dec_to_input` and `normalize_activations` ('none', 'constant_norm_rescale',
@@ -20,7 +21,8 @@
  *
  * Writing: ReLU → 'standard', TopK → 'topk', JumpReLU → 'jumprelu', BatchTopK with θ → 'jumprelu'
  * with θ per latent (as SAELens saves BatchTopK SAEs for inference), BatchTopK before θ is
- * estimated → SAELens' training form 'batchtopk' / 'matryoshka_batchtopk'. nestlab's own configs
+ * estimated → SAELens' training form 'batchtopk' / 'matryoshka_batchtopk', MP → 'matching_pursuit'
+ * (W_dec and b_dec; `max_iterations` k, no early stops). nestlab's own configs
  * ride along as extra keys (SAELens drops unknown keys), with `matryoshka_widths`.
  *
  * Hand-written: a mapping between two configurations; no package reads SAELens folders in JS.
@@ -34,7 +36,7 @@ import type { Sae, SaeParams } from './model.js';
 export const SAELENS_FORMAT_VERSION = '6.18.0';
 
 /** The architectures a SAELens folder may declare and nestlab reads. */
-export const SAELENS_ARCHITECTURES = ['standard', 'topk', 'jumprelu', 'batchtopk', 'matryoshka_batchtopk'] as const;
+export const SAELENS_ARCHITECTURES = ['standard', 'topk', 'jumprelu', 'batchtopk', 'matryoshka_batchtopk', 'matching_pursuit'] as const;
 
 /** Weight precisions of a saved SAE (SAELens' cfg `dtype`). */
 export const SAE_DTYPES = ['float32', 'float16', 'bfloat16'] as const;
@@ -188,6 +190,7 @@ function readCfg(where: string, json: Json, tensors: Record<string, NamedTensor>
   if (reshape !== 'none' && reshape !== 'hook_z') throw new NestlabArgumentError(where, 'cfg.reshape_activations', '"none" or "hook_z"', got(reshape));
   // hook_z only flattens [..., heads, d_head] into d_in columns: nestlab's rows are already flat.
 
+  if (architecture === 'matching_pursuit') return readPursuit(where, cfg, tensors, dIn, dSae, readDtype(where, cfg), applyBDecToInput, normalize, options);
   const batchtopk = architecture === 'batchtopk' || architecture === 'matryoshka_batchtopk';
   const expected = ['W_enc', 'b_enc', 'W_dec', 'b_dec', ...(architecture === 'jumprelu' ? ['threshold'] : []), ...(batchtopk ? ['topk_threshold'] : [])];
   const legacyScale = ['scaling_factor', 'finetuning_scaling_factor'].filter((n) => n in tensors);
@@ -243,6 +246,37 @@ function readCfg(where: string, json: Json, tensors: Record<string, NamedTensor>
   return { sae: { cfg: arch, params, threshold }, hash: architectureHash(arch) };
 }
 
+/**
+ * A SAELens `matching_pursuit` SAE (tied: W_dec and b_dec). nestlab's pursuit runs exactly k
+ * steps, so the folder must say the same: a numeric `max_iterations` (k), `residual_threshold` 0
+ * and `stop_on_duplicate_support` false; SAELens' defaults (stop early) are refused loudly.
+ */
+function readPursuit(where: string, cfg: Json, tensors: Record<string, NamedTensor>, dIn: number, dSae: number, dtype: string, applyBDecToInput: boolean, normalize: string, options: SaeLensReadOptions): SaeLensRead {
+  const extra = Object.keys(tensors).filter((n) => n !== 'W_dec' && n !== 'b_dec');
+  if (extra.length > 0) throw new NestlabArgumentError(where, 'sae_weights.safetensors', 'exactly the tensors W_dec, b_dec of a "matching_pursuit" SAE', `also ${extra.join(', ')}`);
+  const k = cfg.max_iterations;
+  if (typeof k !== 'number') throw new NestlabArgumentError(where, 'cfg.max_iterations', 'the number of pursuit steps k (nestlab runs exactly k)', got(k));
+  if ((cfg.residual_threshold ?? 1e-2) !== 0) throw new NestlabArgumentError(where, 'cfg.residual_threshold', '0 (nestlab runs exactly k steps, with no stop on a small residual)', got(cfg.residual_threshold ?? 1e-2));
+  if ((cfg.stop_on_duplicate_support ?? true) !== false) throw new NestlabArgumentError(where, 'cfg.stop_on_duplicate_support', 'false (nestlab runs exactly k steps, repeated atoms included)', got(cfg.stop_on_duplicate_support ?? true));
+  if (normalize === 'expected_average_only_in') {
+    throw new NestlabArgumentError(where, 'cfg.normalize_activations', '"none", "constant_norm_rescale" or "layer_norm" for a "matching_pursuit" SAE (scale the inputs instead)', normalize);
+  }
+  const wDec = roundTo(dtype, tensorAs(where, tensors, 'W_dec', [dSae, dIn]));
+  const params: SaeParams = { wEnc: transposed(wDec, dSae, dIn), bEnc: new Float32Array(dSae), wDec, bDec: roundTo(dtype, tensorAs(where, tensors, 'b_dec', [dIn])) };
+  const arch = saeArchitecture(
+    { dIn, dSae, activation: 'mp', k, prefixes: readPrefixes(where, cfg, dSae, options.prefixes), applyBDecToInput, normalizeActivations: normalize as SaeArchitecture['normalizeActivations'] },
+    where,
+  );
+  return { sae: { cfg: arch, params, threshold: null }, hash: architectureHash(arch) };
+}
+
+/** Aᵀ of a row-major [rows, cols] array. */
+function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
+}
+
 /** nestlab's own folders: the architecture and training configs it recorded. */
 function readNestlab(where: string, json: Json, tensors: Record<string, NamedTensor>, options: SaeLensReadOptions): SaeLensRead {
   let architecture: SaeArchitecture;
@@ -263,10 +297,13 @@ function readNestlab(where: string, json: Json, tensors: Record<string, NamedTen
     training = saeTraining(pick(TRAINING_FIELDS) as SaeTrainingInput, architecture, where);
   }
   const { dIn: d, dSae: m } = architecture;
+  const tied = architecture.activation === 'mp' && tensors.W_enc === undefined; // SAELens' MP-SAE: W_dec and b_dec only
+  const wEnc = tied ? null : tensorAs(where, tensors, 'W_enc', [d, m]);
+  const wDec = tensorAs(where, tensors, 'W_dec', [m, d]);
   const params: SaeParams = {
-    wEnc: tensorAs(where, tensors, 'W_enc', [d, m]),
-    bEnc: tensorAs(where, tensors, 'b_enc', [m]),
-    wDec: tensorAs(where, tensors, 'W_dec', [m, d]),
+    wEnc: wEnc ?? transposed(wDec, m, d),
+    bEnc: tied ? new Float32Array(m) : tensorAs(where, tensors, 'b_enc', [m]),
+    wDec,
     bDec: tensorAs(where, tensors, 'b_dec', [d]),
   };
   let threshold: Float32Array | null = null;
@@ -282,6 +319,7 @@ function saeLensArchitecture(sae: Sae): string {
   const a = sae.cfg.activation;
   if (a === 'relu') return 'standard';
   if (a === 'topk' || a === 'jumprelu') return a;
+  if (a === 'mp') return 'matching_pursuit';
   if (sae.threshold !== null) return 'jumprelu';
   return sae.cfg.prefixes.length > 1 ? 'matryoshka_batchtopk' : 'batchtopk';
 }
@@ -301,6 +339,11 @@ export function writeSaeLens(sae: Sae, dtype: SaeDtype, version: number): { cfg:
     W_dec: { dtype: st, shape: [m, d], data: p.wDec },
     b_dec: { dtype: st, shape: [d], data: p.bDec },
   };
+  if (architecture === 'matching_pursuit') {
+    // SAELens' MP-SAE is tied: W_dec and b_dec are its only parameters.
+    delete tensors.W_enc;
+    delete tensors.b_enc;
+  }
   if (architecture === 'jumprelu') tensors.threshold = { dtype: st, shape: [m], data: sae.threshold ?? new Float32Array(m) };
   if (architecture.endsWith('batchtopk')) tensors.topk_threshold = { dtype: 'F64', shape: [], data: new Float64Array(1) }; // θ not estimated: SAELens' initial 0
   const cfg: Json = {
@@ -314,6 +357,8 @@ export function writeSaeLens(sae: Sae, dtype: SaeDtype, version: number): { cfg:
     reshape_activations: 'none',
     metadata: { sae_lens_version: SAELENS_FORMAT_VERSION },
     ...(architecture === 'topk' || architecture.endsWith('batchtopk') ? { k: sae.cfg.k, rescale_acts_by_decoder_norm: false } : {}),
+    // exactly k steps, as nestlab's pursuit: no stop on a small residual or a repeated atom
+    ...(architecture === 'matching_pursuit' ? { max_iterations: sae.cfg.k, residual_threshold: 0, stop_on_duplicate_support: false } : {}),
     ...(sae.cfg.prefixes.length > 1 ? { matryoshka_widths: sae.cfg.prefixes } : {}),
     config_hash: architectureHash(sae.cfg),
     nestlab_checkpoint_version: version,

@@ -18,7 +18,8 @@ import { NestlabArgumentError, NestlabComputationError, checkFinite, checkInt, c
 import type { Matrix } from '../data/matrix.js';
 import { matrixSource, type BatchSource } from '../data/batches.js';
 import { architectureHash, saeArchitecture, saeTraining, type SaeArchitectureInput, type SaeTraining, type SaeTrainingInput } from './config.js';
-import { createSae, encoderPre, zeroParams, selectAbove, selectBatchTopK, selectTopK, type Sae, type SaeParams, type SparseCode } from './model.js';
+import { centerRows, createSae, encoderPre, pursuitBestAtom, zeroParams, selectAbove, selectBatchTopK, selectTopK, type PreActivations, type Sae, type SaeParams, type SparseCode } from './model.js';
+import { matchingPursuit, pursuitCode, pursuitLossAndGrads } from './pursuit.js';
 import { denseLossAndGrads, sparseLossAndGrads, type AuxInput, type StepLosses } from './step.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { createTrainerState, type TrainerState } from './state.js';
@@ -191,32 +192,38 @@ export async function trainStep(
   const cfg = random ? { ...arch, prefixes: paretoPrefixes(m, training.randomPrefixCount, training.seed, state.step) } : arch;
   const prefixWeights = random ? cfg.prefixes.map(() => 1 / cfg.prefixes.length) : training.prefixWeights;
   const buffers = buffersFor(state, rows, arch.dIn, m);
-  const { xc, pre } = encoderPre(sae, x, rows, buffers.xc);
-  let code: SparseCode;
-  let minKept: number;
-  let aux: AuxInput | null = null;
   const dead = new Uint8Array(m);
   let nDead = 0;
   for (let j = 0; j < m; j++) if (state.tokensSinceFired[j] >= training.deadTokens) (dead[j] = 1), nDead++;
-  try {
-    ({ code, minKept } = await selectTraining(sae, pre));
-    if (nDead > 0 && training.auxK > 0 && training.auxAlpha > 0) {
-      const kAux = Math.min(training.auxK, nDead);
-      const auxCode = await selectTopK({ ...pre, rowTopK: (r: number) => pre.rowTopK(r, dead) }, kAux);
-      aux = { code: auxCode, scale: training.auxAlpha * Math.min(nDead / training.auxK, 1) };
+  const auxScale = nDead > 0 && training.auxK > 0 && training.auxAlpha > 0 ? training.auxAlpha * Math.min(nDead / training.auxK, 1) : 0;
+  // AuxK's latents: the top k_aux dead ones of the encoder's pre-activations (ReLU).
+  const auxCodeOf = (pre: PreActivations) => selectTopK({ ...pre, rowTopK: (r: number) => pre.rowTopK(r, dead) }, Math.min(training.auxK, nDead));
+  let code: SparseCode;
+  let minKept = 0;
+  let losses: StepLosses;
+  let grads: SaeParams;
+  if (arch.activation === 'mp') {
+    ({ code, losses, grads } = await pursuitStep(sae, x, rows, auxScale > 0 ? { codeOf: auxCodeOf, scale: auxScale } : null, buffers));
+  } else {
+    const { xc, pre } = encoderPre(sae, x, rows, buffers.xc);
+    let aux: AuxInput | null = null;
+    try {
+      ({ code, minKept } = await selectTraining(sae, pre));
+      if (auxScale > 0) aux = { code: await auxCodeOf(pre), scale: auxScale };
+    } finally {
+      pre.dispose();
     }
-  } finally {
-    pre.dispose();
+    const l1Coeff = arch.activation === 'relu' ? l1ForStep(training, state, totalSteps, code.idx.length / rows) : training.l1Coeff;
+    const terms = { prefixWeights, l1Coeff };
+    ({ losses, grads } =
+      gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, terms, x, xc, code, aux, buffers.grads) : await denseLossAndGrads(sae.params, cfg, terms, x, code, aux));
   }
-  const l1Coeff = arch.activation === 'relu' ? l1ForStep(training, state, totalSteps, code.idx.length / rows) : training.l1Coeff;
-  const terms = { prefixWeights, l1Coeff };
-  const { losses, grads } =
-    gradients === 'sparse' ? sparseLossAndGrads(sae.params, cfg, terms, x, xc, code, aux, buffers.grads) : await denseLossAndGrads(sae.params, cfg, terms, x, code, aux);
   const lr = learningRateAt(training, state.step, totalSteps);
   // A non-finite loss stops the step before the update, so the parameters stay as they were.
   if (!Number.isFinite(losses.total)) throw divergence(state.step, `the loss became ${losses.total}`, lr);
   const bad = applyUpdate(sae, state, training, grads, lr);
   if (bad.length > 0) throw divergence(state.step, `${bad.join(', ')} became non-finite in the update (loss ${losses.total.toPrecision(4)})`, lr);
+  if (arch.activation === 'mp') tieEncoder(sae.params, arch.dIn, m);
 
   // bookkeeping: dead latents, BatchTopK threshold
   for (let j = 0; j < m; j++) state.tokensSinceFired[j] += rows;
@@ -233,6 +240,38 @@ export async function trainStep(
   const info: StepInfo = { step: state.step, learningRate: lr, losses, dead: nDead, l0: code.idx.length / rows };
   state.step++;
   return info;
+}
+
+/**
+ * An MP-SAE's batch (sae/pursuit.ts): k pursuit steps through the tied encoder, the loss
+ * mean_b ‖x − x̂‖² (+ AuxK through the tied encoder) and its gradients, all in W_dec and b_dec
+ * (W_enc and b_enc get zero gradients and are kept W_decᵀ and 0 by `tieEncoder`).
+ */
+async function pursuitStep(
+  sae: Sae,
+  x: Float32Array,
+  rows: number,
+  aux: { codeOf: (pre: PreActivations) => Promise<SparseCode>; scale: number } | null,
+  buffers: StepBuffers,
+): Promise<{ code: SparseCode; losses: StepLosses; grads: SaeParams }> {
+  const { dIn: d, dSae: m, k } = sae.cfg;
+  const xc = centerRows(x, rows, sae.params.bDec, buffers.xc);
+  let auxCode: SparseCode | null = null;
+  const best = pursuitBestAtom(sae, aux === null ? undefined : async (pre) => void (auxCode = await aux.codeOf(pre)));
+  const trace = await matchingPursuit(xc, rows, d, sae.params.wDec, k, best);
+  const grads = buffers.grads;
+  grads.wEnc.fill(0);
+  grads.bEnc.fill(0);
+  const picked = auxCode as SparseCode | null; // set by the callback during the pursuit's first step
+  const parts = pursuitLossAndGrads(trace, xc, sae.params.wDec, d, aux !== null && picked !== null ? { ...picked, scale: aux.scale } : null, grads);
+  const losses: StepLosses = { total: parts.mse + parts.aux, prefixMse: [parts.mse], aux: parts.aux, l1: 0 };
+  return { code: { rows, dSae: m, ...pursuitCode(trace) }, losses, grads };
+}
+
+/** W_enc ← W_decᵀ and b_enc ← 0: an MP-SAE's encoder is its decoder (SAELens' tied `W_enc` property). */
+function tieEncoder(p: SaeParams, d: number, m: number): void {
+  for (let j = 0; j < m; j++) for (let i = 0; i < d; i++) p.wEnc[i * m + j] = p.wDec[j * d + i];
+  p.bEnc.fill(0);
 }
 
 /** sae.threshold ← the bias-corrected estimate θ = s/(1 − β^n) for every latent (null before the first update). */
@@ -381,7 +420,8 @@ const TRAIN_OPTIONS = ['architecture', 'training', 'progress', 'checkpointDir', 
  * batch, §2.3), plus for relu the prefix-structured L1 λ·Σ_k w_k·mean_b Σ_{i<m_k} f_i (λ·mean_b Σ_i f_i
  * when flat; λ from the sparsity controller with training.l1TargetL0), and the AuxK term of Gao
  * et al. 2024; Adam with warm-up and linear decay (§4); the recipe is closest to dictionary_learning's
- * `matryoshka_batch_top_k.py`.
+ * `matryoshka_batch_top_k.py`. An MP-SAE (`activation: 'mp'`) is trained by the same loop with the
+ * gradient through its k pursuit steps (docs/methods/mp-sae.md §2–§4).
  *
  * @example const { sae: model, history } = await sae.train(x, { architecture: { dIn: 784, dSae: 256, k: 16, prefixes: sae.halvingPrefixes(256) }, training: { batchSize: 128, epochs: 5 } });
  */
@@ -392,7 +432,7 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
   await initBackend();
   const arch = saeArchitecture(options.architecture, where);
   if (arch.activation === 'jumprelu') {
-    throw new NestlabArgumentError(where, 'architecture.activation', "'topk', 'batchtopk' or 'relu' (a 'jumprelu' SAE can be loaded and encoded, not trained; BatchTopK SAEs are saved as jumprelu)", arch.activation);
+    throw new NestlabArgumentError(where, 'architecture.activation', "'topk', 'batchtopk', 'relu' or 'mp' (a 'jumprelu' SAE can be loaded and encoded, not trained; BatchTopK SAEs are saved as jumprelu)", arch.activation);
   }
   if (!arch.applyBDecToInput) throw new NestlabArgumentError(where, 'architecture.applyBDecToInput', 'true for training (false is for loading SAELens SAEs)', false);
   if (arch.normalizeActivations !== 'none') {
@@ -410,6 +450,7 @@ export async function trainSae(data: Matrix | BatchSource, options: TrainSaeOpti
     throw new NestlabArgumentError(where, 'training.thresholdStart', `below the run's ${totalSteps} steps, so that the inference threshold θ is estimated`, cfg.thresholdStart);
   }
   const gradients = checkOneOf(where, 'options.gradients', options.gradients ?? 'sparse', ['sparse', 'dense'] as const);
+  if (gradients === 'dense' && arch.activation === 'mp') throw new NestlabArgumentError(where, 'options.gradients', "'sparse' for activation \"mp\" (the pursuit's gradient is hand-written only)", gradients);
   const every = options.checkpointEvery === undefined ? perEpoch : checkInt(where, 'options.checkpointEvery', options.checkpointEvery, 1);
   const stopAt = Math.min(totalSteps, options.stopAfterSteps === undefined ? totalSteps : checkInt(where, 'options.stopAfterSteps', options.stopAfterSteps, 0));
   const progress = options.progress ?? silentProgress;

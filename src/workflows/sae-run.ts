@@ -93,7 +93,7 @@ export interface SaeRunOptions {
   dSae?: number;
   /** Active latents per row: exact for topk, the mean for batchtopk (architecture.k). */
   k?: number;
-  /** 'topk', 'batchtopk' or 'relu' (architecture.activation). */
+  /** 'topk', 'batchtopk', 'relu' or 'mp' (architecture.activation). */
   activation?: SaeActivation;
   /** Prefix sizes ending at dSae, or a rule: 'matryoshka', 'halving', 'none' (one prefix: a flat SAE). */
   prefixes?: number[] | PrefixRule;
@@ -240,7 +240,9 @@ export async function runSaeTraining(
   const dSae = checkInt(where, opt('dSae'), options.dSae ?? prev?.cfg.dSae ?? defaults.dSae(dIn), 1);
   const activation = options.activation ?? prev?.cfg.activation ?? 'batchtopk';
   const k = options.k ?? prev?.cfg.k ?? Math.min(defaults.k(dIn), dSae);
-  const prefixes = options.prefixes !== undefined ? resolvePrefixes(options.prefixes, dSae, naming) : (prev?.cfg.prefixes ?? resolvePrefixes(defaults.prefixes, dSae, naming));
+  // A pursuit is flat: its default is one prefix (a given list is still checked, and refused).
+  const defaultPrefixes = activation === 'mp' ? [dSae] : resolvePrefixes(defaults.prefixes, dSae, naming);
+  const prefixes = options.prefixes !== undefined ? resolvePrefixes(options.prefixes, dSae, naming) : (prev?.cfg.prefixes ?? defaultPrefixes);
   if (prev !== null) {
     const given: [string, unknown, unknown][] = [
       ['dSae', options.dSae, prev.cfg.dSae],

@@ -125,7 +125,7 @@ describe('SAELens folders load and encode by SAELens formulas (hand-computed, x 
   });
 
   it('refuses what it cannot honor, naming the field and what is supported', () => {
-    expect(() => loadSae(saeLensFolder({ architecture: 'gated' }))).toThrow(/cfg.architecture must be one of "standard", "topk", "jumprelu", "batchtopk", "matryoshka_batchtopk" \(gated SAEs and transcoders are not supported\), got gated/);
+    expect(() => loadSae(saeLensFolder({ architecture: 'gated' }))).toThrow(/cfg.architecture must be one of "standard", "topk", "jumprelu", "batchtopk", "matryoshka_batchtopk", "matching_pursuit" \(gated SAEs and transcoders are not supported\), got gated/);
     expect(() => loadSae(saeLensFolder({ architecture: 'jumprelu_transcoder' }))).toThrow(/cfg.architecture/);
     expect(() => loadSae(saeLensFolder({ dtype: 'int8' }))).toThrow(/cfg.dtype must be one of "float32"/);
     expect(() => loadSae(saeLensFolder({ dtype: undefined }))).toThrow(/cfg.dtype/);

@@ -175,7 +175,7 @@ describe('trainSae', () => {
     await expect(trainSae(x, { architecture, training: { batchSize: 32, epochs: 3, thresholdStart: 60 } })).rejects.toThrow(
       /training.thresholdStart must be below the run's 60 steps, so that the inference threshold θ is estimated, got 60/,
     );
-    await expect(trainSae(x, { architecture: { ...architecture, activation: 'jumprelu' } })).rejects.toThrow(/architecture.activation must be 'topk', 'batchtopk' or 'relu' \(a 'jumprelu' SAE can be loaded/);
+    await expect(trainSae(x, { architecture: { ...architecture, activation: 'jumprelu' } })).rejects.toThrow(/architecture.activation must be 'topk', 'batchtopk', 'relu' or 'mp' \(a 'jumprelu' SAE can be loaded/);
   });
 
   it("draws Nabeshima's random prefixes: distinct, sorted, ending at m, with P(ℓ) ∝ √ℓ − √(ℓ−1)", () => {
