@@ -152,7 +152,7 @@ export function createSae(architecture: SaeArchitectureInput, options: CreateSae
   const { wEnc, wDec, bEnc, bDec } = zeroParams(d, m);
   for (let i = 0; i < wDec.length; i++) wDec[i] = (2 * rng.uniform() - 1) * bound;
   normalizeRowsInPlace(wDec, m, d);
-  for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) wEnc[j * m + i] = wDec[i * d + j];
+  tiedEncoderWeights(wDec, m, d, wEnc);
   if (sample !== undefined && bDecInit !== 'zero') {
     const s = checkMatrix(where, 'options.sample', sample, 1, d);
     if (s.cols !== d) throw new NestlabArgumentError(where, 'options.sample.cols', `dIn = ${d}`, s.cols);
@@ -657,8 +657,7 @@ async function encodeAs(where: string, sae: Sae, x: Matrix, options: EncodeOptio
  */
 export function pursuitBestAtom(sae: Sae, first?: (pre: PreActivations) => Promise<void>): BestAtom {
   const { dIn: d, dSae: m } = sae.cfg;
-  const wEnc = new Float32Array(d * m);
-  for (let j = 0; j < m; j++) for (let i = 0; i < d; i++) wEnc[i * m + j] = sae.params.wDec[j * d + i];
+  const wEnc = tiedEncoderWeights(sae.params.wDec, m, d);
   const tied: Sae = { cfg: { ...sae.cfg, applyBDecToInput: false }, params: { ...sae.params, wEnc, bEnc: new Float32Array(m) }, threshold: null };
   return async (residual, rows, step) => {
     const { pre } = encoderPre(tied, residual, rows);
@@ -670,6 +669,12 @@ export function pursuitBestAtom(sae: Sae, first?: (pre: PreActivations) => Promi
       pre.dispose();
     }
   };
+}
+
+/** W_enc = W_decᵀ ([d, m] from [m, d]), into `out` when given: the tied encoder of createSae's initialization and of an MP-SAE. */
+export function tiedEncoderWeights(wDec: Float32Array, m: number, d: number, out: Float32Array = new Float32Array(d * m)): Float32Array {
+  for (let j = 0; j < m; j++) for (let i = 0; i < d; i++) out[i * m + j] = wDec[j * d + i];
+  return out;
 }
 
 /** sae.threshold, checked: null or a Float32Array of dSae entries. */

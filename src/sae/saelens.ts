@@ -30,7 +30,7 @@
 import { NestlabArgumentError, describe } from '../errors.js';
 import { fileText, float32ToHalfBits, halfBitsToFloat32, type NamedTensor, type SafetensorsDtype } from '../data/safetensors.js';
 import { architectureHash, saeArchitecture, saeTraining, ARCHITECTURE_FIELDS, TRAINING_FIELDS, type SaeArchitecture, type SaeArchitectureInput, type SaeTraining, type SaeTrainingInput } from './config.js';
-import type { Sae, SaeParams } from './model.js';
+import { tiedEncoderWeights, type Sae, type SaeParams } from './model.js';
 
 /** The SAELens version whose cfg.json layout nestlab writes (SAELens reads a cfg without one as a pre-6 legacy cfg). */
 export const SAELENS_FORMAT_VERSION = '6.18.0';
@@ -262,19 +262,12 @@ function readPursuit(where: string, cfg: Json, tensors: Record<string, NamedTens
     throw new NestlabArgumentError(where, 'cfg.normalize_activations', '"none", "constant_norm_rescale" or "layer_norm" for a "matching_pursuit" SAE (scale the inputs instead)', normalize);
   }
   const wDec = roundTo(dtype, tensorAs(where, tensors, 'W_dec', [dSae, dIn]));
-  const params: SaeParams = { wEnc: transposed(wDec, dSae, dIn), bEnc: new Float32Array(dSae), wDec, bDec: roundTo(dtype, tensorAs(where, tensors, 'b_dec', [dIn])) };
+  const params: SaeParams = { wEnc: tiedEncoderWeights(wDec, dSae, dIn), bEnc: new Float32Array(dSae), wDec, bDec: roundTo(dtype, tensorAs(where, tensors, 'b_dec', [dIn])) };
   const arch = saeArchitecture(
     { dIn, dSae, activation: 'mp', k, prefixes: readPrefixes(where, cfg, dSae, options.prefixes), applyBDecToInput, normalizeActivations: normalize as SaeArchitecture['normalizeActivations'] },
     where,
   );
   return { sae: { cfg: arch, params, threshold: null }, hash: architectureHash(arch) };
-}
-
-/** Aᵀ of a row-major [rows, cols] array. */
-function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
-  return out;
 }
 
 /** nestlab's own folders: the architecture and training configs it recorded. */
@@ -301,7 +294,7 @@ function readNestlab(where: string, json: Json, tensors: Record<string, NamedTen
   const wEnc = tied ? null : tensorAs(where, tensors, 'W_enc', [d, m]);
   const wDec = tensorAs(where, tensors, 'W_dec', [m, d]);
   const params: SaeParams = {
-    wEnc: wEnc ?? transposed(wDec, m, d),
+    wEnc: wEnc ?? tiedEncoderWeights(wDec, m, d),
     bEnc: tied ? new Float32Array(m) : tensorAs(where, tensors, 'b_enc', [m]),
     wDec,
     bDec: tensorAs(where, tensors, 'b_dec', [d]),

@@ -18,7 +18,7 @@ import { NestlabArgumentError, NestlabComputationError, checkFinite, checkInt, c
 import type { Matrix } from '../data/matrix.js';
 import { matrixSource, type BatchSource } from '../data/batches.js';
 import { architectureHash, saeArchitecture, saeTraining, type SaeArchitectureInput, type SaeTraining, type SaeTrainingInput } from './config.js';
-import { centerRows, createSae, encoderPre, pursuitBestAtom, zeroParams, selectAbove, selectBatchTopK, selectTopK, type PreActivations, type Sae, type SaeParams, type SparseCode } from './model.js';
+import { centerRows, createSae, encoderPre, pursuitBestAtom, tiedEncoderWeights, zeroParams, selectAbove, selectBatchTopK, selectTopK, type PreActivations, type Sae, type SaeParams, type SparseCode } from './model.js';
 import { matchingPursuit, pursuitCode, pursuitLossAndGrads } from './pursuit.js';
 import { denseLossAndGrads, sparseLossAndGrads, type AuxInput, type StepLosses } from './step.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -270,7 +270,7 @@ async function pursuitStep(
 
 /** W_enc ← W_decᵀ and b_enc ← 0: an MP-SAE's encoder is its decoder (SAELens' tied `W_enc` property). */
 function tieEncoder(p: SaeParams, d: number, m: number): void {
-  for (let j = 0; j < m; j++) for (let i = 0; i < d; i++) p.wEnc[i * m + j] = p.wDec[j * d + i];
+  tiedEncoderWeights(p.wDec, m, d, p.wEnc);
   p.bEnc.fill(0);
 }
 
