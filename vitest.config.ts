@@ -9,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     reporters: ['default', './test/summary-reporter.ts'],
+    setupFiles: ['./test/helpers/event-loop-watch.ts'],
     env: { NESTLAB_PROGRESS: 'silent' },
   },
 });

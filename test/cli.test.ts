@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,26 +6,17 @@ import { loadSae } from '../src/sae/checkpoint.js';
 import { readNpy, writeNpy } from '../src/data/npy.js';
 import { writeSafetensors } from '../src/data/safetensors.js';
 import { decodePng } from './helpers/png-decode.js';
+import { runProcess } from './helpers/spawn.js';
 import { writeSynthetic } from './workflows/synthetic.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
-const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: root });
-/** `run` without blocking the test worker (a long command would starve vitest's RPC with the runner). */
-const runAsync = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((done) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
+/** The built CLI, run without blocking the test worker (helpers/spawn.ts says why). */
+const run = (args: string[], env: Record<string, string> = {}) => runProcess(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
 
 describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
-  it('doctor reports the backend, versions, threads and the GPU adapter status', () => {
-    const r = run(['doctor'], { NESTLAB_BACKEND: '' });
+  it('doctor reports the backend, versions, threads and the GPU adapter status', async () => {
+    const r = await run(['doctor'], { NESTLAB_BACKEND: '' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^backend: (wasm|webgpu|tensorflow|cpu) \(auto;/m);
     expect(r.stdout).toMatch(/@tensorflow\/tfjs 4\.22\.0/);
@@ -35,29 +25,29 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(r.stdout).toMatch(/webgpu/);
   });
 
-  it('doctor fails with the reason when a forced backend cannot start', () => {
-    const r = run(['doctor'], { NESTLAB_BACKEND: 'nonsense' });
+  it('doctor fails with the reason when a forced backend cannot start', async () => {
+    const r = await run(['doctor'], { NESTLAB_BACKEND: 'nonsense' });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/backend: FAILED: .*NESTLAB_BACKEND must be one of tensorflow, webgpu, wasm, cpu, got nonsense/);
   });
 
-  it('figures --size smoke --only writes the files of a figure', () => {
+  it('figures --size smoke --only writes the files of a figure', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cli-figs-'));
-    const r = run(['figures', '--size', 'smoke', '--only', 'mnist-mlp-quickstart', '--out', out]);
+    const r = await run(['figures', '--size', 'smoke', '--only', 'mnist-mlp-quickstart', '--out', out]);
     expect(r.status).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['mnist-mlp-quickstart.csv', 'mnist-mlp-quickstart.json', 'mnist-mlp-quickstart.png', 'mnist-mlp-quickstart.result.json', 'mnist-mlp-quickstart.svg']);
     expect(r.stdout).toContain(`figures are in ${out}`);
   });
 
-  it('train-sae then report: a checkpoint and a self-contained HTML page', () => {
+  it('train-sae then report: a checkpoint and a self-contained HTML page', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cli-sae-'));
-    const t = run(['train-sae', '--data', 'mnist', '--out', out, '--epochs', '1', '--d-sae', '32', '--k', '4']);
+    const t = await run(['train-sae', '--data', 'mnist', '--out', out, '--epochs', '1', '--d-sae', '32', '--k', '4']);
     expect(t.stderr).not.toMatch(/Error/);
     expect(t.status).toBe(0);
     expect(t.stdout).toMatch(/^metrics on the 2000 digits of the MNIST test split \(split seed 0\):$/m);
     expect(t.stdout).toMatch(/^prefix 32: FVU 0\.\d+, explained variance 0\.\d+, L0 \d+\.\d, dead \d+\.\d%$/m);
     expect(existsSync(join(out, 'latest.json'))).toBe(true);
-    const r = run(['report', out, '--max-latents', '4']); // source.json says mnist
+    const r = await run(['report', out, '--max-latents', '4']); // source.json says mnist
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`report: ${join(out, 'report.html')} (4 latent cards`);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -67,7 +57,7 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
 
   it('train-lm, capture, then train-sae on the captured shards: the language-model path end to end', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cli-lm-'));
-    const t = await runAsync(['train-lm', '--out', out, '--steps', '3', '--layers', '1', '--d-model', '8', '--heads', '2', '--context', '16', '--vocab-size', '300']);
+    const t = await run(['train-lm', '--out', out, '--steps', '3', '--layers', '1', '--d-model', '8', '--heads', '2', '--context', '16', '--vocab-size', '300']);
     expect(t.stderr).not.toMatch(/Error/);
     expect(t.status).toBe(0);
     expect(t.stdout).toMatch(/^model {4}validation loss \d+\.\d{4} \(perplexity \d+\.\d\), test \d+\.\d{4} \(\d+\.\d\)$/m);
@@ -76,7 +66,7 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(summary.split.train.files + summary.split.validation.files + summary.split.test.files).toBe(500);
     expect(summary.architecture.vocabSize).toBe(300);
     const acts = join(out, 'acts');
-    const c = await runAsync(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.0.hook_resid_post,blocks.0.hook_resid_pre,blocks.0.mlp.hook_post', '--split', 'test', '--max-windows', '20', '--rows-per-shard', '100']);
+    const c = await run(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.0.hook_resid_post,blocks.0.hook_resid_pre,blocks.0.mlp.hook_post', '--split', 'test', '--max-windows', '20', '--rows-per-shard', '100']);
     expect(c.stderr).not.toMatch(/Error/);
     expect(c.stdout).toMatch(/^capture: 320 rows of test × 3 hooks \(d 8\) in 4 shards/m);
     expect(readdirSync(join(acts, 'blocks.0.hook_resid_post'))).toEqual(['part-00000.npy', 'part-00001.npy', 'part-00002.npy', 'part-00003.npy']);
@@ -87,34 +77,34 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     expect(readNpy(join(acts, 'blocks.0.mlp.hook_post', 'part-00003.npy')).shape).toEqual([20, 32]);
     expect(readNpy(join(acts, 'blocks.0.hook_resid_post', 'part-00003.npy')).shape).toEqual([20, 8]);
     expect(meta.rowColumns).toEqual(['token', 'document', 'position', 'tag']);
-    const s = await runAsync(['train-sae', '--data', join(acts, 'blocks.0.hook_resid_post'), '--out', join(out, 'sae'), '--d-sae', '16', '--k', '2', '--epochs', '2', '--batch-size', '32']);
+    const s = await run(['train-sae', '--data', join(acts, 'blocks.0.hook_resid_post'), '--out', join(out, 'sae'), '--d-sae', '16', '--k', '2', '--epochs', '2', '--batch-size', '32']);
     expect(s.status).toBe(0);
     expect(s.stdout).toMatch(/^prefix 16: FVU /m);
     // Text dashboards: the capture and hook come from the run's source.json.
-    const d = await runAsync(['report', join(out, 'sae'), '--lm', join(out, 'model'), '--max-latents', '4']);
+    const d = await run(['report', join(out, 'sae'), '--lm', join(out, 'model'), '--max-latents', '4']);
     expect(d.stderr).not.toMatch(/Error/);
     expect(d.stdout).toMatch(/^report: .*dashboard\.html \(4 latent dashboards over \d+ tokens/m);
     const html = readFileSync(join(out, 'sae', 'dashboard.html'), 'utf8');
     expect(html).toContain('blocks.0.hook_resid_post');
     expect(html).toMatch(/Content-Security-Policy/);
-    const bad = await runAsync(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.3.hook_resid_post']);
+    const bad = await run(['capture', join(out, 'model'), '--out', acts, '--hooks', 'blocks.3.hook_resid_post']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/hooks must be names among hook_embed/);
   }, 300_000);
 
-  it('train-sae and report name a missing or bad argument', () => {
-    expect(run(['train-sae', '--out', '/tmp/x']).stderr).toMatch(/--data <path>' not specified/);
-    const missing = run(['report', '/nonexistent-checkpoint', '--data', 'mnist']);
+  it('train-sae and report name a missing or bad argument', async () => {
+    expect((await run(['train-sae', '--out', '/tmp/x'])).stderr).toMatch(/--data <path>' not specified/);
+    const missing = await run(['report', '/nonexistent-checkpoint', '--data', 'mnist']);
     expect(missing.status).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toMatch(/^nestlab report: CHECKPOINT must be an existing checkpoint folder, got \/nonexistent-checkpoint$/m);
-    expect(run(['figures', '--size', 'medium']).status).toBe(2);
+    expect((await run(['figures', '--size', 'medium'])).status).toBe(2);
   });
 
-  it('rejects an unknown size and an unknown figure id', () => {
-    expect(run(['figures', '--size', 'medium']).stderr).toMatch(/Allowed choices are smoke, full/);
-    const r = run(['figures', '--size', 'smoke', '--only', 'nope', '--out', mkdtempSync(join(tmpdir(), 'x-'))]);
+  it('rejects an unknown size and an unknown figure id', async () => {
+    expect((await run(['figures', '--size', 'medium'])).stderr).toMatch(/Allowed choices are smoke, full/);
+    const r = await run(['figures', '--size', 'smoke', '--only', 'nope', '--out', mkdtempSync(join(tmpdir(), 'x-'))]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^nestlab figures --only: id must be a figure id \(mnist-mlp-quickstart, .*\), got nope$/m);
     expect(r.status).toBe(2);
@@ -130,9 +120,9 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
     const fvus = (stdout: string) => [...stdout.matchAll(/^prefix (\d+): FVU (\d\.\d+),/gm)].map((m) => [Number(m[1]), Number(m[2])]);
     const latestStep = (out: string) => JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')).step;
 
-    it('trains on a .npy file: FVU falls with the prefix on held-out rows, the checkpoint loads, more epochs resume', () => {
+    it('trains on a .npy file: FVU falls with the prefix on held-out rows, the checkpoint loads, more epochs resume', async () => {
       const out = join(dir, 'run');
-      const t = run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, ...small, '--epochs', '3']);
+      const t = await run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, ...small, '--epochs', '3']);
       expect(t.stderr).toBe('');
       expect(t.status).toBe(0);
       expect(t.stdout).toContain('training on 540 rows; 60 rows held out: a seeded 10%, permutation seed 0');
@@ -144,39 +134,39 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
       expect(loadSae(out).cfg).toMatchObject({ dIn: 16, dSae: 32, k: 3, activation: 'batchtopk', prefixes: [4, 8, 16, 32] });
       expect(JSON.parse(readFileSync(join(out, 'source.json'), 'utf8'))).toMatchObject({ path: join(dir, 'x.npy'), rows: 600, columns: 16, holdout: { rule: 'fraction', rows: 60 } });
 
-      const more = run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, '--epochs', '5']); // the rest as the run had it
+      const more = await run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, '--epochs', '5']); // the rest as the run had it
       expect(more.status).toBe(0);
       expect(more.stdout).toContain(`resuming the run in ${out} from step 48 of 80`);
       expect(more.stdout).toContain(`checkpoint: ${out} (step 80 of 80, resumed from step 48)`);
       expect(latestStep(out)).toBe(80);
       expect(fvus(more.stdout)[3][1]).toBeLessThan(f[3][1]);
 
-      const other = run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, '--epochs', '6', '--d-sae', '64', '--k', '3']);
+      const other = await run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, '--epochs', '6', '--d-sae', '64', '--k', '3']);
       expect(other.status).toBe(2);
       expect(other.stderr).toBe(`nestlab train-sae: --out ${out} must be a run of the same architecture to resume (it has --d-sae 32; leave those options out, or use another folder), got --d-sae 64\n`);
       expect(latestStep(out)).toBe(80);
     });
 
-    it('trains a matching-pursuit SAE (flat by default) and reports it', () => {
+    it('trains a matching-pursuit SAE (flat by default) and reports it', async () => {
       const out = join(dir, 'mp');
-      const t = run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, '--activation', 'mp', '--d-sae', '32', '--k', '3', '--batch-size', '32', '--epochs', '3']);
+      const t = await run(['train-sae', '--data', join(dir, 'x.npy'), '--out', out, '--activation', 'mp', '--d-sae', '32', '--k', '3', '--batch-size', '32', '--epochs', '3']);
       expect(t.stderr).toBe('');
       expect(t.status).toBe(0);
       const f = fvus(t.stdout);
       expect(f.map(([p]) => p)).toEqual([32]);
       expect(f[0][1]).toBeLessThan(0.5);
       expect(loadSae(out).cfg).toMatchObject({ dSae: 32, k: 3, activation: 'mp', prefixes: [32] });
-      const r = run(['report', out, '--max-latents', '3']);
+      const r = await run(['report', out, '--max-latents', '3']);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const refused = run(['train-sae', '--data', join(dir, 'x.npy'), '--out', join(dir, 'mp2'), '--activation', 'mp', '--prefixes', 'halving']);
+      const refused = await run(['train-sae', '--data', join(dir, 'x.npy'), '--out', join(dir, 'mp2'), '--activation', 'mp', '--prefixes', 'halving']);
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(/^nestlab train-sae: --prefixes must be \[--d-sae\] for activation "mp"/);
     });
 
-    it('a folder of .npy shards trains like the stacked file with its last shard as --eval (same batches)', () => {
-      const a = run(['train-sae', '--data', join(dir, 'shards'), '--out', join(dir, 'run-shards'), ...small, '--epochs', '1']);
-      const b = run(['train-sae', '--data', join(dir, 'ab.npy'), '--eval', join(dir, 'c.npy'), '--out', join(dir, 'run-ab'), ...small, '--epochs', '1']);
+    it('a folder of .npy shards trains like the stacked file with its last shard as --eval (same batches)', async () => {
+      const a = await run(['train-sae', '--data', join(dir, 'shards'), '--out', join(dir, 'run-shards'), ...small, '--epochs', '1']);
+      const b = await run(['train-sae', '--data', join(dir, 'ab.npy'), '--eval', join(dir, 'c.npy'), '--out', join(dir, 'run-ab'), ...small, '--epochs', '1']);
       expect([a.status, b.status]).toEqual([0, 0]);
       expect(a.stdout).toContain('metrics on the 200 rows of the held-out last shard part-10.npy:');
       const metrics = (s: string) => s.split('\n').filter((l) => l.startsWith('prefix '));
@@ -186,7 +176,7 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
       expect(weights(join(dir, 'run-shards')).equals(weights(join(dir, 'run-ab')))).toBe(true);
     });
 
-    it('report draws the pictures as PNGs, lists labels, and escapes file and tensor names', () => {
+    it('report draws the pictures as PNGs, lists labels, and escapes file and tensor names', async () => {
       // A folder and a tensor name that would inject markup if they were not escaped.
       const evil = join(dir, 'a<i>&"b');
       mkdirSync(evil);
@@ -198,8 +188,8 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
       const images = Uint8Array.from(data, (v) => Math.max(0, Math.min(255, Math.round(128 + 40 * v))));
       writeNpy(join(evil, 'pictures.npy'), { shape: [600, 16], data: images });
       const out = join(evil, 'run');
-      expect(run(['train-sae', '--data', join(evil, 'acts.safetensors'), '--tensor', tensor, '--out', out, ...small, '--epochs', '1']).status).toBe(0);
-      const r = run(['report', out, '--labels', join(evil, 'y.npy'), '--images', join(evil, 'pictures.npy'), '--image-shape', '4,4', '--max-latents', '3']);
+      expect((await run(['train-sae', '--data', join(evil, 'acts.safetensors'), '--tensor', tensor, '--out', out, ...small, '--epochs', '1'])).status).toBe(0);
+      const r = await run(['report', out, '--labels', join(evil, 'y.npy'), '--images', join(evil, 'pictures.npy'), '--image-shape', '4,4', '--max-latents', '3']);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`report: ${join(out, 'report.html')} (3 latent cards`);
@@ -214,7 +204,7 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
       expect(html).toContain('Labels of the top');
     });
 
-    it('usage and file errors: one line naming the flag (and the file), exit 2, no stack', () => {
+    it('usage and file errors: one line naming the flag (and the file), exit 2, no stack', async () => {
       const x = join(dir, 'x.npy');
       const cases: [string[], string][] = [
         [['train-sae', '--data', x, '--out', join(dir, 'e'), '--k', '-1'], 'nestlab train-sae: --k must be a positive number, got -1'],
@@ -227,13 +217,13 @@ describe.skipIf(!existsSync(cli))('nestlab CLI (built)', () => {
         [['report', join(dir, 'run'), '--image-shape', '4x4'], 'nestlab report: --image-shape must be H,W: two positive integers, got 4x4'],
       ];
       for (const [args, line] of cases) {
-        const r = run(args, { NESTLAB_DEBUG: '' });
+        const r = await run(args, { NESTLAB_DEBUG: '' });
         expect(r.stderr).toBe(`${line}\n`);
         expect(r.status).toBe(2);
       }
-      const choice = run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--activation', 'gelu']);
+      const choice = await run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--activation', 'gelu']);
       expect([choice.status, choice.stderr]).toEqual([2, "nestlab train-sae: option '--activation <name>' argument 'gelu' is invalid. Allowed choices are topk, batchtopk, relu, mp.\n"]);
-      const debug = run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--k', '-1'], { NESTLAB_DEBUG: '1' });
+      const debug = await run(['train-sae', '--data', x, '--out', join(dir, 'e'), '--k', '-1'], { NESTLAB_DEBUG: '1' });
       expect(debug.stderr).toMatch(/\n\s+at /); // the stack, on request
     });
   });

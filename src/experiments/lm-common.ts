@@ -7,6 +7,7 @@
  * (the same seeds, the same steps), so its numbers do not depend on which figures ran before it.
  */
 import type { Progress } from '../backend/progress.js';
+import { eventLoopYielder } from '../backend/yield.js';
 import type { Size } from './define.js';
 import type { Matrix } from '../data/matrix.js';
 import { loadBrown, BROWN_GENRES } from '../data/brown.js';
@@ -148,9 +149,11 @@ export async function watchBrownLmTraining(params: LmRunParams, seed: number, at
   const model = createLm(architecture, seed);
   const state = createLmTrainerState(model);
   const reportEvery = Math.max(1, Math.ceil(training.steps / 100)); // as trainLm: at most ~100 progress lines
+  const yieldNow = eventLoopYielder();
   try {
     if (at.includes(0)) await visit(model, 0, streams);
     while (state.step < training.steps) {
+      await yieldNow();
       const batch = sampleWindows(streams.train.ids, training.batchSize, architecture.contextLength, training.seed, state.step);
       const record = await lmTrainStep(model, state, training, batch);
       if (state.step % reportEvery === 0 || state.step === training.steps) progress.update(state.step, `LM loss ${record.loss.toFixed(4)}`);

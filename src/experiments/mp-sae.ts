@@ -154,7 +154,7 @@ export const mpSae = defineExperiment<MpSaeParams, MpSaeRow, MpSaeMeta>({
     smoke: {
       toySamples: 4000, toyTrainSteps: 1500, toySeeds: 1, toyBatchSize: 200, toySteps: 2, toyDSae: 20, toyPrefixes: [3, 11, 20],
       ...LM_SIZES.smoke,
-      hook: 'blocks.1.hook_resid_pre', saeWindows: 200, evalWindows: 16, dSae: 128, ks: [4, 8], epochs: 4, saeBatchSize: 256,
+      hook: 'blocks.1.hook_resid_pre', saeWindows: 200, evalWindows: 16, dSae: 128, ks: [4, 8], epochs: 16, saeBatchSize: 256,
     },
     full: {
       toySamples: 20000, toyTrainSteps: 30000, toySeeds: 3, toyBatchSize: 200, toySteps: 2, toyDSae: 20, toyPrefixes: [3, 11, 20],

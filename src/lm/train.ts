@@ -7,6 +7,7 @@
 import { initBackend } from '../backend/select.js';
 import { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
+import { eventLoopYielder } from '../backend/yield.js';
 import { NestlabArgumentError, NestlabComputationError } from '../errors.js';
 import { learningRateAt, type LmTraining } from './config.js';
 import { isDecayed, lmCrossEntropy, type Lm, type LmHook } from './model.js';
@@ -158,7 +159,9 @@ export async function lmLoss(model: Lm, windows: TokenBatch, options: { batchSiz
   const chunk = options.batchSize ?? 32;
   let total = 0;
   let count = 0;
+  const yieldNow = eventLoopYielder();
   for (let b0 = 0; b0 < windows.batchSize; b0 += chunk) {
+    await yieldNow();
     const nb = Math.min(chunk, windows.batchSize - b0);
     const inputs = windows.inputs.subarray(b0 * T, (b0 + nb) * T);
     const targets = windows.targets.subarray(b0 * T, (b0 + nb) * T);

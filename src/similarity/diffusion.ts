@@ -15,6 +15,7 @@
  */
 import type { tf } from '../backend/tf.js';
 import { Rng } from '../backend/rng.js';
+import { eventLoopYielder } from '../backend/yield.js';
 import { checkMemory, resolveMemoryBudget } from '../backend/memory.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
@@ -223,6 +224,7 @@ function checkOptions(where: string, options: DiffusionSpectralMutualInformation
  * @example const { entropy } = await similarity.diffusionSpectralEntropy(x, { sigma: 1, t: 1 }); // bits, at most log2(rows)
  */
 export async function diffusionSpectralEntropy(X: Matrix | tf.Tensor2D, options: DiffusionSpectralEntropyOptions = {}): Promise<DiffusionSpectralEntropyResult> {
+  const yieldNow = eventLoopYielder();
   const where = 'similarity.diffusionSpectralEntropy';
   checkKnownKeys(where, options, ['sigma', 't', 'maxRows', 'seed', 'memoryBudget']);
   const { sigma, t, maxRows, seed } = checkOptions(where, options);
@@ -232,6 +234,7 @@ export async function diffusionSpectralEntropy(X: Matrix | tf.Tensor2D, options:
   checkMemory(where, diffusionEntropyMemoryEstimate(rows, x.cols), budget, 'options.maxRows', `for ${rows} rows of ${x.cols} columns`);
   const index = rows < x.rows ? sampleIndices(new Rng(seed), x.rows, rows) : null;
   const entropy = spectralEntropy(diffusionEigenvalues(x, index, sigma, where), t);
+  await yieldNow(); // when this took over 100 ms: a figure measures hundreds of these in one loop
   return { entropy, sigma, t, rows, inputRows: x.rows, seed };
 }
 
@@ -312,10 +315,15 @@ export async function diffusionSpectralMutualInformation(
   const classes: DiffusionSpectralMutualInformationClass[] = [];
   let entropy = 0;
   let conditionalEntropy = 0;
+  const yieldNow = eventLoopYielder();
   for (const s of subsets) {
     const conditional = spectralEntropy(diffusionEigenvalues(z, s.own, sigma, where), t);
+    await yieldNow();
     let sum = 0;
-    for (const r of s.random) sum += spectralEntropy(diffusionEigenvalues(z, r, sigma, where), t);
+    for (const r of s.random) {
+      sum += spectralEntropy(diffusionEigenvalues(z, r, sigma, where), t);
+      await yieldNow();
+    }
     const weight = s.rows / n;
     const mean = sum / repetitions;
     classes.push({ label: s.label, rows: s.rows, weight, entropy: mean, conditionalEntropy: conditional });

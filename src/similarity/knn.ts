@@ -18,6 +18,7 @@ import { checkMatrix, type Matrix } from '../data/matrix.js';
 import { checkPair } from './common.js';
 import { NO_TRANS, TRANS, loadBlas, type Cblas } from '../backend/blas.js';
 import { checkMemory, resolveMemoryBudget } from '../backend/memory.js';
+import { eventLoopYielder } from '../backend/yield.js';
 import { quantileSorted } from '../math/order.js';
 
 /** Options of {@link nearestNeighbors}. */
@@ -461,7 +462,16 @@ export async function mutualKnnAlignment(layersA: Matrix[], layersB: Matrix[], o
   const clips = lists.map((list) => outlierClipValue(list, quantile));
   const clipped = lists.map((list, s) => list.map((m) => ({ ...m, data: m.data.map((v) => Math.max(-clips[s], Math.min(clips[s], v))) })));
   // Each layer's neighbors once; every pair then only intersects them.
-  const neighbors = await Promise.all(clipped.map((list) => Promise.all(list.map((m) => knnSearch(m, null, k, 'cosine')))));
+  const yieldNow = eventLoopYielder(); // a figure compares dozens of models' layers in one loop
+  const neighbors: KnnResult[][] = [];
+  for (const list of clipped) {
+    const perLayer: KnnResult[] = [];
+    for (const m of list) {
+      perLayer.push(await knnSearch(m, null, k, 'cosine'));
+      await yieldNow();
+    }
+    neighbors.push(perLayer);
+  }
   const scores = new Float64Array(layersA.length * layersB.length);
   let best = 0;
   for (let i = 0; i < layersA.length; i++) {

@@ -28,8 +28,11 @@ describe('mp-sae at smoke size: matching pursuit beside TopK and Matryoshka Batc
       expect(at(level, 'MP').l0).toBeLessThanOrEqual(level.level);
       expect(at(level, 'MP').l0).toBeGreaterThan(0.9 * level.level); // a pursuit on a dense residual stream rarely stops early
       // Trained alike (the rate warmed up over a tenth of the run), the pursuit and TopK reconstruct
-      // within a quarter of each other at the same L0; an undertrained TopK would be far behind.
-      expect(Math.abs(at(level, 'MP').fvu - at(level, 'TopK').fvu)).toBeLessThan(0.25 * at(level, 'TopK').fvu);
+      // within a factor of 2 of each other at the same L0; an undertrained TopK would be far behind.
+      // (Not closer: 400 steps of a pursuit, whose greedy choices follow the BLAS's rounding, end
+      // 10–50% apart from TopK's FVU over seeds and CPUs; after 100 steps up to 3.3x.)
+      const [mpFvu, topkFvu] = [at(level, 'MP').fvu, at(level, 'TopK').fvu];
+      expect(Math.max(mpFvu, topkFvu) / Math.min(mpFvu, topkFvu)).toBeLessThan(2);
       for (const e of level.models) expect(e.ceLossRecovered).toBeGreaterThan(0.9);
     }
     // More active latents, less error, for every SAE.

@@ -1,6 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/backend/tf.js';
@@ -15,6 +14,7 @@ import { createSae, encodeSae, reconstructSae, JS_ENCODER_MAX_MACS } from '../..
 import { hierarchicalFeatures } from '../../src/data/hierarchical.js';
 import { saeArchitecture, saeTraining } from '../../src/sae/config.js';
 import { NestlabArgumentError, NestlabComputationError } from '../../src/errors.js';
+import { runProcess } from '../helpers/spawn.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -256,18 +256,17 @@ describe('trainSae', () => {
 describe('worker threads', () => {
   // The sparse step and the update split rows, latents and parameters across threads; every number
   // is written by one thread in a fixed order, so one thread and two give the same bits.
-  const hashWith = (threads: number, args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'helpers', 'sae-train-hash.ts'), ...args], {
-      encoding: 'utf8',
+  const hashWith = async (threads: number, args: string[]) => {
+    const r = await runProcess(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'helpers', 'sae-train-hash.ts'), ...args], {
       env: { ...process.env, NESTLAB_THREADS: String(threads) },
     });
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { hash: string; loss: number; dead: number };
   };
   for (const args of [['topk', '64', '512', '8'], ['batchtopk', '32', '256', '4']]) {
-    it(`give the same trained ${args[0]} SAE (weights and Adam moments) as one thread`, () => {
-      const one = hashWith(1, args);
-      const two = hashWith(2, args);
+    it(`give the same trained ${args[0]} SAE (weights and Adam moments) as one thread`, async () => {
+      const one = await hashWith(1, args);
+      const two = await hashWith(2, args);
       expect(Number.isFinite(one.loss)).toBe(true);
       expect(one.dead).toBeGreaterThan(0); // AuxK ran
       expect(two.hash).toBe(one.hash);

@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   ripsPersistence,
@@ -11,6 +10,7 @@ import {
 import { noisyCircle, sphere, torus } from '../../src/data/shapes.js';
 import { Rng } from '../../src/backend/rng.js';
 import { NestlabArgumentError, NestlabComputationError } from '../../src/errors.js';
+import { runProcess } from '../helpers/spawn.js';
 import { barsDifference, f32Distances, hasRipser, ripserRun } from './ripser-peer.js';
 
 /** Points uniform on the unit 3-sphere in R⁴ (normalized Gaussian vectors). */
@@ -205,10 +205,10 @@ describe('the memory estimate and options.memoryBudget', () => {
     expect(ripsPersistenceFromDistances(D, { memoryBudget: Infinity }).bars[0].births.length).toBe(2);
   });
 
-  it('the estimate is within a factor of 2 of the measured peak resident memory (H1, n = 2000 and n = 3600)', () => {
+  it('the estimate is within a factor of 2 of the measured peak resident memory (H1, n = 2000 and n = 3600)', async () => {
     const child = join(import.meta.dirname, 'memory-peak-child.ts');
     for (const name of ['circle2000', 'torus3600']) {
-      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, name], { encoding: 'utf8' });
+      const r = await runProcess(process.execPath, ['--expose-gc', '--import', 'tsx', child, name]);
       expect(r.status, r.stderr).toBe(0);
       const m = JSON.parse(r.stdout.trim().split('\n').slice(-1)[0]) as { estimated: number; tracked: number; baseRss: number; peakRss: number };
       const measured = m.peakRss - m.baseRss;
