@@ -1,7 +1,7 @@
 /**
- * The one minibatch training loop of nestlab's tfjs models (the MLP classifier, MRL): a seeded
- * permutation per epoch, Adam through optimizer.minimize, one progress line per epoch,
- * everything inside tidy.
+ * The one minibatch training loop of nestlab's tfjs models (the MLP classifier, MRL, 2D MRL) and
+ * their batched forward pass (mapRowBatches). The loop: a seeded permutation per epoch, Adam
+ * through optimizer.minimize, one progress line per epoch, everything inside tidy.
  *
  * Why not tf.LayersModel.fit: it shuffles with Math.random, so runs would not repeat from a seed.
  * Early stopping on the training loss (`minDelta`, `patience`) follows Keras'
@@ -129,4 +129,19 @@ export async function fitMinibatches(
   }
   progress.stop();
   return history;
+}
+
+/**
+ * f applied to x `batchSize` rows at a time (each batch inside tidy), the outputs stacked into one
+ * Matrix of `cols` columns: the batched forward pass of the models' embed functions.
+ */
+export async function mapRowBatches(x: Matrix, batchSize: number, cols: number, f: (xb: tf.Tensor2D) => tf.Tensor2D): Promise<Matrix> {
+  const out = new Float32Array(x.rows * cols);
+  for (let start = 0; start < x.rows; start += batchSize) {
+    const end = Math.min(start + batchSize, x.rows);
+    const z = tf.tidy(() => f(tf.tensor2d(x.data.subarray(start * x.cols, end * x.cols), [end - start, x.cols])));
+    out.set((await z.data()) as Float32Array, start * cols);
+    z.dispose();
+  }
+  return { data: out, rows: x.rows, cols };
 }

@@ -12,7 +12,7 @@ import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { fitMinibatches, type EpochRecord, type FitOptions } from './fit.js';
+import { fitMinibatches, mapRowBatches, type EpochRecord, type FitOptions } from './fit.js';
 
 /** Config of `mrl.create`: encoder widths, embedding size d, nesting sizes M and heads. */
 export interface MrlConfig {
@@ -161,15 +161,7 @@ export async function mrlEmbed(model: MrlModel, x: Matrix, options: { batchSize?
   checkKnownKeys(where, options, ['batchSize']);
   checkMatrix(where, 'x', x);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 2048, 1);
-  const d = model.config.embeddingDim;
-  const out = new Float32Array(x.rows * d);
-  for (let start = 0; start < x.rows; start += batchSize) {
-    const end = Math.min(start + batchSize, x.rows);
-    const z = tf.tidy(() => model.encoder.apply(tf.tensor2d(x.data.subarray(start * x.cols, end * x.cols), [end - start, x.cols])) as tf.Tensor2D);
-    out.set((await z.data()) as Float32Array, start * d);
-    z.dispose();
-  }
-  return { data: out, rows: x.rows, cols: d };
+  return mapRowBatches(x, batchSize, model.config.embeddingDim, (xb) => model.encoder.apply(xb) as tf.Tensor2D);
 }
 
 /**

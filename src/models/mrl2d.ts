@@ -22,7 +22,7 @@ import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber, checkOneOf } from '../errors.js';
 import { checkMatrix, type Matrix } from '../data/matrix.js';
-import { fitMinibatches, type EpochRecord, type FitOptions } from './fit.js';
+import { fitMinibatches, mapRowBatches, type EpochRecord, type FitOptions } from './fit.js';
 import { defaultNesting } from './mrl.js';
 
 /** How a 2D Matryoshka model is trained (docs/methods/mrl-2d.md §2–§4). */
@@ -351,17 +351,10 @@ export async function mrl2dEmbed(model: Mrl2dModel, x: Matrix, layer: number, di
   if (x.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, x.cols);
   checkCell(where, model, layer, dim);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 2048, 1);
-  const out = new Float32Array(x.rows * dim);
-  for (let start = 0; start < x.rows; start += batchSize) {
-    const end = Math.min(start + batchSize, x.rows);
-    const z = tf.tidy(() => {
-      const h = mrl2dHidden(model, tf.tensor2d(x.data.subarray(start * x.cols, end * x.cols), [end - start, x.cols]), layer)[layer - 1];
-      return dim === model.config.width ? h : tf.slice(h, [0, 0], [-1, dim]);
-    });
-    out.set((await z.data()) as Float32Array, start * dim);
-    z.dispose();
-  }
-  return { data: out, rows: x.rows, cols: dim };
+  return mapRowBatches(x, batchSize, dim, (xb) => {
+    const h = mrl2dHidden(model, xb, layer)[layer - 1];
+    return dim === model.config.width ? h : tf.slice(h, [0, 0], [-1, dim]);
+  });
 }
 
 /**
