@@ -180,6 +180,16 @@ export function checkMatrix(where: string, argument: string, m: unknown, minRows
 }
 
 /**
+ * Validates the input of a model's function: a matrix as {@link checkMatrix} says, named `x`, with
+ * the model's `inputDim` columns.
+ */
+export function checkModelInput(where: string, x: unknown, inputDim: number): Matrix {
+  const m = checkMatrix(where, 'x', x);
+  if (m.cols !== inputDim) throw new NestlabArgumentError(where, 'x.cols', `${inputDim} (the model's inputDim)`, m.cols);
+  return m;
+}
+
+/**
  * Column means in Float64: mean_i m[i, j] for every column j (sum, then one division).
  *
  * @example const mu = data.columnMeans(m); // Float64Array of length m.cols

@@ -19,7 +19,7 @@ import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkNumber } from '../errors.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { checkModelInput, type Matrix } from '../data/matrix.js';
 import { fitMinibatches, type EpochRecord, type FitOptions } from './fit.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -150,8 +150,7 @@ export interface MixtureVaeTrainOptions extends FitOptions {
 export type MixtureVaeEpoch = EpochRecord;
 
 function checkInput(where: string, model: MixtureVae, x: Matrix): Matrix {
-  const m = checkMatrix(where, 'x', x, 1, 1);
-  if (m.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, m.cols);
+  const m = checkModelInput(where, x, model.config.inputDim);
   for (let i = 0; i < m.data.length; i++) {
     const v = m.data[i];
     if (!(v >= 0 && v <= 1)) throw new NestlabArgumentError(where, 'x', 'values in [0, 1] (Bernoulli means, e.g. MNIST gray levels)', `${v} at index ${i}`);
@@ -203,8 +202,7 @@ export async function encodeMixtureVae(model: MixtureVae, x: Matrix, options: { 
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'models.encodeMixtureVae';
   checkKnownKeys(where, options, ['batchSize']);
-  const m = checkMatrix(where, 'x', x);
-  if (m.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, m.cols);
+  const m = checkModelInput(where, x, model.config.inputDim);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 2048, 1);
   const d = model.config.latent;
   const out = new Float32Array(m.rows * d);

@@ -11,7 +11,7 @@ import { tf } from '../backend/tf.js';
 import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber } from '../errors.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { checkMatrix, checkModelInput, type Matrix } from '../data/matrix.js';
 import { fitMinibatches, mapRowBatches, type EpochRecord, type FitOptions } from './fit.js';
 
 /** Config of `mrl.create`: encoder widths, embedding size d, nesting sizes M and heads. */
@@ -136,8 +136,7 @@ export type MrlTrainOptions = FitOptions;
  */
 export async function trainMrl(model: MrlModel, x: Matrix, y: Int32Array, options: MrlTrainOptions = {}): Promise<EpochRecord[]> {
   const where = 'mrl.train';
-  checkMatrix(where, 'x', x);
-  if (x.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, x.cols);
+  checkModelInput(where, x, model.config.inputDim);
   checkLabels(where, y, x.rows, model.config.classes);
   const variables = [...(model.encoder.trainableWeights.map((w) => w.read()) as tf.Variable[]), ...model.headKernels, ...model.headBiases];
   const batchLoss = (xb: tf.Tensor2D, yb: tf.Tensor1D) => {

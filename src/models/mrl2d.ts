@@ -21,7 +21,7 @@ import { gelu, layerNorm } from '../backend/nn-ops.js';
 import { initBackend } from '../backend/select.js';
 import { Rng } from '../backend/rng.js';
 import { NestlabArgumentError, checkInt, checkKnownKeys, checkLabels, checkNumber, checkOneOf } from '../errors.js';
-import { checkMatrix, type Matrix } from '../data/matrix.js';
+import { checkModelInput, type Matrix } from '../data/matrix.js';
 import { fitMinibatches, mapRowBatches, type EpochRecord, type FitOptions } from './fit.js';
 import { defaultNesting } from './mrl.js';
 
@@ -314,8 +314,7 @@ export type Mrl2dTrainOptions = FitOptions;
  */
 export async function trainMrl2d(model: Mrl2dModel, x: Matrix, y: Int32Array, options: Mrl2dTrainOptions = {}): Promise<EpochRecord[]> {
   const where = 'mrl.train2d';
-  checkMatrix(where, 'x', x);
-  if (x.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, x.cols);
+  checkModelInput(where, x, model.config.inputDim);
   checkLabels(where, y, x.rows, model.config.classes);
   const cfg = model.config;
   const rng = drawRng(checkInt(where, 'options.seed', options.seed ?? 0));
@@ -347,8 +346,7 @@ export async function mrl2dEmbed(model: Mrl2dModel, x: Matrix, layer: number, di
   await initBackend(); // tensors belong on the chosen backend, not tfjs' default (cpu)
   const where = 'mrl.embed2d';
   checkKnownKeys(where, options, ['batchSize']);
-  checkMatrix(where, 'x', x);
-  if (x.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, x.cols);
+  checkModelInput(where, x, model.config.inputDim);
   checkCell(where, model, layer, dim);
   const batchSize = checkInt(where, 'options.batchSize', options.batchSize ?? 2048, 1);
   return mapRowBatches(x, batchSize, dim, (xb) => {
@@ -367,8 +365,7 @@ export async function mrl2dAccuracy(model: Mrl2dModel, x: Matrix, y: Int32Array,
   await initBackend();
   const where = 'mrl.accuracy2d';
   checkKnownKeys(where, options, ['cells']);
-  checkMatrix(where, 'x', x);
-  if (x.cols !== model.config.inputDim) throw new NestlabArgumentError(where, 'x.cols', `${model.config.inputDim} (the model's inputDim)`, x.cols);
+  checkModelInput(where, x, model.config.inputDim);
   checkLabels(where, y, x.rows, model.config.classes);
   const cfg = model.config;
   const cells = options.cells ?? (cfg.loss === 'single' ? cfg.pairs : Array.from({ length: cfg.layers }, (_, l) => cfg.dims.map((m): Mrl2dPair => [l + 1, m])).flat());
